@@ -1,0 +1,529 @@
+"""Understanding a typed answer to a question with options.
+
+Users type on phones, over slow links, in four languages, with typos. `OptionMatcher` is built
+once per question and reads a typed answer as one option (`match`) or several (`match_many`).
+
+The rule above all: **never silently accept a wrong option**. An answer is *accepted* only when
+it is an option number, an exact label or synonym, the words of exactly one option, or a typo
+clearly closer to one option than to any other. Anything plausible but doubtful is *unsure* (the
+engine asks "Did you mean …?"), the rest is *none* (the engine asks again).
+
+Stages of `match`, first hit wins:
+
+1. exact normalized label or synonym;
+2. option number: digits, "n°2", "option 2", "2nd", "deux", "tweede", "tercero", "three";
+3. word cover: every significant typed word is a word (or a prefix of ≥ 4 letters of a word)
+   of one option's phrase; two or more options covered → unsure;
+4. fuzzy (rapidfuzz): accepted only when the best option is far enough ahead of the runner-up.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+Status = Literal["accepted", "unsure", "none"]
+
+ACCEPT_SCORE = 88.0
+"""Fuzzy score (0–100) from which a match may be accepted without asking."""
+UNSURE_SCORE = 72.0
+"""Fuzzy score from which a match is worth a "Did you mean …?"."""
+SHORT_WORD_SCORE = 85.0
+"""Fuzzy score a typed word of 4–5 letters needs to count as a typo of an option's word."""
+COMPOUND_SCORE = 90.0
+"""Score of a typed word found inside a longer word of an option ("klimaat" in "klimaatactie")."""
+MIN_COMPOUND_PART = 5
+"""Typed words shorter than this are never looked for inside longer words."""
+MARGIN = 8.0
+"""How far the best option must be ahead of the runner-up to be accepted."""
+MIN_FUZZY_LENGTH = 4
+"""Inputs shorter than this (letters, spaces excluded) must match exactly: "n", "ok", "non"."""
+MIN_PREFIX_LENGTH = 4
+"""A typed word shorter than this counts only as a whole word, never as a prefix."""
+NOISE_PENALTY = 5.0
+"""Score lost for each typed word that belongs to no option ("je veux", "of them")."""
+MAX_INPUT_LENGTH = 300
+"""Longer texts are messages, not answers; refusing them early also bounds the work done."""
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
+_NUMBER_SIGN = re.compile(r"(?:\bn\s*[°º]|\bno\.|\bnr\.?|\bnum\.|#)\s*(?=\d)")
+_KEPT_BETWEEN_DIGITS = frozenset(".,/-:")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, keeping every other character (for the parsers' regexes)."""
+    text = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def normalize(text: str) -> str:
+    """Reduce a typed text to what matters for matching.
+
+    Lowercases, strips accents, emoji and punctuation (kept only between two digits, so "2-4",
+    "15/12" and "12,5" survive), collapses whitespace, and reads "N°2", "#2", "2." or "(2)" as
+    "2". Apostrophes and hyphens between words become spaces: "d'accord" → "d accord".
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        The normalized text, possibly empty.
+    """
+    text = _NUMBER_SIGN.sub(" ", fold(text))
+    out: list[str] = []
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        category = unicodedata.category(ch)
+        if category[0] in "LN" or (
+            ch in _KEPT_BETWEEN_DIGITS
+            and 0 < i < last
+            and text[i - 1].isdigit()
+            and text[i + 1].isdigit()
+        ):
+            out.append(ch)
+        else:
+            # Punctuation, symbols, emoji, modifiers and controls all separate words.
+            out.append(" ")
+    return _SPACES.sub(" ", "".join(out)).strip()
+
+
+def _normalized_table(table: Mapping[str, int]) -> dict[str, int]:
+    return {normalize(word): value for word, value in table.items()}
+
+
+SMALL_NUMBER_WORDS: Mapping[str, int] = _normalized_table(
+    {
+        # fr
+        "zéro": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
+        "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13,
+        "quatorze": 14, "quinze": 15, "seize": 16, "dix-sept": 17, "dix-huit": 18,
+        "dix-neuf": 19, "vingt": 20,
+        # nl
+        "nul": 0, "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6,
+        "zeven": 7, "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13,
+        "veertien": 14, "vijftien": 15, "zestien": 16, "zeventien": 17, "achttien": 18,
+        "negentien": 19, "twintig": 20,
+        # es
+        "cero": 0, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+        "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
+        "catorce": 14, "quince": 15, "dieciséis": 16, "diecisiete": 17, "dieciocho": 18,
+        "diecinueve": 19, "veinte": 20,
+        # en
+        "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+        "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+        "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+        "eighteen": 18, "nineteen": 19, "twenty": 20,
+    }
+)
+"""Number words 0–20 in the four languages, normalized ("dix-sept" → "dix sept")."""
+
+ORDINAL_WORDS: Mapping[str, int] = _normalized_table(
+    {
+        "premier": 1, "première": 1, "deuxième": 2, "second": 2, "seconde": 2,
+        "troisième": 3, "quatrième": 4, "cinquième": 5, "sixième": 6, "septième": 7,
+        "huitième": 8, "neuvième": 9, "dixième": 10,
+        "eerste": 1, "tweede": 2, "derde": 3, "vierde": 4, "vijfde": 5, "zesde": 6,
+        "zevende": 7, "achtste": 8, "negende": 9, "tiende": 10,
+        "primero": 1, "primera": 1, "segundo": 2, "segunda": 2, "tercero": 3, "tercera": 3,
+        "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5, "sexto": 6, "sexta": 6,
+        "séptimo": 7, "séptima": 7, "octavo": 8, "octava": 8, "noveno": 9, "novena": 9,
+        "décimo": 10, "décima": 10,
+        "first": 1, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+        "eighth": 8, "ninth": 9, "tenth": 10,
+    }
+)
+"""Ordinal words 1–10 ("la deuxième", "de tweede", "la segunda", "the second")."""
+
+STOPWORDS: frozenset[str] = frozenset(
+    re.findall(
+        r"\w+",
+        "a au aux d de des du en et l la le les un une pour par sur avec "
+        "de het een en van voor met op in om te of "
+        "el la los las del y e o un una por para con al "
+        "the a an and of for to in on with or",
+    )
+)
+"""Articles and connectors, ignored when deciding which option's words were typed."""
+
+NEGATIONS: frozenset[str] = frozenset(
+    re.findall(
+        r"\w+",
+        "ne pas non sans sauf ni aucun aucune niet geen nee zonder behalve noch "
+        "no sin ni excepto salvo ningun ninguno ninguna not no without except nor none",
+    )
+)
+"""Words that turn an answer around; never ignored as noise when matching."""
+
+_NUMBER_PREFIX = re.compile(
+    r"^(?:(?:option|optie|opcion|choix|choice|keuze|numero|nummer|number|nr|num|"
+    r"reponse|antwoord|respuesta|answer|le|la|l|de|het|el|the)\s+)+"
+)
+_DIGIT_ORDINAL = re.compile(r"^(\d{1,3})(?:st|nd|rd|th|er|ere|e|eme|ieme|de|ste|o|a)?$")
+
+_CONJUNCTIONS = frozenset(
+    re.findall(r"\w+", "et ou plus aussi en of ook y e o tambien and or also")
+)
+_RANGE = re.compile(
+    r"^(?:de|du|van|from|del|entre)?\s*(\w+)\s*(?:-|a|au|jusqu a|tot|t m|tm|to|till|"
+    r"through|hasta|al)\s*(\w+)$"
+)
+_HARD_SEPARATORS = re.compile(r"[,;\n+&|]+|\s/\s")
+_SPACED_DASH = re.compile(r"(\d)\s*[-–—]\s*(\d)")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a question: its id and every phrase that names it (raw, any language)."""
+
+    id: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """How a typed answer reads as one option.
+
+    `value` is the accepted option, or for `unsure` the best guess to confirm; `alternatives`
+    are the other plausible options (for `unsure`), best first. `score` is 0–100.
+    """
+
+    status: Status
+    value: str | None
+    score: float
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MultiMatchResult:
+    """How a typed answer reads as several options.
+
+    `values` were understood, `unsure` need a confirmation, `unknown` are the typed parts that
+    were not understood. `status` is accepted when everything was understood, none when nothing
+    was, unsure otherwise.
+    """
+
+    status: Status
+    values: tuple[str, ...]
+    unsure: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+NO_MATCH = MatchResult("none", None, 0.0)
+
+
+def _words(phrase: str) -> list[str]:
+    return [w for w in phrase.split() if w not in STOPWORDS]
+
+
+class OptionMatcher:
+    """Reads typed answers against one question's options; build it once per question."""
+
+    def __init__(self, choices: Sequence[Choice]) -> None:
+        """Precompute the normalized phrases and words of `choices`.
+
+        Raises:
+            ValueError: when there are no choices or two share an id.
+        """
+        if not choices:
+            raise ValueError("an option question needs at least one choice")
+        ids = [choice.id for choice in choices]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"duplicate choice ids in {ids}")
+        self.ids: tuple[str, ...] = tuple(ids)
+        self._exact: dict[str, list[int]] = {}
+        self._phrases: list[str] = []
+        self._phrase_owner: list[int] = []
+        word_owners: dict[str, set[int]] = {}
+        for index, choice in enumerate(choices):
+            for raw in choice.phrases:
+                phrase = normalize(raw)
+                if not phrase:
+                    continue
+                owners = self._exact.setdefault(phrase, [])
+                if index not in owners:
+                    owners.append(index)
+                    self._phrases.append(phrase)
+                    self._phrase_owner.append(index)
+                for word in _words(phrase):
+                    word_owners.setdefault(word, set()).add(index)
+        self._words = list(word_owners)
+        self._word_owners = [frozenset(word_owners[w]) for w in self._words]
+        self._word_index = {w: i for i, w in enumerate(self._words)}
+        # When labels are themselves numbers ("5", "10", "15"), a typed digit that is not a
+        # label may still mean one: reading it as an option number then needs a confirmation.
+        self._numeric_labels = any(p.replace(" ", "").isdigit() for p in self._exact)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def match(self, text: str) -> MatchResult:
+        """Read `text` as one option.
+
+        Args:
+            text: what the user typed.
+
+        Returns:
+            accepted with the option id, unsure with the best guess and alternatives, or none.
+        """
+        if len(text) > MAX_INPUT_LENGTH:
+            return NO_MATCH
+        query = normalize(text)
+        return self._match_normalized(query) if query else NO_MATCH
+
+    def match_many(self, text: str) -> MultiMatchResult:
+        """Read `text` as several options: "1, 3 et 5", "1 3 5", "2-4", "eau, climat", "1 y 3".
+
+        Args:
+            text: what the user typed.
+
+        Returns:
+            The understood option ids in typed order (no duplicates), those needing a
+            confirmation, and the parts that were not understood.
+        """
+        if len(text) > MAX_INPUT_LENGTH:
+            return MultiMatchResult("none", (), (), (text[:40],))
+        whole = self.match(text)
+        if whole.status == "accepted" and whole.score >= 100.0 and whole.value is not None:
+            return MultiMatchResult("accepted", (whole.value,))
+        values: list[str] = []
+        unsure: list[str] = []
+        unknown: list[str] = []
+        for segment in _HARD_SEPARATORS.split(_SPACED_DASH.sub(r"\1-\2", text)):
+            query = normalize(segment)
+            if query:
+                self._read_segment(query, values, unsure, unknown)
+        unsure = [value for value in dict.fromkeys(unsure) if value not in values]
+        if values and not unsure and not unknown:
+            status: Status = "accepted"
+        elif not values and not unsure:
+            status = "none"
+        else:
+            status = "unsure"
+        return MultiMatchResult(status, tuple(values), tuple(unsure), tuple(unknown))
+
+    # -- one option -------------------------------------------------------------------------
+
+    def _match_normalized(self, query: str) -> MatchResult:
+        owners = self._exact.get(query)
+        if owners:
+            return self._result(owners, 100.0, sure=len(owners) == 1)
+        number = _option_number(query)
+        if number is not None:
+            if 1 <= number <= len(self.ids):
+                status: Status = "unsure" if self._numeric_labels else "accepted"
+                return MatchResult(status, self.ids[number - 1], 100.0)
+            return NO_MATCH
+        covered = self._cover(query)
+        if covered is not None:
+            candidates, exact_words = covered
+            if len(candidates) == 1:
+                score = 95.0 if exact_words else 90.0
+                return MatchResult("accepted", self.ids[candidates[0]], score)
+            return self._ranked_unsure(query, candidates)
+        return self._fuzzy(query)
+
+    def _result(self, owners: Sequence[int], score: float, *, sure: bool) -> MatchResult:
+        ids = tuple(self.ids[i] for i in owners)
+        return MatchResult("accepted" if sure else "unsure", ids[0], score, ids[1:])
+
+    def _cover(self, query: str) -> tuple[list[int], bool] | None:
+        """Options whose words cover every significant typed word, or None if no option does."""
+        tokens = _words(query)
+        if not tokens:
+            return None
+        candidates: set[int] | None = None
+        exact_words = True
+        for token in tokens:
+            owners: set[int] = set()
+            index = self._word_index.get(token)
+            if index is not None:
+                # A whole word typed names the options that have it, even when it is also the
+                # start of a longer word elsewhere ("agua" vs "aguas residuales").
+                owners |= self._word_owners[index]
+            elif len(token) >= MIN_PREFIX_LENGTH:
+                for word, word_owners in zip(self._words, self._word_owners, strict=True):
+                    if word.startswith(token):
+                        owners |= word_owners
+                exact_words = False
+            candidates = owners if candidates is None else candidates & owners
+            if not candidates:
+                return None
+        assert candidates is not None  # tokens is not empty
+        return sorted(candidates), exact_words
+
+    def _scores(self, query: str) -> dict[int, float]:
+        """Best fuzzy score per option, from whole phrases and from single words."""
+        scores: dict[int, float] = {}
+        # Whole phrases: plain and word-order-insensitive similarity. No partial scorers: a
+        # label found inside a longer answer ("eau climat") must not count as a match.
+        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+            for _, score, index in process.extract(
+                query, self._phrases, scorer=scorer, processor=None, limit=None,
+                score_cutoff=UNSURE_SCORE,
+            ):
+                owner = self._phrase_owner[index]
+                scores[owner] = max(scores.get(owner, 0.0), score)
+        for owner, score in self._word_scores(_words(query)).items():
+            scores[owner] = max(scores.get(owner, 0.0), score)
+        return scores
+
+    def _word_scores(self, tokens: Sequence[str]) -> dict[int, float]:
+        """Score options on the typed words: a typo in one word of a long label.
+
+        Each option gets the mean, over typed words, of its closest word (a typed word found in
+        other options but not this one counts 0). Typed words found in no option at all ("je
+        veux", "of them") are noise: left out of the mean but each costs `NOISE_PENALTY`.
+        Negations are never noise: "pas le climat" must not read as "climat".
+        """
+        sums: dict[int, float] = {}
+        counted = noise = 0
+        for token in tokens:
+            best: dict[int, float] = {}
+            if len(token) < MIN_FUZZY_LENGTH:
+                # Short words must be exact: a typo in three letters is another word.
+                exact = self._word_index.get(token)
+                hits: list[tuple[str, float, int]] = (
+                    [] if exact is None else [(token, 100.0, exact)]
+                )
+            else:
+                # One substitution in a 4–5 letter word scores 75–80 and is often another
+                # word ("veux"/"eaux"): short words need a closer match.
+                cutoff = UNSURE_SCORE if len(token) >= 6 else SHORT_WORD_SCORE
+                hits = process.extract(
+                    token, self._words, scorer=fuzz.ratio, processor=None, limit=None,
+                    score_cutoff=cutoff,
+                )
+            if len(token) >= MIN_COMPOUND_PART:
+                # Dutch glues words together: "gelijkheid" is in "gendergelijkheid" and in
+                # "ongelijkheid" alike, which must then tie rather than favour the shorter.
+                hits.extend(
+                    (word, COMPOUND_SCORE, index)
+                    for index, word in enumerate(self._words)
+                    if token in word and word != token
+                )
+            for _, score, index in hits:
+                for owner in self._word_owners[index]:
+                    best[owner] = max(best.get(owner, 0.0), score)
+            if not best and token not in NEGATIONS:
+                noise += 1
+                continue
+            counted += 1
+            for owner, score in best.items():
+                sums[owner] = sums.get(owner, 0.0) + score
+        if not counted:
+            return {}
+        return {owner: total / counted - NOISE_PENALTY * noise for owner, total in sums.items()}
+
+    def _fuzzy(self, query: str) -> MatchResult:
+        if len(query.replace(" ", "")) < MIN_FUZZY_LENGTH:
+            return NO_MATCH
+        ranked = sorted(self._scores(query).items(), key=lambda item: -item[1])
+        if not ranked or ranked[0][1] < UNSURE_SCORE:
+            return NO_MATCH
+        best, best_score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        close = tuple(
+            self.ids[owner]
+            for owner, score in ranked[1:]
+            if score >= UNSURE_SCORE and score > best_score - MARGIN
+        )
+        if best_score >= ACCEPT_SCORE and best_score - runner_up >= MARGIN:
+            return MatchResult("accepted", self.ids[best], best_score)
+        return MatchResult("unsure", self.ids[best], best_score, close)
+
+    def _ranked_unsure(self, query: str, candidates: Sequence[int]) -> MatchResult:
+        """Several options contain the typed words: ask, best fuzzy guess first."""
+        scores = self._scores(query)
+        ordered = sorted(candidates, key=lambda owner: -scores.get(owner, 0.0))
+        return MatchResult(
+            "unsure",
+            self.ids[ordered[0]],
+            scores.get(ordered[0], 0.0),
+            tuple(self.ids[owner] for owner in ordered[1:]),
+        )
+
+    # -- several options ----------------------------------------------------------------------
+
+    def _read_segment(
+        self, query: str, values: list[str], unsure: list[str], unknown: list[str]
+    ) -> None:
+        """Read one comma-separated part of a multi answer into the three lists."""
+        span = self._range(query)
+        if span is not None:
+            if span:
+                _extend(values, span)
+            else:
+                unknown.append(query)
+            return
+        whole = self._match_normalized(query)
+        tokens = query.split()
+        parts = _split_conjunctions(tokens)
+        if len(parts) > 1:
+            results = [(part, self._match_normalized(part)) for part in parts]
+            if whole.status == "accepted" and not all(r.status == "accepted" for _, r in results):
+                results = [(query, whole)]
+        elif whole.status == "accepted" or len(tokens) == 1:
+            results = [(query, whole)]
+        else:
+            # "1 3 5" or "eau climat": several answers separated by spaces only.
+            singles = [(t, self._match_normalized(t)) for t in tokens if t not in STOPWORDS]
+            if whole.status == "unsure" and not all(r.status == "accepted" for _, r in singles):
+                results = [(query, whole)]
+            else:
+                results = singles
+        for part, result in results:
+            if result.value is None:
+                unknown.append(part)
+            elif result.status == "accepted":
+                _extend(values, [result.value])
+            else:
+                unsure.append(result.value)
+
+    def _range(self, query: str) -> list[str] | None:
+        """Option ids of a range "2-4", "2 à 4", "van 2 tot 4".
+
+        Returns [] when a bound is not an option number, None when the text is not a range.
+        """
+        found = _RANGE.match(query)
+        if found is None:
+            return None
+        low, high = _option_number(found.group(1)), _option_number(found.group(2))
+        if low is None or high is None:
+            return None
+        if not 1 <= low < high <= len(self.ids):
+            return []
+        return list(self.ids[low - 1 : high])
+
+
+def _option_number(query: str) -> int | None:
+    """The option number a text names ("2", "n°2", "option 2", "2nd", "deux", "tweede")."""
+    text = _NUMBER_PREFIX.sub("", query)
+    found = _DIGIT_ORDINAL.match(text)
+    if found is not None:
+        return int(found.group(1))
+    if text in SMALL_NUMBER_WORDS:
+        return SMALL_NUMBER_WORDS[text]
+    return ORDINAL_WORDS.get(text)
+
+
+def _split_conjunctions(tokens: Sequence[str]) -> list[str]:
+    parts: list[list[str]] = [[]]
+    for token in tokens:
+        if token in _CONJUNCTIONS:
+            if parts[-1]:
+                parts.append([])
+        else:
+            parts[-1].append(token)
+    return [" ".join(part) for part in parts if part]
+
+
+def _extend(values: list[str], new: Iterable[str]) -> None:
+    for value in new:
+        if value not in values:
+            values.append(value)

@@ -1,0 +1,83 @@
+"""The state of one run of a flow, and the inputs that move it.
+
+`RunState` is everything the engine needs to continue a conversation: it is stored as JSON in
+the `flow_runs` table and read back on every update, so a restart resumes at the same question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+RunStatus = Literal["active", "completed", "cancelled", "expired"]
+
+
+class Pending(BaseModel):
+    """Something the current question is waiting on besides a plain answer.
+
+    `confirm` holds a value the user must confirm ("Did you mean X?"); `selection` holds the
+    options toggled so far on a multi-select question.
+    """
+
+    confirm: Any = None
+    confirm_display: str | None = None
+    selection: list[str] | None = None
+
+
+class RunState(BaseModel):
+    """The position of a run in its (pinned) flow version."""
+
+    flow_id: str
+    flow_version: str
+    lang: str
+    status: RunStatus = "active"
+    current: str | None = None
+    seq: int = 0
+    answers: dict[str, Any] = Field(default_factory=dict)
+    displays: dict[str, str] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    history: list[str] = Field(default_factory=list)
+    pending: Pending | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    started_at: datetime
+    updated_at: datetime
+    waiting_since: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the run still waits for input."""
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """Something the user typed."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class OptionInput:
+    """A tapped button: option `option_id` of the question asked as number `seq`."""
+
+    seq: int
+    option_id: str
+
+
+@dataclass(frozen=True)
+class SubmitInput:
+    """The "done" button of the multi-select question asked as number `seq`."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class BackInput:
+    """The user asks to go back one question."""
+
+
+Input = TextInput | OptionInput | SubmitInput | BackInput

@@ -1,0 +1,63 @@
+"""`choice`: one of N options, by tap, number, label in any language, synonym or close spelling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
+from bot.flow.events import QuestionAsked
+from bot.flow.runtime import Runtime
+from bot.flow.steps.options import OptionSet, parse_options
+from bot.flow.yamlsrc import LineDict
+
+
+@step_kind
+class ChoiceStep(Step):
+    """Choose one option; an option may jump with its own `next`."""
+
+    kind = "choice"
+    fields = frozenset({"options", "options_from", "columns"})
+    waits = True
+    needs_text = True
+
+    def parse(self, spec: LineDict, ctx: ParseContext) -> None:
+        """Read the options."""
+        self.optionset = OptionSet(parse_options(spec, ctx))
+        self.columns = ctx.integer(spec, "columns", 0) or 0
+
+    @property
+    def labels(self) -> dict[str, LText]:
+        """Option labels by id (used by the `label()` expression function)."""
+        return {o.id: o.label for o in self.optionset.options}
+
+    def targets(self) -> Iterator[tuple[str, int]]:
+        """Option jumps too."""
+        yield from super().targets()
+        for option in self.optionset.options:
+            if option.next:
+                yield option.next, option.line
+
+    def question(self, rt: Runtime) -> QuestionAsked:
+        """Ask with the options as buttons."""
+        return rt.ask(self, rt.msg("hint_choice"), self.optionset.shown(rt), grid=self.columns)
+
+    def understand(self, rt: Runtime, text: str) -> Reading:
+        """Match a typed answer against the options."""
+        result = self.optionset.matcher.match(text)
+        if result.status == "accepted" and result.value is not None:
+            return Reading.accepted(result.value, self.optionset.label(rt, result.value))
+        if result.status == "unsure" and result.value is not None:
+            return Reading.unsure(result.value, self.optionset.label(rt, result.value))
+        return Reading.rejected(rt.msg("reject_choice", answer=text[:80],
+                                       options=self.optionset.numbered(rt)))
+
+    def tap(self, rt: Runtime, option_id: str) -> Reading:
+        """A tapped option is taken as it is."""
+        if option_id in self.optionset.by_id:
+            return Reading.accepted(option_id, self.optionset.label(rt, option_id))
+        return self.understand(rt, option_id)
+
+    def jump(self, rt: Runtime, value: Any) -> str | None:
+        """The option's `next`, else the step's."""
+        return self.optionset.next_of(value) or self.base.next

@@ -1,0 +1,75 @@
+"""`lookup`: an entry of a catalogue (municipalities), fuzzy-matched, with "add a new one"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bot.flow.definition import ParseContext, Reading, Step, step_kind
+from bot.flow.events import Option, QuestionAsked
+from bot.flow.expressions import Node
+from bot.flow.matching import normalize
+from bot.flow.runtime import Runtime
+from bot.flow.yamlsrc import LineDict
+
+SOURCES = frozenset({"municipalities"})
+NEW = "~new"
+
+
+@step_kind
+class LookupStep(Step):
+    """A municipality typed by name; close spellings are confirmed, unknown names can be added."""
+
+    kind = "lookup"
+    fields = frozenset({"source", "country", "allow_new"})
+    waits = True
+    needs_text = True
+
+    def parse(self, spec: LineDict, ctx: ParseContext) -> None:
+        """Read source, country filter and whether new entries are allowed."""
+        self.source = str(spec.get("source", "municipalities"))
+        if self.source not in SOURCES:
+            ctx.issue(spec.line_of("source"), f"unknown lookup source {self.source!r}")
+        self.country: Node | None = ctx.expr(spec, "country")
+        self.allow_new = ctx.boolean(spec, "allow_new", True)
+
+    def expressions(self) -> Iterator[tuple[Node, int]]:
+        """The country expression."""
+        yield from super().expressions()
+        if self.country is not None:
+            yield self.country, self.base.line
+
+    def _country(self, rt: Runtime) -> str:
+        return str(rt.eval(self.country, "") or "").upper()
+
+    def question(self, rt: Runtime) -> QuestionAsked:
+        """Ask for a name (the list is too long for buttons)."""
+        return rt.ask(self, rt.msg("hint_lookup"))
+
+    def understand(self, rt: Runtime, text: str) -> Reading:
+        """Match the name; offer close names; accept a new name after confirmation."""
+        pending = rt.state.pending
+        name = " ".join(text.split())[:80]
+        if len(normalize(name)) < 2:
+            return Reading.rejected(rt.msg("reject_lookup_short"))
+        matchers = rt.catalogue.municipality_matchers
+        matcher = matchers.get(self._country(rt)) or matchers.get("")
+        if matcher is not None:
+            result = matcher.match(name)
+            if result.status == "accepted" and result.value:
+                return Reading.accepted(result.value, result.value)
+            if result.status == "unsure" and result.value:
+                return Reading.unsure(result.value, result.value)
+        if pending is None and self.allow_new:
+            # Unknown: confirm before adding it, so a typo does not create a municipality.
+            return Reading.unsure(name, rt.msg("new_municipality", name=name))
+        if self.allow_new:
+            return Reading.unsure(name, rt.msg("new_municipality", name=name))
+        return Reading.rejected(rt.msg("reject_lookup", answer=name))
+
+    def tap(self, rt: Runtime, option_id: str) -> Reading:
+        """Buttons carry names of suggestions."""
+        return self.understand(rt, option_id)
+
+    def suggestions(self, rt: Runtime) -> tuple[Option, ...]:
+        """No buttons: names are typed."""
+        return ()

@@ -1,0 +1,81 @@
+"""`multi`: several options (min..max), by toggling buttons then "done", or by typing "1, 3"."""
+
+from __future__ import annotations
+
+from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
+from bot.flow.events import QuestionAsked
+from bot.flow.runtime import Runtime
+from bot.flow.steps.options import OptionSet, parse_options
+from bot.flow.yamlsrc import LineDict
+
+
+@step_kind
+class MultiStep(Step):
+    """Choose several options."""
+
+    kind = "multi"
+    fields = frozenset({"options", "options_from", "min", "max", "columns"})
+    waits = True
+    needs_text = True
+
+    def parse(self, spec: LineDict, ctx: ParseContext) -> None:
+        """Read options and bounds."""
+        self.optionset = OptionSet(parse_options(spec, ctx))
+        count = len(self.optionset.options)
+        self.min = ctx.integer(spec, "min", 1) or 0
+        self.max = ctx.integer(spec, "max", count) or count
+        self.columns = ctx.integer(spec, "columns", 0) or 0
+        if count and not 0 <= self.min <= self.max <= count:
+            ctx.issue(spec.line, f"need 0 ≤ min ≤ max ≤ {count} options")
+
+    @property
+    def labels(self) -> dict[str, LText]:
+        """Option labels by id."""
+        return {o.id: o.label for o in self.optionset.options}
+
+    def _hint(self, rt: Runtime) -> str:
+        return rt.msg("hint_multi", min=self.min, max=self.max)
+
+    def question(self, rt: Runtime) -> QuestionAsked:
+        """Ask with toggle buttons and a "done" button."""
+        return rt.ask(self, self._hint(rt), self.optionset.shown(rt), multiple=True,
+                      grid=self.columns)
+
+    def _accept(self, rt: Runtime, values: list[str]) -> Reading:
+        ordered = [o.id for o in self.optionset.options if o.id in values]
+        if not self.min <= len(ordered) <= self.max:
+            return Reading.rejected(rt.msg("reject_multi_count", min=self.min, max=self.max,
+                                           count=len(ordered)))
+        display = ", ".join(self.optionset.label(rt, v) for v in ordered)
+        return Reading.accepted(ordered, display)
+
+    def understand(self, rt: Runtime, text: str) -> Reading:
+        """Read "1, 3 et 5" or labels separated by commas."""
+        result = self.optionset.matcher.match_many(text)
+        if result.status == "none" or result.unknown:
+            return Reading.rejected(rt.msg("reject_multi", answer=text[:80],
+                                           options=self.optionset.numbered(rt)))
+        values = list(dict.fromkeys([*result.values, *result.unsure]))
+        reading = self._accept(rt, values)
+        if reading.status == "accepted" and result.unsure:
+            return Reading.unsure(reading.value, reading.display)
+        return reading
+
+    def tap(self, rt: Runtime, option_id: str) -> Reading:
+        """Toggle an option in the pending selection."""
+        if option_id not in self.optionset.by_id:
+            return self.understand(rt, option_id)
+        pending = rt.state.pending
+        selection = list(pending.selection or []) if pending else []
+        if option_id in selection:
+            selection.remove(option_id)
+        elif self.max == 1:
+            selection = [option_id]
+        else:
+            selection.append(option_id)
+        return Reading("selection", selection)
+
+    def submit(self, rt: Runtime) -> Reading:
+        """The "done" button: accept the toggled selection."""
+        pending = rt.state.pending
+        return self._accept(rt, list(pending.selection or []) if pending else [])

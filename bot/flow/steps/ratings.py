@@ -1,0 +1,115 @@
+"""`ratings`: one score per item on the same scale, typed at once ("2 3 1") or tapped item by item."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.flow.definition import ID_PATTERN, LText, ParseContext, Reading, Step, step_kind
+from bot.flow.events import Option, QuestionAsked
+from bot.flow.parsing import parse_number
+from bot.flow.runtime import Runtime
+from bot.flow.steps.scale import parse_labels
+from bot.flow.yamlsrc import LineDict, LineList
+
+
+@step_kind
+class RatingsStep(Step):
+    """Scores for several items (e.g. internal / local / global), answer `{item: score}`."""
+
+    kind = "ratings"
+    fields = frozenset({"items", "min", "max", "labels"})
+    waits = True
+    needs_text = True
+
+    def parse(self, spec: LineDict, ctx: ParseContext) -> None:
+        """Read items, range and labels."""
+        self.low = ctx.integer(spec, "min", 0) or 0
+        self.high = ctx.integer(spec, "max", 4) or 0
+        if not self.low < self.high or self.high - self.low > 9 or self.low < 0:
+            ctx.issue(spec.line, "ratings need 0 ≤ min < max ≤ min + 9 (one digit per score)")
+        self.labels = parse_labels(spec, ctx, self.low, self.high)
+        self.items: list[tuple[str, LText]] = []
+        raw = spec.get("items")
+        if not isinstance(raw, LineList) or not raw:
+            ctx.issue(spec.line_of("items"), "'items' must list {id, label}")
+            return
+        for index, item in enumerate(raw):
+            line = raw.line_of(index)
+            if not isinstance(item, LineDict) or not ID_PATTERN.match(str(item.get("id", ""))):
+                ctx.issue(line, "each item needs an 'id' (letters, digits, _) and a 'label'")
+                continue
+            label = ctx.text(item, "label", required=True)
+            if label is not None:
+                self.items.append((str(item["id"]), label))
+
+    def texts(self) -> Iterator[LText]:
+        """Item labels and scale labels too."""
+        yield from super().texts()
+        yield from (label for _, label in self.items)
+        yield from self.labels.values()
+
+    def _selection(self, rt: Runtime) -> dict[str, int]:
+        pending = rt.state.pending
+        out: dict[str, int] = {}
+        for entry in (pending.selection or []) if pending else []:
+            key, _, value = entry.partition("=")
+            out[key] = int(value)
+        return out
+
+    def question(self, rt: Runtime) -> QuestionAsked:
+        """Ask with a row of score buttons per item; ids are `<item>=<score>`."""
+        options = tuple(
+            Option(f"{item}={score}", f"{rt.render(label)} {score}" if score == self.low
+                   else str(score))
+            for item, label in self.items for score in range(self.low, self.high + 1)
+        )
+        legend = "\n".join(f"{p} = {rt.render(self.labels[p])}" for p in sorted(self.labels))
+        example = " ".join(str(min(self.high, self.low + i + 1)) for i in range(len(self.items)))
+        names = ", ".join(rt.render(label) for _, label in self.items)
+        hint = rt.msg("hint_ratings", n=len(self.items), min=self.low, max=self.high,
+                      items=names, example=example)
+        selected = tuple(f"{k}={v}" for k, v in self._selection(rt).items())
+        return rt.ask(self, f"{legend}\n{hint}", options, multiple=True,
+                      grid=self.high - self.low + 1, selected=selected)
+
+    def _display(self, rt: Runtime, scores: dict[str, int]) -> str:
+        return ", ".join(f"{rt.render(label)} {scores[item]}" for item, label in self.items)
+
+    def understand(self, rt: Runtime, text: str) -> Reading:
+        """Read "2 3 1", "231" or "2,3,1" (one score per item, in order)."""
+        compact = text.strip()
+        if re.fullmatch(r"\d+", compact) and len(compact) == len(self.items):
+            parts = list(compact)
+        else:
+            parts = [p for p in re.split(r"[\s,;/|-]+", compact) if p]
+        numbers = [parse_number(p) for p in parts]
+        if len(numbers) != len(self.items) or any(
+            n is None or n != int(n) or not self.low <= int(n) <= self.high for n in numbers
+        ):
+            names = ", ".join(rt.render(label) for _, label in self.items)
+            return Reading.rejected(rt.msg("reject_ratings", answer=text[:80], n=len(self.items),
+                                           min=self.low, max=self.high, items=names))
+        scores = {item: int(n) for (item, _), n in zip(self.items, numbers, strict=True)
+                  if n is not None}
+        return Reading.accepted(scores, self._display(rt, scores))
+
+    def tap(self, rt: Runtime, option_id: str) -> Reading:
+        """Set one item's score; when every item has one, the answer is complete."""
+        item, _, value = option_id.partition("=")
+        if item not in {i for i, _ in self.items} or not value.isdigit():
+            return self.understand(rt, option_id)
+        scores = self._selection(rt)
+        scores[item] = int(value)
+        if len(scores) == len(self.items):
+            ordered = {i: scores[i] for i, _ in self.items}
+            return Reading.accepted(ordered, self._display(rt, ordered))
+        return Reading("selection", [f"{k}={v}" for k, v in scores.items()])
+
+    def submit(self, rt: Runtime) -> Reading:
+        """"Done" before every item has a score: say what is missing."""
+        scores = self._selection(rt)
+        missing = [rt.render(label) for item, label in self.items if item not in scores]
+        if missing:
+            return Reading.rejected(rt.msg("reject_ratings_missing", items=", ".join(missing)))
+        return Reading.accepted(scores, self._display(rt, scores))

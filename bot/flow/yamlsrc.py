@@ -1,0 +1,91 @@
+"""YAML reading that remembers line numbers, so every problem can be reported as `file:line`.
+
+PyYAML's composed node tree carries positions; we convert it into dicts and lists that keep the
+line of each key and item (`LineDict.line_of(key)`, `LineList.line_of(i)`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.flow.errors import FlowError, FlowIssue
+
+
+class LineDict(dict[str, Any]):
+    """A mapping from YAML that knows the line it starts on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        """The line of `key` (or of the mapping itself when the key is absent)."""
+        return self.key_lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A sequence from YAML that knows the line it starts on and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+    def line_of(self, index: int) -> int:
+        """The line of item `index`."""
+        return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose tree we convert ourselves (no arbitrary tags, no Python objects)."""
+
+
+def _convert(node: yaml.Node, loader: _Loader, file: str) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.key_lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | bool | float):
+                raise FlowError([FlowIssue(file, key_node.start_mark.line + 1, "a key must be a word")])
+            skey = str(key).lower() if isinstance(key, bool) else str(key)
+            if skey in result:
+                raise FlowError(
+                    [FlowIssue(file, key_node.start_mark.line + 1, f"duplicate key {skey!r}")]
+                )
+            result[skey] = _convert(value_node, loader, file)
+            result.key_lines[skey] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = LineList()
+        items.line = node.start_mark.line + 1
+        items.item_lines = []
+        for item in node.value:
+            items.append(_convert(item, loader, file))
+            items.item_lines.append(item.start_mark.line + 1)
+        return items
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml(text: str, file: str) -> Any:
+    """Parse `text` (the contents of `file`) into LineDict/LineList/scalars.
+
+    Raises:
+        FlowError: with `file:line` for syntax errors and duplicate keys.
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        return _convert(node, loader, file)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise FlowError([FlowIssue(file, line, f"YAML syntax error: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise FlowError([FlowIssue(file, 1, f"YAML error: {exc}")]) from None
+    finally:
+        loader.dispose()

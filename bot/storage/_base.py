@@ -1,0 +1,63 @@
+"""What every part of a transaction (`Tx`) shares: the session, the dialect, portable upserts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime (storage may read the clock)."""
+    return datetime.now(UTC)
+
+
+def require_aware(value: datetime, name: str) -> datetime:
+    """Check that a datetime carries a time zone, so nothing is stored in a guessed zone.
+
+    Args:
+        value: the datetime to check.
+        name: the argument's name, for the error message.
+
+    Returns:
+        The same value.
+
+    Raises:
+        ValueError: when ``value`` is naive.
+    """
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (got {value.isoformat()})")
+    return value
+
+
+class TxPart:
+    """Base of the `Tx` mixins: holds the `AsyncSession` of the open transaction."""
+
+    def __init__(self, session: AsyncSession, dialect: Dialect) -> None:
+        self._session = session
+        self._dialect: Dialect = dialect
+
+    @property
+    def session(self) -> AsyncSession:
+        """The SQLAlchemy session of this transaction, for queries `Tx` does not offer."""
+        return self._session
+
+    @property
+    def dialect(self) -> Dialect:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._dialect
+
+    def _insert(self, table: Table | Any) -> Any:
+        """Return the dialect's INSERT, which has ``on_conflict_do_nothing/do_update``.
+
+        Both SQLite (3.24+) and PostgreSQL spell upserts ``INSERT … ON CONFLICT``; SQLAlchemy
+        only exposes them on the dialect-specific insert constructs.
+        """
+        if self._dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the sdgbot schema, run programmatically by `bot.storage.db.upgrade`."""

@@ -1,0 +1,208 @@
+"""The tables, as SQLAlchemy 2 typed models.
+
+The database is the source of truth for conversations: a user is a row, a run of a flow is a row
+holding the engine's `RunState` as JSON, and every answer is also kept as a typed row (text,
+number, bool, date or JSON) so reports can query them without parsing state. The schema itself
+is created by the Alembic migrations in `bot/storage/migrations`; these models must match them
+(a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.storage.columns import JSONDoc, Number, UTCDateTime
+
+Role = Literal["user", "coordinator", "admin"]
+UserKind = Literal["municipal_staff", "elected_official", "partner_municipality", "coordinator"]
+RunStatus = Literal["active", "completed", "cancelled", "expired"]
+MunicipalitySource = Literal["seeded", "user"]
+
+ROLES: tuple[Role, ...] = ("user", "coordinator", "admin")
+USER_KINDS: tuple[UserKind, ...] = (
+    "municipal_staff",
+    "elected_official",
+    "partner_municipality",
+    "coordinator",
+)
+RUN_STATUSES: tuple[RunStatus, ...] = ("active", "completed", "cancelled", "expired")
+
+# Deterministic constraint names: Alembic's batch mode on SQLite needs names to alter tables later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the shared metadata and naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Municipality(Base):
+    """A local government, seeded from `content/` or added by a user during a conversation."""
+
+    __tablename__ = "municipalities"
+    __table_args__ = (
+        UniqueConstraint("country", "name"),
+        CheckConstraint("source IN ('seeded', 'user')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[str]] = mapped_column(JSONDoc(), default=list)
+    source: Mapped[str] = mapped_column(String(16), default="user")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class User(Base):
+    """Someone talking to the bot on one channel."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        CheckConstraint("role IN ('user', 'coordinator', 'admin')", name="role"),
+        CheckConstraint(
+            "requested_role IS NULL OR requested_role IN ('user', 'coordinator', 'admin')",
+            name="requested_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    requested_role: Mapped[str | None] = mapped_column(String(16))
+    # No CHECK on kind: the list of kinds is expected to grow (sister associations…).
+    kind: Mapped[str | None] = mapped_column(String(32))
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="SET NULL"), index=True
+    )
+    country: Mapped[str | None] = mapped_column(String(2))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    lite: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def key(self) -> str:
+        """The user as ``"channel:external_id"``, as exports and logs show it."""
+        return f"{self.channel}:{self.external_id}"
+
+
+class Partnership(Base):
+    """A twinning between a Flemish (north) and a partner (south) municipality."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    north_municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="RESTRICT")
+    )
+    south_municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="RESTRICT")
+    )
+    rhythm: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    started: Mapped[date | None] = mapped_column(Date)
+    ended: Mapped[date | None] = mapped_column(Date)
+
+
+class FlowRun(Base):
+    """One run of a flow by a user; `state` is the engine's `RunState` as JSON."""
+
+    __tablename__ = "flow_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'completed', 'cancelled', 'expired')", name="status"),
+        # A user has at most one active run: the service loads "the" active run under a lock.
+        Index(
+            "uq_flow_runs_one_active_per_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_flow_runs_status_waiting_since", "status", "waiting_since"),
+        Index("ix_flow_runs_flow_id_municipality_id", "flow_id", "municipality_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="SET NULL")
+    )
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="SET NULL")
+    )
+    flow_id: Mapped[str] = mapped_column(String(100))
+    flow_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[dict[str, Any]] = mapped_column(JSONDoc())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Answer(Base):
+    """One answer of a run, in the typed column that fits its value.
+
+    Exactly one of ``value_text``, ``value_number``, ``value_bool``, ``value_date`` is set for
+    scalar answers; lists and mappings live in ``value_json`` (which also keeps an int or float
+    as typed, so it reads back as the same Python type).
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("run_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    value_text: Mapped[str | None] = mapped_column(Text)
+    value_number: Mapped[Decimal | None] = mapped_column(Number())
+    value_bool: Mapped[bool | None] = mapped_column(Boolean)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    value_json: Mapped[Any] = mapped_column(JSONDoc(), nullable=True)
+    display: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessedUpdate(Base):
+    """An input (Telegram update id, console line number…) already handled: never twice."""
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

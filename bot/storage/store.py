@@ -1,0 +1,263 @@
+"""`Store`: the database handle, and the one-transaction-per-input unit of work.
+
+Typical use by the conversation service::
+
+    store = await Store.open(settings.database_url)          # migrates on the way
+    async def handle(tx: Tx) -> list[Event]:
+        if not await tx.claim_update("telegram", update.update_id):
+            return []                                          # a duplicate: do nothing
+        user = await tx.get_or_create_user("telegram", chat_id, language="fr")
+        await tx.lock_user(user.id)
+        run = await tx.active_run(user.id)
+        ...                                                    # engine, record_answer, save_run
+        return events
+    events = await store.run_in_transaction(handle)          # committed; now send them
+
+`run_in_transaction` re-runs the whole function when SQLite stayed locked or PostgreSQL reported
+a serialization failure, a deadlock or a lost connection, so the function must not have side
+effects outside the transaction (send messages only after it returns).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.storage import db
+from bot.storage._base import Dialect
+from bot.storage.errors import (
+    DatabaseBusy,
+    DatabaseUnavailable,
+    SchemaOutdated,
+    StorageError,
+    Transient,
+    classify,
+    reason,
+)
+from bot.storage.tx import Tx
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRIES = 3
+BACKOFF_BASE = 0.05  # seconds; doubles on each retry, with jitter so retriers do not collide
+
+
+class Store:
+    """An open database: hands out transactions; create it with `Store.open`."""
+
+    def __init__(self, engine: AsyncEngine, url: str) -> None:
+        """Wrap an engine; prefer `Store.open`, which also checks and migrates."""
+        self._engine = engine
+        self._url = url
+        backend = engine.dialect.name
+        if backend not in ("sqlite", "postgresql"):
+            raise StorageError(f"unsupported dialect {backend}")
+        self._dialect: Dialect = "sqlite" if backend == "sqlite" else "postgresql"
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite readers need no write lock: a plain (deferred) BEGIN lets them run beside a writer.
+        readonly_engine = (
+            engine.execution_options(**{db.SQLITE_BEGIN_OPTION: "DEFERRED"})
+            if self._dialect == "sqlite"
+            else engine
+        )
+        self._readonly_sessions = async_sessionmaker(readonly_engine, expire_on_commit=False)
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        busy_timeout: float = db.DEFAULT_BUSY_TIMEOUT,
+    ) -> Store:
+        """Connect to a database, bring its schema up to date, and return the store.
+
+        Args:
+            url: ``sqlite:///path.db``, ``postgresql://…`` (see `db.normalize_url`).
+            migrate: apply pending migrations; if False, a schema that is not at the newest
+                revision raises `SchemaOutdated`.
+            busy_timeout: SQLite only: seconds a writer waits for the lock.
+
+        Raises:
+            ConfigError: for a bad URL.
+            DatabaseUnavailable: when the database cannot be reached.
+            SchemaOutdated: when ``migrate`` is False and migrations are pending.
+        """
+        engine = db.create_engine(url, busy_timeout=busy_timeout)
+        try:
+            await db.check_connection(engine, url)
+            try:
+                if migrate:
+                    await db.migrate(engine)
+                else:
+                    await _check_schema(engine)
+            except StorageError:
+                raise
+            except Exception as error:
+                if classify(error) is None:
+                    raise
+                raise DatabaseUnavailable(
+                    f"lost the database at {db.display_url(url)} while migrating: {reason(error)}"
+                ) from error
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, url)
+
+    @property
+    def dialect(self) -> Dialect:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._dialect
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (for tools such as the CLI's ``db`` commands)."""
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        """The database URL, without credentials, fit for messages."""
+        return db.display_url(self._url)
+
+    async def close(self) -> None:
+        """Close every pooled connection; the store cannot be used afterwards."""
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Tx]:
+        """Open a transaction: committed when the block ends, rolled back if it raises.
+
+        The write lock (SQLite) is taken when the block starts and that step is retried while
+        the database is busy. The block itself is not re-run: use `run_in_transaction` for
+        that. Lock timeouts and lost connections escaping the block are raised as
+        `DatabaseBusy` / `DatabaseUnavailable`.
+
+        Args:
+            readonly: for reports and exports: on SQLite a deferred transaction that does not
+                block the bot's writers; on PostgreSQL ``READ ONLY``.
+        """
+        try:
+            async with self._scope(readonly, begin_retries=DEFAULT_RETRIES) as tx:
+                yield tx
+        except StorageError:
+            raise
+        except Exception as error:
+            kind = classify(error)
+            if kind is None:
+                raise
+            raise self._give_up(kind, error) from error
+
+    async def run_in_transaction(
+        self,
+        fn: Callable[[Tx], Awaitable[T]],
+        *,
+        retries: int = DEFAULT_RETRIES,
+        readonly: bool = False,
+    ) -> T:
+        """Run ``await fn(tx)`` in a transaction and commit; re-run it all on transient errors.
+
+        Args:
+            fn: the unit of work; it may run more than once, so it must only touch the
+                database through ``tx`` (no messages sent, no external calls).
+            retries: how many times to re-run after a busy/serialization/connection error.
+            readonly: see `transaction`.
+
+        Returns:
+            What ``fn`` returned, once committed.
+
+        Raises:
+            DatabaseBusy: the database stayed locked or conflicting through every retry.
+            DatabaseUnavailable: the connection kept failing.
+        """
+        attempt = 0
+        while True:
+            try:
+                # A busy BEGIN is retried by this loop, with the rest of the attempt.
+                async with self._scope(readonly, begin_retries=0) as tx:
+                    return await fn(tx)
+            except StorageError:
+                raise
+            except Exception as error:
+                kind = classify(error)
+                if kind is None:
+                    raise
+                if attempt >= retries:
+                    raise self._give_up(kind, error) from error
+                delay = BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.5)
+                log.info("retrying transaction after %s error (%s)", kind, reason(error))
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    @contextlib.asynccontextmanager
+    async def _scope(self, readonly: bool, *, begin_retries: int) -> AsyncIterator[Tx]:
+        """Begin, yield a `Tx`, commit or roll back; transient errors propagate raw."""
+        session = await self._begin(readonly, begin_retries)
+        try:
+            yield Tx(session, self._dialect)
+            await session.commit()
+        except BaseException:
+            # The connection may be gone; the original error is the one worth reporting.
+            with contextlib.suppress(Exception):
+                await session.rollback()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                await session.close()
+
+    async def _begin(self, readonly: bool, retries: int) -> AsyncSession:
+        """Start a session's transaction now, retrying while the database is busy.
+
+        Connecting eagerly makes SQLite's ``BEGIN IMMEDIATE`` happen here, before the caller's
+        code runs, so waiting for the lock can be retried without re-running anything.
+        """
+        factory = self._readonly_sessions if readonly else self._sessions
+        attempt = 0
+        while True:
+            session = factory()
+            try:
+                await session.connection()
+                if readonly and self._dialect == "postgresql":
+                    await session.execute(text("SET TRANSACTION READ ONLY"))
+                return session
+            except BaseException as error:
+                with contextlib.suppress(Exception):
+                    await session.close()
+                if not isinstance(error, Exception) or classify(error) is None:
+                    raise
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                await asyncio.sleep(BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.5))
+
+    def _give_up(self, kind: Transient, error: Exception) -> StorageError:
+        """Return the one-line error to raise once retrying is pointless."""
+        where = db.display_url(self._url)
+        if kind == "busy":
+            return DatabaseBusy(f"the database at {where} stayed busy: {reason(error)}")
+        return DatabaseUnavailable(f"lost the database at {where}: {reason(error)}")
+
+
+async def _check_schema(engine: AsyncEngine) -> None:
+    """Raise `SchemaOutdated` unless the database is at the newest migration."""
+    current = await db.current_revision(engine)
+    head = db.head_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"the database schema is at {current or 'nothing'}, this version needs {head}; "
+            "run `sdgbot db upgrade`"
+        )

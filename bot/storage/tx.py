@@ -1,0 +1,18 @@
+"""`Tx`: the unit of work handed out by `Store.transaction`, one per handled input.
+
+Its methods are grouped by concept in sibling modules (`users`, `runs`, `catalogue`, `export`);
+`Tx` only puts them together. Later tables (outbox, deadlines, audit) add their own part here.
+Everything a `Tx` does is committed together when the ``async with`` block ends, or rolled back
+if it raises.
+"""
+
+from __future__ import annotations
+
+from bot.storage.catalogue import CataloguePart
+from bot.storage.export import ExportPart
+from bot.storage.runs import RunsPart
+from bot.storage.users import UsersPart
+
+
+class Tx(UsersPart, RunsPart, CataloguePart, ExportPart):
+    """One open database transaction with the bot's queries (see the parts for each method)."""

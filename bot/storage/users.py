@@ -1,0 +1,170 @@
+"""Users and processed updates: who is talking, and which inputs were already handled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, delete, select
+
+from bot.storage._base import TxPart, require_aware, utcnow
+from bot.storage.models import ROLES, ProcessedUpdate, User
+
+# Columns callers may set; the identity (id, channel, external_id) is never changed.
+_USER_FIELDS = frozenset(
+    {
+        "name",
+        "language",
+        "role",
+        "requested_role",
+        "kind",
+        "municipality_id",
+        "country",
+        "timezone",
+        "lite",
+        "opted_out",
+        "blocked",
+        "created_at",
+        "last_seen_at",
+    }
+)
+
+
+def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate user fields given as keyword arguments; normalise the country code."""
+    unknown = set(fields) - _USER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown user field(s): {', '.join(sorted(unknown))}")
+    for role_field in ("role", "requested_role"):
+        role = fields.get(role_field)
+        if role is not None and role not in ROLES:
+            raise ValueError(f"{role_field} must be one of {', '.join(ROLES)} (got {role!r})")
+    if fields.get("country") is not None:
+        fields["country"] = str(fields["country"]).strip().upper()
+    for stamp in ("created_at", "last_seen_at"):
+        if fields.get(stamp) is not None:
+            require_aware(fields[stamp], stamp)
+    return fields
+
+
+class UsersPart(TxPart):
+    """`Tx` methods about users and update de-duplication."""
+
+    async def claim_update(self, channel: str, update_id: int | str) -> bool:
+        """Remember that an input is being handled in this transaction.
+
+        Args:
+            channel: the channel name (``"telegram"``, ``"console"``…).
+            update_id: the channel's id of the input (Telegram's ``update_id``).
+
+        Returns:
+            True the first time; False when the input was already processed (or is being
+            processed by a concurrent transaction that then commits), in which case the
+            caller should do nothing else.
+        """
+        statement = (
+            self._insert(ProcessedUpdate)
+            .values(channel=channel, update_id=str(update_id), processed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        )
+        result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
+        return result.rowcount == 1
+
+    async def forget_updates(self, before: datetime) -> int:
+        """Delete processed-update marks older than ``before`` (channels never resend those).
+
+        Returns:
+            The number of marks deleted.
+        """
+        require_aware(before, "before")
+        statement = delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+        result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
+        return result.rowcount
+
+    async def get_user(self, channel: str, external_id: int | str) -> User | None:
+        """Return the user known on ``channel`` under ``external_id``, if any."""
+        statement = select(User).where(
+            User.channel == channel, User.external_id == str(external_id)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def user(self, user_id: int) -> User | None:
+        """Return the user with this database id, if any."""
+        return await self._session.get(User, user_id)
+
+    async def get_or_create_user(
+        self, channel: str, external_id: int | str, **defaults: Any
+    ) -> User:
+        """Return the user, creating it with ``defaults`` if it does not exist yet.
+
+        Safe against two processes creating the same user at once (the insert is an
+        ``ON CONFLICT DO NOTHING``); ``defaults`` are ignored for an existing user.
+
+        Args:
+            channel: the channel name.
+            external_id: the user's id on that channel.
+            **defaults: `User` fields for a new user (name, language, role, kind, country…).
+        """
+        values = _check_user_fields(dict(defaults))
+        values.setdefault("created_at", utcnow())
+        statement = (
+            self._insert(User)
+            .values(channel=channel, external_id=str(external_id), **values)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        await self._session.execute(statement)
+        user = await self.get_user(channel, external_id)
+        if user is None:  # pragma: no cover - the row was just inserted or already there
+            raise RuntimeError(f"user {channel}:{external_id} vanished during creation")
+        return user
+
+    async def lock_user(self, user_id: int) -> User | None:
+        """Lock the user's row until the transaction ends and return it freshly loaded.
+
+        On PostgreSQL this is ``SELECT … FOR UPDATE``: a second process handling the same
+        user waits here. On SQLite every write transaction already starts with
+        ``BEGIN IMMEDIATE``, which serialises writers, so this is a plain read.
+        """
+        statement = (
+            select(User)
+            .where(User.id == user_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def update_user(self, user: User, **fields: Any) -> User:
+        """Set fields of a user and flush them.
+
+        Raises:
+            TypeError: for a field that does not exist or may not be changed.
+            ValueError: for a role outside user|coordinator|admin or a naive datetime.
+        """
+        for name, value in _check_user_fields(dict(fields)).items():
+            setattr(user, name, value)
+        await self._session.flush()
+        return user
+
+    async def users(
+        self,
+        *,
+        role: str | None = None,
+        municipality_id: int | None = None,
+        reachable_only: bool = True,
+    ) -> Sequence[User]:
+        """List users, e.g. the recipients of a broadcast.
+
+        Args:
+            role: only users with this role.
+            municipality_id: only users of this municipality.
+            reachable_only: skip users who opted out or blocked the bot.
+        """
+        statement = select(User).order_by(User.id)
+        if role is not None:
+            statement = statement.where(User.role == role)
+        if municipality_id is not None:
+            statement = statement.where(User.municipality_id == municipality_id)
+        if reachable_only:
+            statement = statement.where(User.opted_out.is_(False), User.blocked.is_(False))
+        return (await self._session.execute(statement)).scalars().all()

@@ -1,0 +1,164 @@
+"""Tests for the post-2030 readiness levels, next steps and to-do list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.flow.functions import FUNCTIONS
+from bot.flow.library.post2030 import (
+    DIMENSIONS,
+    QUESTIONS,
+    maturity_levels,
+    next_steps,
+    post2030_dimensions,
+    post2030_levels,
+    post2030_milestones,
+    post2030_todo,
+    todo_list,
+)
+
+NOTHING = {
+    "plan_sdg": "none",
+    "council": "none",
+    "indicators": "none",
+    "dashboard": "none",
+    "report": "no",
+    "vlr": "no",
+    "citizens": "none",
+    "partner": "nolink",
+    "consult": "no",
+}
+
+EVERYTHING = {
+    "plan_sdg": "all",
+    "council": "followed",
+    "indicators": "targets",
+    "dashboard": "public",
+    "report": "yearly",
+    "vlr": "done",
+    "citizens": "decide",
+    "partner": "joint",
+    "consult": "contributed",
+}
+
+
+def test_nothing_in_place_is_level_one_everywhere() -> None:
+    assert maturity_levels(NOTHING) == dict.fromkeys(DIMENSIONS, 1)
+    assert next_steps(NOTHING) == {
+        "planning": "council_decision",
+        "monitoring": "ind_some",
+        "reporting": "report_some",
+        "participation": "cit_inform",
+        "partnership": "consult_follow",
+    }
+
+
+def test_everything_in_place_is_leading_with_nothing_next() -> None:
+    assert maturity_levels(EVERYTHING) == dict.fromkeys(DIMENSIONS, 5)
+    assert next_steps(EVERYTHING) == dict.fromkeys(DIMENSIONS)
+    assert todo_list(EVERYTHING) == []
+
+
+@pytest.mark.parametrize(
+    ("citizens", "level"),
+    [("none", 1), ("inform", 2), ("consult", 3), ("involve", 4), ("decide", 5)],
+)
+def test_participation_follows_the_iap2_ladder(citizens: str, level: int) -> None:
+    assert maturity_levels({**NOTHING, "citizens": citizens})["participation"] == level
+
+
+def test_planning_counts_criteria_met_and_asks_for_the_first_missing() -> None:
+    answers = {**NOTHING, "plan_sdg": "all"}  # coded plan but no council decision
+    assert maturity_levels(answers)["planning"] == 3
+    assert next_steps(answers)["planning"] == "council_decision"
+    answers = {**NOTHING, "plan_sdg": "some", "council": "adopted"}
+    assert maturity_levels(answers)["planning"] == 3
+    assert next_steps(answers)["planning"] == "plan_all"
+    answers = {**NOTHING, "plan_sdg": "all", "council": "adopted"}
+    assert (maturity_levels(answers)["planning"], next_steps(answers)["planning"]) == (
+        4,
+        "council_follow",
+    )
+
+
+def test_monitoring_dashboard_without_indicators_asks_for_indicators() -> None:
+    answers = {**NOTHING, "dashboard": "internal"}
+    assert maturity_levels(answers)["monitoring"] == 2
+    assert next_steps(answers)["monitoring"] == "ind_some"
+    answers = {**NOTHING, "indicators": "all", "dashboard": "internal"}
+    assert maturity_levels(answers)["monitoring"] == 4
+    assert next_steps(answers)["monitoring"] == "ind_targets"
+
+
+def test_a_planned_vlr_is_a_variant_of_the_vlr_step() -> None:
+    answers = {**EVERYTHING, "vlr": "planned"}
+    assert maturity_levels(answers)["reporting"] == 4
+    assert next_steps(answers)["reporting"] == "vlr_planned"
+    assert next_steps({**EVERYTHING, "vlr": "no"})["reporting"] == "vlr"
+
+
+def test_without_partner_the_next_step_is_to_find_one() -> None:
+    answers = {**NOTHING, "partner": "nopartner", "consult": "following"}
+    assert maturity_levels(answers)["partnership"] == 2
+    assert next_steps(answers)["partnership"] == "partner_find"
+    assert next_steps({**answers, "partner": "nolink"})["partnership"] == "partner_exchange"
+
+
+def test_missing_answers_count_as_not_met() -> None:
+    assert maturity_levels({}) == dict.fromkeys(DIMENSIONS, 1)
+    assert maturity_levels({"citizens": None})["participation"] == 1
+
+
+def test_todo_starts_with_the_weakest_dimensions() -> None:
+    answers = {
+        **EVERYTHING,
+        "indicators": "none",  # monitoring 2 (dashboard only)
+        "citizens": "consult",  # participation 3
+        "consult": "no",  # partnership 3
+    }
+    assert todo_list(answers) == ["ind_some", "cit_involve", "consult_follow"]
+    assert todo_list(answers, limit=1) == ["ind_some"]
+    assert todo_list(answers, limit=0) == []
+
+
+def test_todo_ties_follow_dimension_order_and_never_repeat() -> None:
+    assert todo_list(NOTHING) == ["council_decision", "ind_some", "report_some"]
+    answers = {**EVERYTHING, "partner": "nopartner", "consult": "following"}
+    assert todo_list(answers, limit=5) == ["partner_find"]
+
+
+def test_flow_wrappers_take_answers_in_question_order() -> None:
+    values = [EVERYTHING[q] for q in QUESTIONS]
+    assert post2030_levels(*values) == dict.fromkeys(DIMENSIONS, 5)
+    assert post2030_todo(*[NOTHING[q] for q in QUESTIONS]) == todo_list(NOTHING)
+    with pytest.raises(ValueError, match="expected 9 answers"):
+        post2030_levels("all", "followed")
+    assert post2030_dimensions() == list(DIMENSIONS)
+    for name in ("post2030_levels", "post2030_next", "post2030_todo", "post2030_milestones"):
+        assert name in FUNCTIONS
+
+
+def test_milestones_for_a_flemish_plan_to_2031() -> None:
+    marks = post2030_milestones(2031, date(2026, 3, 1))
+    assert [(m["id"], m["year"], m["past"]) for m in marks] == [
+        ("hlpf", 2027, False),
+        ("agenda_end", 2030, False),
+        ("plan_past", 2031, False),
+    ]
+
+
+def test_milestones_for_other_plans_and_later_dates() -> None:
+    marks = post2030_milestones(2028, "2027-10-01")
+    assert [(m["id"], m["past"]) for m in marks] == [
+        ("hlpf", True),
+        ("plan_before", False),
+        ("agenda_end", False),
+    ]
+    assert [m["id"] for m in post2030_milestones(2030, date(2026, 1, 1))] == [
+        "hlpf",
+        "agenda_end",
+        "plan_same",
+    ]
+    assert [m["id"] for m in post2030_milestones(None, date(2026, 1, 1))] == ["hlpf", "agenda_end"]

@@ -1,0 +1,168 @@
+"""Transactions, retries and busy handling (bot/storage/store.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.storage import DatabaseBusy, DatabaseUnavailable, Store, Tx
+from bot.storage.errors import classify
+
+
+async def test_dialect(store: Store, database_url: str) -> None:
+    assert store.dialect == ("sqlite" if database_url.startswith("sqlite") else "postgresql")
+    assert "@" not in store.url
+
+
+async def test_commit_on_success_and_rollback_on_error(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.get_or_create_user("console", "kept")
+    with pytest.raises(RuntimeError, match="boom"):
+        async with store.transaction() as tx:
+            await tx.get_or_create_user("console", "dropped")
+            raise RuntimeError("boom")
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.get_user("console", "kept") is not None
+        assert await tx.get_user("console", "dropped") is None
+
+
+async def test_objects_stay_readable_after_commit(store: Store) -> None:
+    async with store.transaction() as tx:
+        user = await tx.get_or_create_user("console", "ana", name="Ana")
+    assert (user.name, user.key) == ("Ana", "console:ana")
+
+
+def _locked() -> OperationalError:
+    return OperationalError("INSERT …", {}, Exception("database is locked"))
+
+
+async def test_run_in_transaction_reruns_the_whole_function(store: Store) -> None:
+    calls: list[int] = []
+
+    async def work(tx: Tx) -> str:
+        calls.append(1)
+        user = await tx.get_or_create_user("console", f"u{len(calls)}")
+        if len(calls) < 3:
+            raise _locked()
+        return user.external_id
+
+    assert await store.run_in_transaction(work) == "u3"
+    assert len(calls) == 3
+    async with store.transaction() as tx:
+        # The failed attempts were rolled back: only the third user exists.
+        assert [u.external_id for u in await tx.users()] == ["u3"]
+
+
+async def test_run_in_transaction_gives_up_with_one_line(store: Store) -> None:
+    calls: list[int] = []
+
+    async def always_locked(tx: Tx) -> None:
+        calls.append(1)
+        raise _locked()
+
+    with pytest.raises(DatabaseBusy) as caught:
+        await store.run_in_transaction(always_locked, retries=2)
+    assert len(calls) == 3
+    assert "stayed busy: database is locked" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+async def test_other_errors_are_not_retried(store: Store) -> None:
+    calls: list[int] = []
+
+    async def buggy(tx: Tx) -> None:
+        calls.append(1)
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        await store.run_in_transaction(buggy)
+    assert len(calls) == 1
+
+
+async def test_transaction_translates_transient_errors(store: Store) -> None:
+    with pytest.raises(DatabaseBusy):
+        async with store.transaction():
+            raise _locked()
+    lost = OperationalError("SELECT 1", {}, ConnectionResetError("reset by peer"))
+    with pytest.raises(DatabaseUnavailable, match="lost the database"):
+        async with store.transaction():
+            raise lost
+
+
+def test_classify() -> None:
+    assert classify(_locked()) == "busy"
+    assert classify(OperationalError("x", {}, ConnectionRefusedError())) == "lost"
+
+    class PgError(Exception):
+        sqlstate = "40001"
+
+    assert classify(OperationalError("x", {}, PgError("could not serialize"))) == "busy"
+    assert classify(ValueError("nope")) is None
+
+
+async def _hold_write_lock(store: Store, held: asyncio.Event, seconds: float) -> None:
+    async with store.transaction() as tx:
+        await tx.get_or_create_user("console", "holder")
+        held.set()
+        await asyncio.sleep(seconds)
+
+
+async def test_sqlite_busy_writer_waits_then_succeeds(sqlite_url: str) -> None:
+    # Two stores = two connection pools, as two bot processes would have.
+    first = await Store.open(sqlite_url)
+    second = await Store.open(sqlite_url, busy_timeout=0.05)
+    try:
+        held = asyncio.Event()
+        holder = asyncio.create_task(_hold_write_lock(first, held, 0.3))
+        await held.wait()
+        started = time.monotonic()
+
+        async def write(tx: Tx) -> int:
+            return (await tx.get_or_create_user("console", "waiter")).id
+
+        assert await second.run_in_transaction(write, retries=10) > 0
+        # It could only get in after the holder committed, by retrying past busy_timeout.
+        assert time.monotonic() - started >= 0.2
+        await holder
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_sqlite_busy_without_retries_is_database_busy(sqlite_url: str) -> None:
+    first = await Store.open(sqlite_url)
+    second = await Store.open(sqlite_url, busy_timeout=0.05)
+    try:
+        held = asyncio.Event()
+        holder = asyncio.create_task(_hold_write_lock(first, held, 1.0))
+        await held.wait()
+
+        async def write(tx: Tx) -> None:
+            await tx.get_or_create_user("console", "waiter")
+
+        with pytest.raises(DatabaseBusy, match="database is locked"):
+            await second.run_in_transaction(write, retries=0)
+        await holder
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_sqlite_readers_do_not_wait_for_writers(sqlite_url: str) -> None:
+    first = await Store.open(sqlite_url)
+    second = await Store.open(sqlite_url, busy_timeout=0.05)
+    try:
+        held = asyncio.Event()
+        holder = asyncio.create_task(_hold_write_lock(first, held, 0.5))
+        await held.wait()
+        async with second.transaction(readonly=True) as tx:
+            # WAL: the reader sees the last committed state, not the holder's pending user.
+            assert await tx.get_user("console", "holder") is None
+        assert not holder.done()
+        await holder
+    finally:
+        await first.close()
+        await second.close()
