@@ -7,6 +7,7 @@ flow author sees all of them at once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -375,6 +376,11 @@ class Flow:
     source: str = ""
 
     @property
+    def checksum(self) -> str:
+        """A fingerprint of the source: two flows with the same version but edited text differ."""
+        return source_checksum(self.source)
+
+    @property
     def first(self) -> str:
         """The id of the first step."""
         return self.order[0]
@@ -391,6 +397,11 @@ class Flow:
         begin = self.order.index(start)
         stop = self.order.index(end) if end in self.order else begin
         return self.order[begin : stop + 1]
+
+
+def source_checksum(text: str) -> str:
+    """A short fingerprint of a flow's source text (to tell edited versions apart)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def parse_duration(value: Any) -> timedelta | None:

@@ -71,6 +71,7 @@ def start(
     state = RunState(
         flow_id=flow.id,
         flow_version=flow.version,
+        flow_checksum=flow.checksum,
         lang=lang,
         context=context or {},
         started_at=now,
@@ -232,8 +233,13 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
         state.vars.setdefault("__positions", {})[key] = {"step": step.id, "loop": loop}
         events.append(AnswerRecorded(key, step.kind, reading.value, reading.display,
                                      step.base.saves_to))
-        if step.base.saves_to == "user.language" and isinstance(reading.value, str):
-            state.lang = reading.value
+        if step.base.saves_to:
+            # Later steps of this run see the new profile value at once ({{ user.name }}).
+            field = step.base.saves_to.removeprefix("user.")
+            state.context.setdefault("user", {})[field] = reading.value
+            if field == "language" and isinstance(reading.value, str):
+                state.context["user"]["lang"] = reading.value
+                state.lang = reading.value
         _advance(rt, _next(rt, step, reading.value), events)
     elif reading.status == "unsure":
         state.pending = Pending(confirm=reading.value, confirm_display=reading.display)

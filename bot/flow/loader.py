@@ -8,7 +8,6 @@ missing translations, malformed HTML, texts too long, option ids too long for Te
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -96,11 +95,6 @@ def load_flows(paths: Iterable[Path], catalogue: Catalogue) -> tuple[dict[str, F
             continue
         flows[flow.id] = flow
     return flows, issues
-
-
-def checksum(text: str) -> str:
-    """A short fingerprint of a flow's source (to tell versions apart)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # --- parsing -------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ Stages of `match`, first hit wins:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +56,7 @@ _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł":
 _NUMBER_SIGN = re.compile(r"(?:\bn\s*[°º]|\bno\.|\bnr\.?|\bnum\.|#)\s*(?=\d)")
 _KEPT_BETWEEN_DIGITS = frozenset(".,/-:")
 _SPACES = re.compile(r"\s+")
+_NEGATIVE = re.compile(r"^\s*[-−]\s*\d")
 
 
 def fold(text: str) -> str:
@@ -75,7 +78,7 @@ def normalize(text: str) -> str:
     Returns:
         The normalized text, possibly empty.
     """
-    text = _NUMBER_SIGN.sub(" ", fold(text))
+    text = fold(_NUMBER_SIGN.sub(" ", text.casefold()))  # before NFKD turns "º" into "o"
     out: list[str] = []
     last = len(text) - 1
     for i, ch in enumerate(text):
@@ -241,10 +244,7 @@ class OptionMatcher:
         self._phrase_owner: list[int] = []
         word_owners: dict[str, set[int]] = {}
         for index, choice in enumerate(choices):
-            for raw in choice.phrases:
-                phrase = normalize(raw)
-                if not phrase:
-                    continue
+            for phrase in _spellings(normalize(raw) for raw in choice.phrases):
                 owners = self._exact.setdefault(phrase, [])
                 if index not in owners:
                     owners.append(index)
@@ -252,9 +252,16 @@ class OptionMatcher:
                     self._phrase_owner.append(index)
                 for word in _words(phrase):
                     word_owners.setdefault(word, set()).add(index)
+        self._sorted_phrases = [" ".join(sorted(p.split())) for p in self._phrases]
         self._words = list(word_owners)
         self._word_owners = [frozenset(word_owners[w]) for w in self._words]
         self._word_index = {w: i for i, w in enumerate(self._words)}
+        # All words in one string, so finding the words that start with or contain a typed
+        # word is a C-speed `str.find` instead of a Python loop over every word.
+        self._joined = "\n" + "\n".join(self._words) + "\n"
+        self._word_starts = list(
+            itertools.accumulate((len(w) + 1 for w in self._words[:-1]), initial=1)
+        )
         # When labels are themselves numbers ("5", "10", "15"), a typed digit that is not a
         # label may still mean one: reading it as an option number then needs a confirmation.
         self._numeric_labels = any(p.replace(" ", "").isdigit() for p in self._exact)
@@ -271,8 +278,8 @@ class OptionMatcher:
         Returns:
             accepted with the option id, unsure with the best guess and alternatives, or none.
         """
-        if len(text) > MAX_INPUT_LENGTH:
-            return NO_MATCH
+        if len(text) > MAX_INPUT_LENGTH or _NEGATIVE.match(text):
+            return NO_MATCH  # "-1" is not option 1
         query = normalize(text)
         return self._match_normalized(query) if query else NO_MATCH
 
@@ -347,9 +354,8 @@ class OptionMatcher:
                 # start of a longer word elsewhere ("agua" vs "aguas residuales").
                 owners |= self._word_owners[index]
             elif len(token) >= MIN_PREFIX_LENGTH:
-                for word, word_owners in zip(self._words, self._word_owners, strict=True):
-                    if word.startswith(token):
-                        owners |= word_owners
+                for found in self._words_with(token, prefix=True):
+                    owners |= self._word_owners[found]
                 exact_words = False
             candidates = owners if candidates is None else candidates & owners
             if not candidates:
@@ -357,14 +363,28 @@ class OptionMatcher:
         assert candidates is not None  # tokens is not empty
         return sorted(candidates), exact_words
 
+    def _words_with(self, part: str, *, prefix: bool) -> set[int]:
+        """Indexes of the option words that start with (or, if not `prefix`, contain) `part`."""
+        found: set[int] = set()
+        needle = "\n" + part if prefix else part
+        at = self._joined.find(needle)
+        while at >= 0:
+            found.add(bisect.bisect_right(self._word_starts, at + (1 if prefix else 0)) - 1)
+            at = self._joined.find(needle, at + 1)
+        return found
+
     def _scores(self, query: str) -> dict[int, float]:
         """Best fuzzy score per option, from whole phrases and from single words."""
         scores: dict[int, float] = {}
         # Whole phrases: plain and word-order-insensitive similarity. No partial scorers: a
         # label found inside a longer answer ("eau climat") must not count as a match.
-        for scorer in (fuzz.ratio, fuzz.token_sort_ratio):
+        # (Token-sort ratio is plain ratio on words sorted beforehand: much faster that way.)
+        for typed, phrases in (
+            (query, self._phrases),
+            (" ".join(sorted(query.split())), self._sorted_phrases),
+        ):
             for _, score, index in process.extract(
-                query, self._phrases, scorer=scorer, processor=None, limit=None,
+                typed, phrases, scorer=fuzz.ratio, processor=None, limit=None,
                 score_cutoff=UNSURE_SCORE,
             ):
                 owner = self._phrase_owner[index]
@@ -403,9 +423,9 @@ class OptionMatcher:
                 # Dutch glues words together: "gelijkheid" is in "gendergelijkheid" and in
                 # "ongelijkheid" alike, which must then tie rather than favour the shorter.
                 hits.extend(
-                    (word, COMPOUND_SCORE, index)
-                    for index, word in enumerate(self._words)
-                    if token in word and word != token
+                    (self._words[index], COMPOUND_SCORE, index)
+                    for index in self._words_with(token, prefix=False)
+                    if self._words[index] != token
                 )
             for _, score, index in hits:
                 for owner in self._word_owners[index]:
@@ -499,6 +519,19 @@ class OptionMatcher:
         if not 1 <= low < high <= len(self.ids):
             return []
         return list(self.ids[low - 1 : high])
+
+
+def _spellings(phrases: Iterable[str]) -> list[str]:
+    """The phrases plus the spellings people type for them: Dutch "ij" as "y" ("jaarlyks").
+
+    Variants are added rather than folded, so Spanish "Tarija" or "hijo" stay as they are.
+    """
+    out: dict[str, None] = {}
+    for phrase in phrases:
+        if phrase:
+            out[phrase] = None
+            out[phrase.replace("ij", "y")] = None
+    return list(out)
 
 
 def _option_number(query: str) -> int | None:

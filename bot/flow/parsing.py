@@ -217,7 +217,9 @@ def _parse_words(tokens: Sequence[str]) -> Decimal | None:
     sign = 1
     if tokens and tokens[0] in _MINUS_WORDS:
         sign, tokens = -1, tokens[1:]
-    words = [t for t in tokens if t not in _CONNECTORS] if len(tokens) > 1 else list(tokens)
+    if not tokens or tokens[0] in _CONNECTORS or tokens[-1] in _CONNECTORS:
+        return None  # "vingt et" is unfinished
+    words = [t for t in tokens if t not in _CONNECTORS]
     if len(words) == 2 and words[0] in _ONE and words[1] in _HUNDRED:
         words = words[1:]  # "one hundred", "a hundred", "een honderd"
     value = _words_value(words)

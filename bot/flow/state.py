@@ -32,6 +32,7 @@ class RunState(BaseModel):
 
     flow_id: str
     flow_version: str
+    flow_checksum: str = ""
     lang: str
     status: RunStatus = "active"
     current: str | None = None

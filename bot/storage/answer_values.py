@@ -25,6 +25,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.storage.columns import NUMBER_PRECISION, NUMBER_SCALE
+
+# value_number is NUMERIC(24, 6): 18 digits before the decimal point.
+NUMBER_LIMIT = 10 ** (NUMBER_PRECISION - NUMBER_SCALE)
 VALUE_COLUMNS = ("value_text", "value_number", "value_bool", "value_date", "value_json")
 
 
@@ -54,6 +58,9 @@ def encode(value: Any) -> dict[str, Any]:
     elif isinstance(value, int | float | Decimal):
         if isinstance(value, float | Decimal) and not math.isfinite(value):
             raise ValueError(f"answer numbers must be finite (got {value!r})")
+        if abs(value) >= NUMBER_LIMIT:
+            # PostgreSQL would refuse it (NUMERIC overflow); refuse on SQLite too, the same way.
+            raise ValueError(f"answer number {value!r} is too large to store")
         columns["value_number"] = value
         if not isinstance(value, Decimal):
             columns["value_json"] = value

@@ -73,7 +73,7 @@ class CataloguePart(TxPart):
 
     async def municipality(self, municipality_id: int) -> Municipality | None:
         """Return the municipality with this id, if any."""
-        return await self._session.get(Municipality, municipality_id)
+        return await self._session.get(Municipality, municipality_id, populate_existing=True)
 
     async def municipality_named(self, name: str, country: str) -> Municipality | None:
         """Return the municipality with exactly this (normalised) name in a country."""

@@ -206,3 +206,17 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class FlowVersion(Base):
+    """The source of every flow version ever served, so a pinned run can always be resumed."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "checksum"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(64))
+    checksum: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    first_served_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -34,7 +34,7 @@ class RunsPart(TxPart):
 
     async def run(self, run_id: int) -> FlowRun | None:
         """Return the run with this id, if any."""
-        return await self._session.get(FlowRun, run_id)
+        return await self._session.get(FlowRun, run_id, populate_existing=True)
 
     async def create_run(
         self,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from bot.storage.catalogue import CataloguePart
 from bot.storage.export import ExportPart
+from bot.storage.flow_versions import FlowVersionsPart
 from bot.storage.runs import RunsPart
 from bot.storage.users import UsersPart
 
 
-class Tx(UsersPart, RunsPart, CataloguePart, ExportPart):
+class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart):
     """One open database transaction with the bot's queries (see the parts for each method)."""

@@ -91,7 +91,7 @@ class UsersPart(TxPart):
 
     async def user(self, user_id: int) -> User | None:
         """Return the user with this database id, if any."""
-        return await self._session.get(User, user_id)
+        return await self._session.get(User, user_id, populate_existing=True)
 
     async def get_or_create_user(
         self, channel: str, external_id: int | str, **defaults: Any

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import signal
@@ -53,7 +54,8 @@ __all__ = [
 
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
 )
 
 
@@ -213,12 +215,18 @@ class FakeBotApi(World):
         self.faults.fail_next(method, Fault(kind, retry_after, delivers), count)
 
     def fault_rate(
-        self, p: float, kinds: Iterable[FaultKind] = ("429", "500", "timeout"), *, seed: int | None = None
+        self,
+        p: float,
+        kinds: Iterable[FaultKind] = ("429", "500", "timeout"),
+        *,
+        seed: int | None = None,
     ) -> None:
         """Answer a fraction ``p`` of send/edit requests with faults drawn from ``kinds``."""
         self.faults.set_rate(p, kinds, seed)
 
-    def commands(self, *, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
+    def commands(
+        self, *, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
         """The command list set for a scope (default scope) and language ("" = all)."""
         key = (json.dumps(scope or {"type": "default"}, sort_keys=True), language_code)
         return list(self.methods.commands.get(key, []))
@@ -238,7 +246,9 @@ class FakeBotApi(World):
         delivered: bool = False,
     ) -> web.Response:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        self._record(method, params, status, payload, arrived, bytes_in, len(body), fault, delivered)
+        self._record(
+            method, params, status, payload, arrived, bytes_in, len(body), fault, delivered
+        )
         return web.Response(body=body, status=status, content_type="application/json")
 
     def _record(
@@ -257,7 +267,9 @@ class FakeBotApi(World):
         for name, upload in (params.files if params else {}).items():
             shown[name] = f"<{upload.filename} ({len(upload.content)} bytes)>"
         self.requests.append(
-            RequestRecord(method, shown, status, payload, arrived, bytes_in, bytes_out, fault, delivered)
+            RequestRecord(
+                method, shown, status, payload, arrived, bytes_in, bytes_out, fault, delivered
+            )
         )
         self.stats.calls[method] += 1
         self.stats.statuses[(method, status)] += 1
@@ -285,7 +297,11 @@ class FakeBotApi(World):
         token, method = request.match_info["token"], request.match_info["method"]
         if token != self.token:
             # Telegram: 401 for a well-formed token it does not know, 404 for garbage.
-            error = ApiError(401, "Unauthorized") if re.fullmatch(r"\d+:[\w-]+", token) else ApiError(404, "Not Found")
+            error = (
+                ApiError(401, "Unauthorized")
+                if re.fullmatch(r"\d+:[\w-]+", token)
+                else ApiError(404, "Not Found")
+            )
             return self._answer(method, None, error.payload(), error.status, arrived, len(body))
         handler = self.methods.lookup(method)
         if handler is None:
@@ -306,20 +322,30 @@ class FakeBotApi(World):
         except ApiError as error:
             return self._answer(method, params, error.payload(), error.status, arrived, len(body))
         payload = {"ok": True, "result": result}
-        return self._answer(method, params, payload, 200, arrived, len(body), delivered=call.delivered)
+        return self._answer(
+            method, params, payload, 200, arrived, len(body), delivered=call.delivered
+        )
 
-    def _inject(self, method: str, params: Params, fault: Fault, arrived: float, size: int) -> web.Response:
+    def _inject(
+        self, method: str, params: Params, fault: Fault, arrived: float, size: int
+    ) -> web.Response:
         if fault.kind == "502":
             # Telegram's front end answers a gateway error with an nginx HTML page, not JSON.
             self._record(method, params, 502, None, arrived, size, len(_BAD_GATEWAY), "502", False)
             return web.Response(body=_BAD_GATEWAY, status=502, content_type="text/html")
         errors = {
-            "429": ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", retry_after=fault.retry_after),
+            "429": ApiError(
+                429,
+                f"Too Many Requests: retry after {fault.retry_after}",
+                retry_after=fault.retry_after,
+            ),
             "500": ApiError(500, "Internal Server Error"),
             "400": ApiError(400, "Bad Request: fault injected by the test"),
         }
         error = errors[fault.kind]
-        return self._answer(method, params, error.payload(), error.status, arrived, size, fault=fault.kind)
+        return self._answer(
+            method, params, error.payload(), error.status, arrived, size, fault=fault.kind
+        )
 
     async def _hold_and_drop(
         self, request: web.Request, method: str, call: Call, fault: Fault, arrived: float
@@ -332,16 +358,15 @@ class FakeBotApi(World):
         delivers = self.timeout_delivers if fault.delivers is None else fault.delivers
         handler = self.methods.lookup(method)
         if delivers and handler is not None:
-            try:
+            # A rejected request delivers nothing, and the bot never learns why.
+            with contextlib.suppress(ApiError):
                 await handler(call)
-            except ApiError:
-                pass  # rejected: nothing delivered, and the bot never learns why
-        self._record(method, call.params, 0, None, arrived, call.body_bytes, 0, "timeout", call.delivered)
+        self._record(
+            method, call.params, 0, None, arrived, call.body_bytes, 0, "timeout", call.delivered
+        )
         self.stats.timeouts += 1
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closing.wait(), self.timeout_hold)
-        except TimeoutError:
-            pass
         if request.transport is not None:
             request.transport.close()
         return web.Response(status=204)
@@ -349,12 +374,18 @@ class FakeBotApi(World):
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the fake Bot API until killed (SIGINT/SIGTERM)."""
-    parser = argparse.ArgumentParser(prog="python -m tests.fakes.bot_api", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.fakes.bot_api", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST-TOKEN")
-    parser.add_argument("--no-private-limit", action="store_true", help="disable the 1 msg/s per private chat limit")
-    parser.add_argument("--timeout-delivers", action="store_true", help="timeout faults still deliver the message")
+    parser.add_argument(
+        "--no-private-limit", action="store_true", help="disable the 1 msg/s per private chat limit"
+    )
+    parser.add_argument(
+        "--timeout-delivers", action="store_true", help="timeout faults still deliver the message"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:

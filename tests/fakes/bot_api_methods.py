@@ -33,7 +33,9 @@ from tests.fakes.bot_api_world import World
 __all__ = ["SEND_METHODS", "Call", "Methods"]
 
 # Methods that deliver or change a message: flood control and fault_rate apply to them.
-SEND_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument", "editmessagetext", "editmessagereplymarkup"})
+SEND_METHODS = frozenset(
+    {"sendmessage", "sendphoto", "senddocument", "editmessagetext", "editmessagereplymarkup"}
+)
 CHAT_ACTIONS = frozenset(
     {
         "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
@@ -114,7 +116,11 @@ class Methods:
         chat_id: int | None = ref if isinstance(ref, int) else None
         if isinstance(ref, str) and ref.startswith("@"):
             chat_id = next(
-                (cid for cid, chat in self.world.chats.items() if chat.get("username") == ref[1:] and cid < 0),
+                (
+                    cid
+                    for cid, chat in self.world.chats.items()
+                    if chat.get("username") == ref[1:] and cid < 0
+                ),
                 None,
             )
         if chat_id is None or chat_id not in self.world.chats:
@@ -131,13 +137,27 @@ class Methods:
     def _check_reply(self, p: Params, chat_id: int) -> None:
         reply = p.json("reply_parameters", "reply parameters")
         if isinstance(reply, dict):
-            target, lenient = reply.get("message_id"), bool(reply.get("allow_sending_without_reply"))
+            target, lenient = (
+                reply.get("message_id"),
+                bool(reply.get("allow_sending_without_reply")),
+            )
             if target is None:
                 raise bad_request("can't parse ReplyParameters: Can't find field \"message_id\"")
-            chat_id = int(reply.get("chat_id", chat_id)) if str(reply.get("chat_id", "")).lstrip("-").isdigit() else chat_id
+            chat_id = (
+                int(reply.get("chat_id", chat_id))
+                if str(reply.get("chat_id", "")).lstrip("-").isdigit()
+                else chat_id
+            )
         else:
-            target, lenient = p.integer("reply_to_message_id"), p.boolean("allow_sending_without_reply")
-        if target is not None and not lenient and not self.world.message_exists(chat_id, int(target)):
+            target, lenient = (
+                p.integer("reply_to_message_id"),
+                p.boolean("allow_sending_without_reply"),
+            )
+        if (
+            target is not None
+            and not lenient
+            and not self.world.message_exists(chat_id, int(target))
+        ):
             raise bad_request("message to be replied not found")
 
     def _deliver(self, call: Call, message: SentMessage) -> dict[str, Any]:
@@ -320,9 +340,13 @@ class Methods:
             raise bad_request("message to edit not found")
         return message
 
-    def _apply_edit(self, call: Call, message: SentMessage, method: str, **changes: Any) -> dict[str, Any]:
+    def _apply_edit(
+        self, call: Call, message: SentMessage, method: str, **changes: Any
+    ) -> dict[str, Any]:
         now = self.world.clock()
-        previous = message.version(message.history[-1].method if message.history else message.method, message.time)
+        previous = message.version(
+            message.history[-1].method if message.history else message.method, message.time
+        )
         message.history.append(previous)
         for key, value in changes.items():
             setattr(message, key, value)
@@ -424,7 +448,12 @@ class Methods:
         if file_id not in self.world.files:
             raise bad_request("invalid file_id")
         path, content = self.world.files[file_id]
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": path}
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": path,
+        }
 
     async def close(self, call: Call) -> bool:
         """close / logOut: accepted, nothing to release in the fake."""

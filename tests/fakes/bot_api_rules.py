@@ -113,7 +113,7 @@ class Params:
     def present(self, name: str) -> bool:
         """Whether ``name`` was given with a non-empty value (Telegram ignores empty ones)."""
         value = self.values.get(name)
-        return value is not None and value != "" or name in self.files
+        return (value is not None and value != "") or name in self.files
 
     def string(self, name: str) -> str | None:
         """A string parameter; numbers and booleans are converted like Telegram does."""

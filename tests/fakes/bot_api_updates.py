@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 from typing import Any
 
 from tests.fakes.bot_api_rules import ApiError
@@ -134,7 +135,5 @@ class UpdateQueue:
             if batch or self._closed or remaining <= 0:
                 return batch
             signal = self._signal
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), remaining)
-            except TimeoutError:
-                pass

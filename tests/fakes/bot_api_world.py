@@ -7,6 +7,7 @@ drive: ``push_*`` builders queue realistic updates, ``sent``/``wait_for`` observ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Mapping
@@ -87,7 +88,9 @@ class World:
         """Create (or replace) a user who has started the bot; returns their handle."""
         if user_id <= 0:
             raise ValueError("user ids are positive; groups and channels are negative")
-        handle = UserHandle(user_id, first_name or f"User{user_id}", language_code, username, last_name)
+        handle = UserHandle(
+            user_id, first_name or f"User{user_id}", language_code, username, last_name
+        )
         self.users[user_id] = handle
         self.chats[user_id] = handle.chat()
         return handle
@@ -211,12 +214,16 @@ class World:
             target = self._chat_of(user, chat)["id"]
             sent = self.bot_message(target, reply_to)
             content["reply_to_message"] = (
-                sent.to_api(self.bot_user) if sent else {"message_id": reply_to, "chat": self._chat_of(user, chat), "date": 0}
+                sent.to_api(self.bot_user)
+                if sent
+                else {"message_id": reply_to, "chat": self._chat_of(user, chat), "date": 0}
             )
         content.update(extra or {})
         return self._push_message(user, content, chat)
 
-    def push_command(self, user: UserHandle, command: str, *, chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_command(
+        self, user: UserHandle, command: str, *, chat: ChatHandle | None = None
+    ) -> dict[str, Any]:
         """The user sends a command such as ``/start`` or ``/start payload``."""
         if not command.startswith("/"):
             raise ValueError("a command starts with '/'")
@@ -224,10 +231,14 @@ class World:
         entity = {"type": "bot_command", "offset": 0, "length": len(name.encode("utf-16-le")) // 2}
         return self.push_text(user, command, chat=chat, entities=[entity])
 
-    def push_long_text(self, user: UserHandle, length: int = 10_000, *, chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_long_text(
+        self, user: UserHandle, length: int = 10_000, *, chat: ChatHandle | None = None
+    ) -> dict[str, Any]:
         """A pasted text longer than any bot message may be (Telegram clients split at 4096,
         but forwarded or API-made texts can be longer)."""
-        words = itertools.cycle("Objectif de développement durable pour notre commune ".split(" "))
+        words = itertools.cycle(
+            ["Objectif", "de", "développement", "durable", "pour", "notre", "commune"]
+        )
         text = ""
         while len(text) < length:
             text += next(words) + " "
@@ -251,7 +262,9 @@ class World:
                 rows = (version.reply_markup or {}).get("inline_keyboard") or []
                 seen.update(b["callback_data"] for row in rows for b in row if "callback_data" in b)
             if data not in seen:
-                raise ValueError(f"message {message.message_id} never had a button with data {data!r}")
+                raise ValueError(
+                    f"message {message.message_id} never had a button with data {data!r}"
+                )
         self._chat_of(user, None)
         query_id = str(next(self._query_ids))
         self._queries[query_id] = _Query(user.id, self.clock())
@@ -264,19 +277,26 @@ class World:
         }
         return self.updates.push({"callback_query": query})
 
-    def push_photo(self, user: UserHandle, *, caption: str | None = None, chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_photo(
+        self, user: UserHandle, *, caption: str | None = None, chat: ChatHandle | None = None
+    ) -> dict[str, Any]:
         """The user sends a photo (three sizes, like Telegram)."""
-        file_id = self._store_file("photos/photo.jpg", b"\xff\xd8\xff\xe0 fake jpeg")
-        sizes = [
-            {"file_id": f"{file_id}-{w}", "file_unique_id": f"u{file_id}-{w}", "width": w, "height": w * 3 // 4, "file_size": w * 40}
-            for w in (90, 320, 1280)
-        ]  # fmt: skip
-        content: dict[str, Any] = {"photo": sizes}
+        sizes = []
+        for width in (90, 320, 1280):
+            content = b"\xff\xd8\xff\xe0 fake jpeg " + str(width).encode()
+            file_id = self._store_file(f"photos/photo_{width}.jpg", content)
+            sizes.append(
+                {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": width,
+                 "height": width * 3 // 4, "file_size": len(content)}
+            )  # fmt: skip
+        fields: dict[str, Any] = {"photo": sizes}
         if caption:
-            content["caption"] = caption
-        return self._push_message(user, content, chat)
+            fields["caption"] = caption
+        return self._push_message(user, fields, chat)
 
-    def push_sticker(self, user: UserHandle, *, emoji: str = "👍", chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_sticker(
+        self, user: UserHandle, *, emoji: str = "👍", chat: ChatHandle | None = None
+    ) -> dict[str, Any]:
         """The user sends a sticker."""
         sticker = {
             "file_id": "sticker-1", "file_unique_id": "usticker-1", "type": "regular",
@@ -284,10 +304,17 @@ class World:
         }  # fmt: skip
         return self._push_message(user, {"sticker": sticker}, chat)
 
-    def push_voice(self, user: UserHandle, *, duration: int = 3, chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_voice(
+        self, user: UserHandle, *, duration: int = 3, chat: ChatHandle | None = None
+    ) -> dict[str, Any]:
         """The user sends a voice note."""
         file_id = self._store_file("voice/note.oga", b"OggS fake voice")
-        voice = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": duration, "mime_type": "audio/ogg"}
+        voice = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "mime_type": "audio/ogg",
+        }
         return self._push_message(user, {"voice": voice}, chat)
 
     def push_document(
@@ -312,21 +339,38 @@ class World:
         return self._push_message(user, fields, chat)
 
     def push_location(
-        self, user: UserHandle, *, latitude: float = 6.3703, longitude: float = 2.3912, chat: ChatHandle | None = None
+        self,
+        user: UserHandle,
+        *,
+        latitude: float = 6.3703,
+        longitude: float = 2.3912,
+        chat: ChatHandle | None = None,
     ) -> dict[str, Any]:
         """The user shares a location (default: Cotonou)."""
-        return self._push_message(user, {"location": {"latitude": latitude, "longitude": longitude}}, chat)
+        return self._push_message(
+            user, {"location": {"latitude": latitude, "longitude": longitude}}, chat
+        )
 
-    def push_contact(self, user: UserHandle, *, phone_number: str = "+32470123456", chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_contact(
+        self,
+        user: UserHandle,
+        *,
+        phone_number: str = "+32470123456",
+        chat: ChatHandle | None = None,
+    ) -> dict[str, Any]:
         """The user shares their own contact."""
         contact = {"phone_number": phone_number, "first_name": user.first_name, "user_id": user.id}
         return self._push_message(user, {"contact": contact}, chat)
 
-    def push_contentless(self, user: UserHandle, *, chat: ChatHandle | None = None) -> dict[str, Any]:
+    def push_contentless(
+        self, user: UserHandle, *, chat: ChatHandle | None = None
+    ) -> dict[str, Any]:
         """A message with no text and no content this Bot API version knows (a newer kind)."""
         return self._push_message(user, {"future_content_kind": {"id": 1}}, chat)
 
-    def push_edited_text(self, user: UserHandle, original: Mapping[str, Any], text: str) -> dict[str, Any]:
+    def push_edited_text(
+        self, user: UserHandle, original: Mapping[str, Any], text: str
+    ) -> dict[str, Any]:
         """The user edits a message they sent; ``original`` is the update ``push_text`` returned."""
         message = dict(original["message"])
         message.update(text=text, edit_date=int(self.wall_clock()))
@@ -339,9 +383,13 @@ class World:
         message = self._message(None, chat, {"sender_chat": chat, "text": text})
         return self.updates.push({"channel_post": message})
 
-    def push_unknown_update(self, kind: str = "future_update_kind", payload: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def push_unknown_update(
+        self, kind: str = "future_update_kind", payload: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """An update of a type this Bot API version does not know."""
-        return self.updates.push({kind: dict(payload or {"id": 1, "note": "added in a later Bot API"})})
+        return self.updates.push(
+            {kind: dict(payload or {"id": 1, "note": "added in a later Bot API"})}
+        )
 
     def redeliver(self, update_id: int) -> None:
         """Deliver an already confirmed update again (what Telegram does after a crash)."""
@@ -370,7 +418,9 @@ class World:
     async def wait_for(self, condition: int, timeout: float = 5.0) -> list[SentMessage]: ...
 
     @overload
-    async def wait_for(self, condition: Callable[[SentMessage], bool], timeout: float = 5.0) -> SentMessage: ...
+    async def wait_for(
+        self, condition: Callable[[SentMessage], bool], timeout: float = 5.0
+    ) -> SentMessage: ...
 
     async def wait_for(
         self, condition: int | Callable[[SentMessage], bool], timeout: float = 5.0
@@ -405,7 +455,5 @@ class World:
                 recent = [(m.chat_id, m.plain[:60]) for m in self.sent[-5:]]
                 raise TimeoutError(f"wait_for({condition!r}) timed out; last sent: {recent}")
             signal = self._sent_signal
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), remaining)
-            except TimeoutError:
-                pass

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.storage import DatabaseBusy, DatabaseUnavailable, Store, Tx
@@ -166,3 +167,22 @@ async def test_sqlite_readers_do_not_wait_for_writers(sqlite_url: str) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_lost_connection_is_retried(postgres_url: str) -> None:
+    store = await Store.open(postgres_url)
+    try:
+        calls: list[int] = []
+
+        async def work(tx: Tx) -> bool:
+            calls.append(1)
+            if len(calls) == 1:
+                # The server kills our own connection mid-transaction, as a failover would.
+                await tx.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+            return await tx.claim_update("telegram", 77)
+
+        assert await store.run_in_transaction(work) is True
+        assert len(calls) == 2
+    finally:
+        await store.close()

@@ -458,7 +458,11 @@ def assessment_gaps(snapshot: Mapping[str, Any], limit: int = 3) -> list[dict[st
             for level in LEVELS
             if level in levels_today or level in levels_aim
         }
-        widest = max(level_gaps.items(), key=lambda kv: kv[1], default=(None, 0.0))
+        # Name a level only when its gap is strictly the widest: "mostly internal" on a tie
+        # would single out a level the answers do not single out.
+        ranked = sorted(level_gaps.items(), key=lambda kv: -kv[1])
+        unique = len(ranked) == 1 or (len(ranked) > 1 and ranked[0][1] > ranked[1][1])
+        widest = ranked[0] if ranked and unique else (None, 0.0)
         rows.append(
             {
                 "goal": goal,
@@ -776,9 +780,27 @@ def assessment_goal_labels(goals: Any, prefix: Any) -> list[str]:
     return [f"{prefix} {g}" for g in (_goal(k) for k in keys) if g is not None]
 
 
+@flow_function("assessment_goal_series")
+def assessment_goal_series(goals: Any) -> list[list[float]]:
+    """The two series (today, ambition) of a snapshot's `goals`, in the order of its keys."""
+    entries = list(goals.values()) if isinstance(goals, Mapping) else []
+    return [
+        [_number(e.get(field)) or 0.0 if isinstance(e, Mapping) else 0.0 for e in entries]
+        for field in ("today", "ambition")
+    ]
+
+
 @flow_function("assessment_levels_text")
-def assessment_levels_text(ratings: Any) -> str:
-    """A ratings answer as "2 · 3 · 1" (internal · local · global); "" when unknown."""
+def assessment_levels_text(ratings: Any, item: Any = None) -> str:
+    """A ratings answer as "2 · 3 · 1" (internal · local · global); "" when unknown.
+
+    With `item`, `ratings` is one `{goal: ratings}` mapping or a list of them (one `group()` per
+    block) and the answer for goal `item` is shown — the "today" scores under the ambition
+    question.
+    """
+    if item is not None:
+        goal = _goal(item)
+        ratings = _merge_goals(ratings).get(goal) if goal is not None else None
     scores = _level_scores(ratings)
     if not scores:
         return ""

@@ -40,6 +40,27 @@ LOW_SCORE = 2
 
 MAX_NEXT_STEPS = 3
 
+NEXT_STEPS: tuple[str, ...] = (
+    "frank_talk",
+    "contact",
+    "expectations",
+    "mandate",
+    "backing",
+    "handover",
+    "support",
+    "same_language",
+    "co_priorities",
+    "in_person",
+    "adjust",
+    "two_way",
+    "budget_low",
+    "budget_over",
+    "exit_clause",
+    "report",
+    "keep_going",
+)
+"""Every id `checkin_next_steps` may return, most urgent first (the flow has `step_<id>` texts)."""
+
 # The two choice questions asked "from our side": the partner's "we learned from them" is, seen
 # from here, "they learned from us". Options not listed read the same from both sides.
 _MIRRORED_OPTIONS: dict[str, str] = {
@@ -265,9 +286,7 @@ def _low(answers: Mapping[str, Any], question: str) -> bool:
 
 
 @flow_function("checkin_next_steps")
-def checkin_next_steps(
-    answers: Mapping[str, Any] | None, limit: int = MAX_NEXT_STEPS
-) -> list[str]:
+def checkin_next_steps(answers: Mapping[str, Any] | None, limit: int = MAX_NEXT_STEPS) -> list[str]:
     """Choose the next steps a side's own answers call for, most urgent first.
 
     The rules follow the partnerships' lessons: a fragile relationship needs a frank talk (and

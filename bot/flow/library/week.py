@@ -235,8 +235,8 @@ def week_todo(
     """List what a registered municipality still has to do, soonest first.
 
     Every checklist item not ticked is an action with its due date; a municipality with no hero
-    yet must nominate at least one, and heroes without consent must be asked before their pages
-    go online.
+    yet must nominate at least one (until the week starts, when heroes are frozen), and heroes
+    without consent must be asked before their pages go online.
 
     Args:
         done: the checklist items already done (`flag`, `pages`, `material`, `press`, `social`).
@@ -252,7 +252,8 @@ def week_todo(
     year = int(edition)
     ticked = set(done or [])
     items: list[tuple[str, date]] = []
-    if not heroes:
+    # Heroes are frozen once the week has begun: asking for a first one then would be pointless.
+    if not heroes and not week_started(day, year):
         items.append(("heroes", date(year, *HEROES_DUE)))
     if week_without_consent(heroes):
         items.append(("consent", date(year, *CHECKLIST_DUE["pages"])))

@@ -23,13 +23,19 @@ class ChoiceStep(Step):
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the options."""
-        self.optionset = OptionSet(parse_options(spec, ctx))
+        self.optionset = OptionSet(parse_options(spec, ctx),
+                                   current_first=spec.get("options_from") == "languages")
         self.columns = ctx.integer(spec, "columns", 0) or 0
 
     @property
     def labels(self) -> dict[str, LText]:
         """Option labels by id (used by the `label()` expression function)."""
         return {o.id: o.label for o in self.optionset.options}
+
+    def texts(self) -> Iterator[LText]:
+        """Option labels too."""
+        yield from super().texts()
+        yield from self.labels.values()
 
     def targets(self) -> Iterator[tuple[str, int]]:
         """Option jumps too."""
@@ -44,7 +50,7 @@ class ChoiceStep(Step):
 
     def understand(self, rt: Runtime, text: str) -> Reading:
         """Match a typed answer against the options."""
-        result = self.optionset.matcher.match(text)
+        result = self.optionset.matcher(rt).match(text)
         if result.status == "accepted" and result.value is not None:
             return Reading.accepted(result.value, self.optionset.label(rt, result.value))
         if result.status == "unsure" and result.value is not None:

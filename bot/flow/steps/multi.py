@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.runtime import Runtime
@@ -20,7 +22,8 @@ class MultiStep(Step):
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read options and bounds."""
-        self.optionset = OptionSet(parse_options(spec, ctx))
+        self.optionset = OptionSet(parse_options(spec, ctx),
+                                   current_first=spec.get("options_from") == "languages")
         count = len(self.optionset.options)
         self.min = ctx.integer(spec, "min", 1) or 0
         self.max = ctx.integer(spec, "max", count) or count
@@ -32,6 +35,11 @@ class MultiStep(Step):
     def labels(self) -> dict[str, LText]:
         """Option labels by id."""
         return {o.id: o.label for o in self.optionset.options}
+
+    def texts(self) -> Iterator[LText]:
+        """Option labels too."""
+        yield from super().texts()
+        yield from self.labels.values()
 
     def _hint(self, rt: Runtime) -> str:
         return rt.msg("hint_multi", min=self.min, max=self.max)
@@ -51,7 +59,7 @@ class MultiStep(Step):
 
     def understand(self, rt: Runtime, text: str) -> Reading:
         """Read "1, 3 et 5" or labels separated by commas."""
-        result = self.optionset.matcher.match_many(text)
+        result = self.optionset.matcher(rt).match_many(text)
         if result.status == "none" or result.unknown:
             return Reading.rejected(rt.msg("reject_multi", answer=text[:80],
                                            options=self.optionset.numbered(rt)))

@@ -106,20 +106,39 @@ def _options_from(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
 
 
 class OptionSet:
-    """The options of one step with a matcher over every language's labels and synonyms."""
+    """The options of one step with a matcher over every language's labels and synonyms.
 
-    def __init__(self, options: list[OptionSpec]) -> None:
+    With `current_first` (the language picker), the option whose id is the conversation's
+    language comes first, so one tap confirms the language detected from the channel.
+    """
+
+    def __init__(self, options: list[OptionSpec], *, current_first: bool = False) -> None:
         self.options = options
+        self.current_first = current_first
         self.by_id = {option.id: option for option in options}
-        choices = []
-        for option in options:
-            phrases = [*option.label.source.all_texts(), *option.synonyms]
-            choices.append(Choice(option.id, tuple(p for p in phrases if "{" not in p)))
-        self.matcher = OptionMatcher(choices)
+        self._matchers: dict[str, OptionMatcher] = {}
+
+    def ordered(self, rt: Runtime) -> list[OptionSpec]:
+        """The options in the order they are shown (and numbered) to this user."""
+        if not self.current_first or rt.lang not in self.by_id:
+            return self.options
+        return [self.by_id[rt.lang], *(o for o in self.options if o.id != rt.lang)]
+
+    def matcher(self, rt: Runtime) -> OptionMatcher:
+        """A matcher whose option numbers follow the order shown to this user."""
+        order = self.ordered(rt)
+        key = order[0].id if order else ""
+        if key not in self._matchers:
+            choices = []
+            for option in order:
+                phrases = [*option.label.source.all_texts(), *option.synonyms]
+                choices.append(Choice(option.id, tuple(p for p in phrases if "{" not in p)))
+            self._matchers[key] = OptionMatcher(choices)
+        return self._matchers[key]
 
     def shown(self, rt: Runtime) -> tuple[Option, ...]:
         """The options as shown to the user, in the conversation's language."""
-        return tuple(Option(o.id, rt.render(o.label)) for o in self.options)
+        return tuple(Option(o.id, rt.render(o.label)) for o in self.ordered(rt))
 
     def label(self, rt: Runtime, option_id: str) -> str:
         """The label of `option_id` in the conversation's language."""

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
+from bot.content import load_catalogue
+from bot.flow import engine
+from bot.flow.catalogue import Catalogue
+from bot.flow.definition import Flow
+from bot.flow.events import MessageCreated
 from bot.flow.functions import FUNCTIONS
 from bot.flow.library.post2030 import (
     DIMENSIONS,
@@ -18,6 +24,9 @@ from bot.flow.library.post2030 import (
     post2030_todo,
     todo_list,
 )
+from bot.flow.loader import load_flow_file
+from bot.flow.state import RunState, TextInput
+from bot.i18n import LANGUAGES, html_to_plain
 
 NOTHING = {
     "plan_sdg": "none",
@@ -162,3 +171,82 @@ def test_milestones_for_other_plans_and_later_dates() -> None:
         "plan_same",
     ]
     assert [m["id"] for m in post2030_milestones(None, date(2026, 1, 1))] == ["hlpf", "agenda_end"]
+
+
+# --- The flow itself (flows/post2030.yaml) run through the engine ----------------------------
+
+ROOT = Path(__file__).parents[3]
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(ROOT / "content")
+
+
+@pytest.fixture(scope="module")
+def flow(catalogue: Catalogue) -> Flow:
+    return load_flow_file(ROOT / "flows" / "post2030.yaml", catalogue)
+
+
+def run(
+    flow: Flow, catalogue: Catalogue, answers: list[str], *, lang: str, when: str
+) -> tuple[RunState, str]:
+    """Type `answers` on `when`; return the final state and the plain text of the result."""
+    now = datetime.fromisoformat(when).replace(hour=10, tzinfo=UTC)
+    sprint = engine.start(flow, catalogue, lang=lang, now=now, context={"previous": None})
+    events = list(sprint.events)
+    for answer in answers:
+        sprint = engine.resume(flow, catalogue, sprint.state, TextInput(answer), now=now)
+        events.extend(sprint.events)
+    results = [e.text for e in events if isinstance(e, MessageCreated) and e.is_result]
+    return sprint.state, html_to_plain(results[-1]) if results else ""
+
+
+def test_a_flemish_municipality_gets_levels_next_steps_todo_and_dates(
+    flow: Flow, catalogue: Catalogue
+) -> None:
+    # plan to 2031, some objectives coded, one-off council decision, some indicators, internal
+    # dashboard, occasional report, VLR planned, residents consulted, plans exchanged, no
+    # consultation
+    answers = ["2031", "2", "2", "3", "2", "2", "2", "3", "2", "3"]
+    state, result = run(flow, catalogue, answers, lang="fr", when="2026-03-10")
+    assert state.status == "completed"
+    assert state.vars["levels"] == {
+        "planning": 3,
+        "monitoring": 3,
+        "reporting": 2,
+        "participation": 3,
+        "partnership": 2,
+    }
+    assert "Planification ▓▓▓░░ 3 · Structuré" in result
+    assert "→ Intégré : chaque objectif politique du plan relié à un ODD" in result
+    assert "→ Structuré : un rapport ODD chaque année" in result
+    assert state.vars["todo"] == ["report_yearly", "consult_follow", "plan_all"]
+    assert "1. Faites du rapport ODD un rendez-vous annuel" in result
+    assert "FPHN de septembre 2027" in result  # still ahead in March 2026
+    assert "votre plan court jusqu'en 2031" in result
+    assert "encore 4 an(s)" in result
+    assert state.vars["__chart"]["values"] == [3, 3, 2, 3, 2]
+
+
+def test_a_leading_municipality_after_the_hlpf(flow: Flow, catalogue: Catalogue) -> None:
+    answers = ["skip", "1", "1", "1", "1", "1", "1", "5", "1", "1"]
+    state, result = run(flow, catalogue, answers, lang="en", when="2028-01-10")
+    assert state.vars["levels"] == dict.fromkeys(DIMENSIONS, 5)
+    assert state.vars["todo"] == []
+    assert "Nothing is missing" in result
+    assert "consultations are under way" in result
+    assert "your plan" not in result  # plan end skipped
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_renders_a_complete_result(
+    flow: Flow, catalogue: Catalogue, lang: str
+) -> None:
+    answers = ["2028", "3", "3", "4", "3", "3", "3", "1", "4", "3"]
+    state, result = run(flow, catalogue, answers, lang=lang, when="2026-03-10")
+    assert state.status == "completed"
+    assert state.vars["nexts"]["partnership"] == "consult_follow"
+    assert "2028" in result and "2030" in result and "2027" in result
+    assert "{{" not in result and "{%" not in result
+    assert result.count("→") == len(DIMENSIONS)

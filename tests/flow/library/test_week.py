@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.content import load_catalogue
+from bot.flow import engine
+from bot.flow.catalogue import Catalogue
+from bot.flow.definition import Flow
+from bot.flow.events import AnswerRejected, Event, MessageCreated, QuestionAsked
 from bot.flow.functions import FUNCTIONS
 from bot.flow.library import week
 from bot.flow.library.week import (
@@ -24,6 +31,9 @@ from bot.flow.library.week import (
     week_todo,
     week_without_consent,
 )
+from bot.flow.loader import load_flow_file
+from bot.flow.state import RunState, SubmitInput, TextInput
+from bot.i18n import html_to_plain
 
 
 def hero(name: str, consent: bool = True, sdgs: list[int] | None = None) -> dict[str, object]:
@@ -164,6 +174,11 @@ def test_todo_without_heroes_and_consent() -> None:
     assert [t["id"] for t in todo] == ["consent"]
 
 
+def test_no_hero_request_once_the_week_has_started() -> None:
+    todo = week_todo(list(week.CHECKLIST_DUE), [], date(2026, 9, 19), 2026)
+    assert todo == []
+
+
 def test_todo_marks_late_items() -> None:
     todo = {t["id"]: t for t in week_todo([], [hero("Ana")], date(2026, 9, 20), 2026)}
     assert todo["press"]["late"] and todo["press"]["days"] == -9
@@ -177,3 +192,212 @@ def test_everything_done_leaves_nothing() -> None:
 def test_functions_are_registered() -> None:
     for name in ("week_edition", "week_merge", "week_todo", "week_previous", "week_hero_slots"):
         assert name in FUNCTIONS
+
+
+# --- The flow itself (flows/municipality_week.yaml) run through the engine -------------------
+
+ROOT = Path(__file__).parents[3]
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return load_catalogue(ROOT / "content")
+
+
+@pytest.fixture(scope="module")
+def flow(catalogue: Catalogue) -> Flow:
+    return load_flow_file(ROOT / "flows" / "municipality_week.yaml", catalogue)
+
+
+def run(
+    flow: Flow,
+    catalogue: Catalogue,
+    when: str,
+    answers: list[str],
+    *,
+    lang: str = "fr",
+    previous: dict[str, Any] | None = None,
+) -> tuple[RunState, list[Event]]:
+    """Start the flow on `when` (ISO date) and type `answers`; "<done>" closes a multi-select."""
+    now = datetime.fromisoformat(when).replace(hour=10, tzinfo=UTC)
+    sprint = engine.start(flow, catalogue, lang=lang, now=now, context={"previous": previous})
+    events = list(sprint.events)
+    state = sprint.state
+    for answer in answers:
+        assert state.is_active, f"the run ended before {answer!r}"
+        inp = SubmitInput(state.seq) if answer == "<done>" else TextInput(answer)
+        sprint = engine.resume(flow, catalogue, state, inp, now=now)
+        state = sprint.state
+        events.extend(sprint.events)
+    return state, events
+
+
+def said(events: list[Event]) -> str:
+    """Everything the bot said, as one plain text."""
+    return "\n".join(
+        html_to_plain(e.text) for e in events if isinstance(e, MessageCreated | QuestionAsked)
+    )
+
+
+def asked(events: list[Event]) -> list[str]:
+    return [e.step_id for e in events if isinstance(e, QuestionAsked)]
+
+
+def previous_of(state: RunState) -> dict[str, Any]:
+    """What the bot hands the next run as `context.previous`."""
+    return {"answers": state.answers, "vars": state.vars}
+
+
+FIRST_RUN = [
+    "oui",  # register
+    "oui",  # a first hero
+    "Repair Café Herent",
+    "association",
+    "Des bénévoles réparent vélos et grille-pain chaque premier samedi du mois.",
+    "12 13",
+    "oui",  # consent
+    "oui",  # another hero
+    "École Sint-Jozef",
+    "école",
+    "Potager scolaire et cantine locale.",
+    "2 4",
+    "non",  # no consent yet
+    "non",  # no more heroes
+    "oui",  # an activity
+    "Balade des ODD",
+    "20/09/2026",
+    "11 15",
+    "Parc communal",
+    "non",  # no more activities
+    "oui",  # invite the partner
+    "1 3",  # flag and campaign material are arranged
+]
+
+
+def test_first_registration_collects_heroes_activities_and_todo(
+    flow: Flow, catalogue: Catalogue
+) -> None:
+    state, events = run(flow, catalogue, "2026-08-20", FIRST_RUN)
+    assert state.status == "completed"
+    assert [h["hero_name"] for h in state.vars["heroes"]] == [
+        "Repair Café Herent",
+        "École Sint-Jozef",
+    ]
+    assert state.vars["heroes"][0]["hero_sdgs"] == [12, 13]
+    assert state.vars["activities"][0]["act_date"] == "2026-09-20"
+    assert state.vars["registered"] is True
+    assert state.vars["edition"] == 2026
+    assert state.answers["twin_invite"] is True
+    assert state.vars["partner_note"] == "partner_invitation"
+    result = said([e for e in events if isinstance(e, MessageCreated) and e.is_result])
+    assert "Repair Café Herent — Association, ODD 12, 13" in result
+    assert "École Sint-Jozef — École, ODD 2, 4 ⚠️ sans consentement" in result
+    assert "20/09/2026 : Balade des ODD, Parc communal — ODD 11, 15" in result
+    assert "après la clôture habituelle de début juillet" in result  # registered late
+    assert "11/09/2026 — envoyez un communiqué" in result
+    assert (
+        "17/09/2026 — obtenez le consentement avant toute publication : École Sint-Jozef" in result
+    )
+    assert "17/09/2026 — mettez en ligne les pages de vos héros" in result
+    assert "hissez le drapeau" not in result  # ticked
+    assert "{{" not in result and "{%" not in result
+
+
+def test_coming_back_for_the_same_edition_keeps_and_adds_heroes(
+    flow: Flow, catalogue: Catalogue
+) -> None:
+    first, _ = run(flow, catalogue, "2026-08-20", FIRST_RUN)
+    answers = [
+        "ja",  # another hero
+        "École Sint-Jozef",  # the same name corrects the entry: consent now given
+        "school",
+        "Moestuin en lokale schoolmaaltijden.",
+        "2 4",
+        "ja",
+        "ja",
+        "Marie Dubois",
+        "inwoner",
+        "Trekt de zerowastegroep.",
+        "12",
+        "ja",
+        "nee",  # no more heroes
+        "nee",  # no more activities
+        "<done>",  # nothing ticked
+    ]
+    state, events = run(
+        flow, catalogue, "2026-09-01", answers, lang="nl", previous=previous_of(first)
+    )
+    assert state.status == "completed"
+    assert "register" not in asked(events)  # already registered
+    assert "twin_invite" not in asked(events)  # already invited for this edition
+    names = [h["hero_name"] for h in state.vars["heroes"]]
+    assert names == ["Repair Café Herent", "École Sint-Jozef", "Marie Dubois"]
+    assert state.vars["heroes"][1]["hero_consent"] is True
+    assert state.vars["activities"] == first.vars["activities"]
+    text = said(events)
+    assert "Al voorgedragen (2/17): Repair Café Herent, École Sint-Jozef" in text
+    assert "Duurzame helden (3/17)" in text
+    assert "zonder toestemming" not in text
+
+
+def test_after_the_week_started_heroes_are_frozen(flow: Flow, catalogue: Catalogue) -> None:
+    first, _ = run(flow, catalogue, "2026-08-20", FIRST_RUN)
+    state, events = run(
+        flow, catalogue, "2026-09-20", ["no", "<done>"], lang="en", previous=previous_of(first)
+    )
+    assert state.status == "completed"
+    assert not {"hero_more", "hero_name"} & set(asked(events))
+    text = said(events)
+    assert "heroes of the 2026 edition can no longer be changed" in text
+    assert "Your heroes: Repair Café Herent, École Sint-Jozef." in text
+    assert "changes closed" in text
+    assert "overdue" in text
+    assert len(state.vars["heroes"]) == 2
+
+
+def test_a_previous_run_for_another_edition_starts_afresh(flow: Flow, catalogue: Catalogue) -> None:
+    first, _ = run(flow, catalogue, "2026-08-20", FIRST_RUN)
+    state, events = run(flow, catalogue, "2026-10-02", ["oui"], previous=previous_of(first))
+    assert state.vars["edition"] == 2027  # after 25 September: next year's edition
+    assert state.vars["heroes"] == []
+    assert "Semaine de la commune durable 2027" in said(events)
+    assert "hero_more" in asked(events)
+    assert "clôture habituelle" not in said(events)  # early for 2027
+
+
+def test_not_registering_ends_with_a_result(flow: Flow, catalogue: Catalogue) -> None:
+    state, events = run(flow, catalogue, "2026-05-02", ["no"], lang="es")
+    assert state.status == "completed"
+    results = [e for e in events if isinstance(e, MessageCreated) and e.is_result]
+    assert len(results) == 1
+    assert "no queda inscrito en la edición 2026" in results[0].text
+
+
+def test_at_most_seventeen_heroes(flow: Flow, catalogue: Catalogue) -> None:
+    previous = {
+        "answers": {"register": True},
+        "vars": {"edition": 2026, "registered": True, "heroes": [hero(f"H{i}") for i in range(16)]},
+    }
+    answers = ["oui", "Ana", "citoyenne", "Elle plante des arbres.", "15", "oui"]
+    state, events = run(flow, catalogue, "2026-06-01", answers, previous=previous)
+    assert len(state.vars["heroes"]) == 17
+    assert state.current == "act_more"  # no offer of an 18th hero
+    assert "17 héros : c'est le maximum" in said(events)
+
+
+def test_activity_dates_stay_within_the_week(flow: Flow, catalogue: Catalogue) -> None:
+    answers = ["yes", "no", "yes", "Flag raising", "30/09/2026"]
+    state, events = run(flow, catalogue, "2026-06-01", answers, lang="en")
+    assert state.current == "act_date"
+    assert any(isinstance(e, AnswerRejected) for e in events)
+
+
+def test_partner_invitation_renders_in_the_partners_language(
+    flow: Flow, catalogue: Catalogue
+) -> None:
+    state, _ = run(flow, catalogue, "2026-08-20", FIRST_RUN)
+    state = state.model_copy(update={"lang": "es"})
+    text = engine.render_text(
+        flow, catalogue, state, "partner_invitation", now=datetime(2026, 8, 20, tzinfo=UTC)
+    )
+    assert "Semana del Municipio Sostenible 2026" in text

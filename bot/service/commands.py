@@ -1,0 +1,291 @@
+"""Commands (`/start`, `/menu`, `/lite`…), service buttons (menu, language picker) and free text
+outside a flow. Every handler works inside the input's transaction through a `Turn`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from bot.flow import engine
+from bot.flow.definition import Flow
+from bot.flow.events import MessageCreated, Option
+from bot.flow.state import Input, RunState, TextInput
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.service.messages import (
+    ChartOffered,
+    Command,
+    FileOffered,
+    LanguageOffered,
+    MenuOffered,
+    Tap,
+)
+
+if TYPE_CHECKING:
+    from bot.service.conversation import Turn
+    from bot.storage.models import FlowRun
+
+ONBOARDING = "onboarding"
+FLOW_COMMANDS = {"assess": "sdg_assessment", "post2030": "post2030", "week": "municipality_week",
+                 "checkin": "partnership_checkin"}
+COMING = {"deadlines": "feature_deadlines"}
+PRIVATE_ONLY = frozenset({*FLOW_COMMANDS, "start", "language", "lite", "cancel", "results",
+                          "mydata", "forget", "deadlines"})
+
+
+def onboarded(turn: Turn) -> bool:
+    """Whether the user has finished onboarding (we know who they are and where they work)."""
+    return bool(turn.user.kind and turn.user.municipality_id)
+
+
+def offer_menu(turn: Turn, intro_key: str = "menu_intro") -> None:
+    """Add the menu of flows (and a few commands) to the reply."""
+    options = [Option(f"f:{flow.id}", flow.title.render(turn.lang, _NoScope()))
+               for flow in turn.service.flows.menu()]
+    options.append(Option("c:results", turn.msg("menu_results")))
+    options.append(Option("c:language", turn.msg("menu_language")))
+    turn.reply.events.append(MenuOffered(turn.msg(intro_key), tuple(options)))
+
+
+class _NoScope:
+    """Titles are plain texts: nothing to look up."""
+
+    def lookup(self, name: str) -> None:
+        return None
+
+    def call(self, name: str, args: list[object]) -> None:
+        return None
+
+
+async def _current(turn: Turn) -> tuple[FlowRun | None, Flow | None, RunState | None]:
+    run = await turn.tx.active_run(turn.user.id)
+    if run is None:
+        return None, None, None
+    flow = await turn.service.flow_of(turn.tx, run)
+    return run, flow, RunState.model_validate(run.state)
+
+
+async def ask_current_again(turn: Turn) -> bool:
+    """Re-ask the active run's question (in the user's current language); False if none."""
+    run, flow, state = await _current(turn)
+    if run is None or flow is None or state is None:
+        return False
+    state.lang = turn.lang
+    sprint = engine.ask_again(flow, turn.service.catalogue, state, now=turn.now)
+    await turn.service.apply(turn, run, flow, sprint)
+    return True
+
+
+async def start_or_resume(turn: Turn, flow: Flow) -> None:
+    """Start `flow`, unless a run is open: then say so and ask its question again."""
+    run, current, _ = await _current(turn)
+    if run is not None and current is not None:
+        if current.id != flow.id:
+            turn.say("in_other_flow", flow=current.title.render(turn.lang, _NoScope()))
+        await ask_current_again(turn)
+        return
+    if flow.id != ONBOARDING and not onboarded(turn):
+        turn.say("onboarding_first")
+        onboarding = turn.service.flows.get(ONBOARDING)
+        if onboarding is not None:
+            await turn.service.start_flow(turn, onboarding)
+            return
+    await turn.service.start_flow(turn, flow)
+
+
+async def run_command(turn: Turn, command: Command) -> None:
+    """Dispatch a command."""
+    name = command.name.lower().lstrip("/").split("@")[0]
+    handler = _COMMANDS.get(name)
+    if handler is not None:
+        await handler(turn)
+        return
+    if name in FLOW_COMMANDS:
+        flow = turn.service.flows.get(FLOW_COMMANDS[name]) or turn.service.flows.by_command(name)
+        if flow is None:
+            turn.say("feature_coming")
+            offer_menu(turn)
+            return
+        await start_or_resume(turn, flow)
+        return
+    if name in COMING:
+        turn.say(COMING[name])
+        return
+    flow = turn.service.flows.by_command(name)
+    if flow is not None:
+        await start_or_resume(turn, flow)
+        return
+    turn.say("unknown_command", command=name[:32])
+    turn.say("help_short")
+
+
+async def run_tap(turn: Turn, tap: Tap) -> None:
+    """A tapped service button: `f:<flow>`, `l:<language>`, `c:<command>`."""
+    kind, _, value = tap.data.partition(":")
+    if kind == "f":
+        flow = turn.service.flows.get(value)
+        if flow is None:
+            turn.say("feature_coming")
+            offer_menu(turn)
+        else:
+            await start_or_resume(turn, flow)
+    elif kind == "l" and value in LANGUAGES:
+        await turn.tx.update_user(turn.user, language=value)
+        turn.say("language_set", language=LANGUAGE_NAMES[value])
+        if not await ask_current_again(turn):
+            offer_menu(turn)
+    elif kind == "c":
+        await run_command(turn, Command(value))
+    else:
+        turn.say("stale_no_run")
+        offer_menu(turn)
+
+
+async def outside_flow(turn: Turn, payload: Input) -> None:
+    """Input while no run is open: onboarding for newcomers, else the menu (fuzzy-matched)."""
+    if not onboarded(turn):
+        onboarding = turn.service.flows.get(ONBOARDING)
+        if onboarding is not None:
+            await turn.service.start_flow(turn, onboarding)
+            return
+    if isinstance(payload, TextInput):
+        status, flow = turn.service.flows.match_text(payload.text)
+        if status == "accepted" and flow is not None:
+            await start_or_resume(turn, flow)
+            return
+        if status == "unsure" and flow is not None:
+            turn.reply.events.append(MenuOffered(
+                turn.msg("menu_did_you_mean", flow=flow.title.render(turn.lang, _NoScope())),
+                (Option(f"f:{flow.id}", turn.msg("yes_label")), Option("c:menu", turn.msg("no_label")))))
+            return
+        offer_menu(turn, "menu_not_understood")
+        return
+    turn.say("stale_no_run")
+    offer_menu(turn)
+
+
+async def in_group(turn: Turn, payload: Input | Command | Tap) -> None:
+    """In a group the bot only answers briefly and invites people to a private chat."""
+    if isinstance(payload, Command) and payload.name.lower().split("@")[0] == "help":
+        turn.say("help_short")
+    turn.say("group_invite")
+
+
+async def after_completion(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -> None:
+    """What follows a completed run: the menu, a chart offer, partner reports."""
+    if flow.id == ONBOARDING:
+        offer_menu(turn, "onboarding_done")
+        return
+    if state.vars.get("__chart") and not turn.user.lite:
+        turn.reply.events.append(ChartOffered(run.id, turn.msg("chart_button")))
+    from bot.service.results import after_checkin
+
+    await after_checkin(turn, run, flow, state)
+    offer_menu(turn, "menu_after_flow")
+
+
+# --- simple commands -------------------------------------------------------------------------
+
+
+async def _start(turn: Turn) -> None:
+    run, flow, _ = await _current(turn)
+    if not onboarded(turn) and (run is None or (flow is not None and flow.id != ONBOARDING)):
+        onboarding = turn.service.flows.get(ONBOARDING)
+        if onboarding is not None and run is None:
+            await turn.service.start_flow(turn, onboarding)
+            return
+    turn.say("welcome_back", name=turn.user.name or "")
+    if run is not None:
+        await ask_current_again(turn)
+    else:
+        offer_menu(turn)
+
+
+async def _menu(turn: Turn) -> None:
+    offer_menu(turn)
+
+
+async def _help(turn: Turn) -> None:
+    turn.say("help_text")
+    offer_menu(turn)
+
+
+async def _language(turn: Turn) -> None:
+    options = tuple(Option(f"l:{lang}", LANGUAGE_NAMES[lang]) for lang in LANGUAGES)
+    turn.reply.events.append(LanguageOffered(turn.msg("language_prompt"), options))
+
+
+async def _lite(turn: Turn) -> None:
+    lite = not turn.user.lite
+    await turn.tx.update_user(turn.user, lite=lite)
+    turn.say("lite_on" if lite else "lite_off")
+
+
+async def _cancel(turn: Turn) -> None:
+    run, flow, state = await _current(turn)
+    if run is None or flow is None or state is None:
+        turn.say("nothing_to_cancel")
+        offer_menu(turn)
+        return
+    sprint = engine.cancel(flow, turn.service.catalogue, state, now=turn.now)
+    await turn.service.apply(turn, run, flow, sprint)
+    offer_menu(turn)
+
+
+async def _results(turn: Turn) -> None:
+    from bot.service.results import show_results
+
+    await show_results(turn)
+
+
+async def _mydata(turn: Turn) -> None:
+    from bot.service.privacy import export_user
+
+    data = await export_user(turn.tx, turn.user)
+    runs = len(data.get("runs", []))
+    answers = sum(len(r.get("answers", {})) for r in data.get("runs", []))
+    turn.say("mydata_summary", runs=runs, answers=answers)
+    if not turn.user.lite:
+        content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+        turn.reply.events.append(FileOffered("sdgbot-my-data.json", content,
+                                             turn.msg("mydata_caption"), "application/json"))
+    else:
+        turn.reply.events.append(MenuOffered(turn.msg("mydata_lite_offer"),
+                                             (Option("c:mydatafile", turn.msg("mydata_send")),)))
+
+
+async def _mydata_file(turn: Turn) -> None:
+    from bot.service.privacy import export_user
+
+    data = await export_user(turn.tx, turn.user)
+    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
+    turn.reply.events.append(FileOffered("sdgbot-my-data.json", content,
+                                         turn.msg("mydata_caption"), "application/json"))
+
+
+async def _forget(turn: Turn) -> None:
+    turn.reply.events.append(MenuOffered(turn.msg("forget_confirm"), (
+        Option("c:forgetyes", turn.msg("forget_yes")), Option("c:menu", turn.msg("forget_no")))))
+
+
+async def _forget_yes(turn: Turn) -> None:
+    from bot.service.privacy import forget_user
+
+    lang = turn.lang
+    await forget_user(turn.tx, turn.user)
+    turn.reply.events.append(MessageCreated(turn.service.catalogue.messages.get("forget_done", lang)))
+
+
+_COMMANDS = {
+    "start": _start,
+    "menu": _menu,
+    "help": _help,
+    "language": _language,
+    "lite": _lite,
+    "cancel": _cancel,
+    "results": _results,
+    "mydata": _mydata,
+    "mydatafile": _mydata_file,
+    "forget": _forget,
+    "forgetyes": _forget_yes,
+}

@@ -1,0 +1,237 @@
+"""`Conversations`: handle one input from any channel in one database transaction.
+
+The order is what makes the bot safe on flaky links: claim the update id (a re-delivered update
+does nothing), lock the user, load the active run, run the pure engine, write the answers and the
+new state, commit — and only then hand the events back to the channel to send. A crash before
+the commit loses nothing the user was told; a crash after it cannot record anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config import Settings
+from bot.content import shipped_catalogue
+from bot.flow import engine
+from bot.flow.catalogue import Catalogue
+from bot.flow.definition import Flow
+from bot.flow.events import AnswerRecorded, Event, RunCompleted, StaleInputIgnored, WentBack
+from bot.flow.state import Input, OptionInput, RunState, SubmitInput, TextInput
+from bot.i18n import normalize_language
+from bot.service import commands
+from bot.service.contexts import start_context
+from bot.service.flows import FlowLibrary
+from bot.service.messages import Command, Incoming, Notice, Reply, Tap
+from bot.service.profile import apply_profile
+from bot.storage.errors import StorageError
+from bot.storage.models import FlowRun, User
+from bot.storage.store import Store
+from bot.storage.tx import Tx
+
+log = logging.getLogger(__name__)
+
+ONBOARDING = "onboarding"
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware (the one place the service reads the clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Turn:
+    """One input being handled: the transaction, the user, the time and what to send back."""
+
+    tx: Tx
+    user: User
+    now: datetime
+    service: Conversations
+    reply: Reply = field(default_factory=Reply)
+
+    @property
+    def lang(self) -> str:
+        """The user's language."""
+        return self.user.language or self.service.settings.default_language
+
+    def msg(self, key: str, **values: Any) -> str:
+        """A system message in the user's language."""
+        return self.service.catalogue.messages.get(key, self.lang, **values)
+
+    def say(self, key: str, **values: Any) -> None:
+        """Add a notice to the reply."""
+        self.reply.events.append(Notice(self.msg(key, **values)))
+
+
+class Conversations:
+    """The service channels talk to."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalogue: Catalogue,
+        flows: FlowLibrary,
+        settings: Settings,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.catalogue = catalogue
+        self.flows = flows
+        self.settings = settings
+        self.clock = clock
+
+    @classmethod
+    async def open(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now,
+                   seed: bool = True) -> Conversations:
+        """Open the database (migrating it), load content and flows, seed municipalities."""
+        catalogue = shipped_catalogue()
+        flows = FlowLibrary.load(catalogue, settings.flows_dir)
+        store = await Store.open(settings.database_url)
+        service = cls(store, catalogue, flows, settings, clock)
+        if seed:
+            await service.seed()
+        return service
+
+    async def seed(self) -> None:
+        """Seed municipalities and partnerships from content (idempotent)."""
+        from bot.service.seeding import seed_content
+
+        await seed_content(self.store)
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.store.close()
+
+    async def handle(self, incoming: Incoming) -> Reply:
+        """Handle one input; the reply is returned only after the transaction committed."""
+        try:
+            return await self.store.run_in_transaction(lambda tx: self._handle(tx, incoming))
+        except StorageError as exc:
+            log.error("database trouble while handling %s: %s", incoming.key, exc)
+            lang = normalize_language(incoming.language_code, self.settings.default_language)
+            return Reply([Notice(self.catalogue.messages.get("db_trouble", lang))], lang=lang)
+
+    async def mark_blocked(self, channel: str, external_id: str) -> None:
+        """The user blocked the bot (Telegram answered 403): stop sending to them."""
+
+        async def mark(tx: Tx) -> None:
+            user = await tx.get_user(channel, external_id)
+            if user is not None:
+                await tx.update_user(user, blocked=True)
+
+        await self.store.run_in_transaction(mark)
+
+    # --- one input -----------------------------------------------------------------------------
+
+    async def _handle(self, tx: Tx, incoming: Incoming) -> Reply:
+        key = incoming.key
+        if incoming.update_id is not None and not await tx.claim_update(key.channel,
+                                                                         incoming.update_id):
+            return Reply(duplicate=True)
+        now = self.clock()
+        language = normalize_language(incoming.language_code, self.settings.default_language)
+        user = await tx.get_or_create_user(
+            key.channel, key.external_id, name=incoming.name[:200] or None, language=language,
+            role="coordinator" if key.external_id in self.settings.coordinators else "user",
+        )
+        user = await tx.lock_user(user.id) or user
+        await tx.update_user(user, last_seen_at=now, blocked=False)
+        turn = Turn(tx, user, now, self)
+        payload = incoming.payload
+        if incoming.chat_kind == "group":
+            await commands.in_group(turn, payload)
+        elif isinstance(payload, Command):
+            await commands.run_command(turn, payload)
+        elif isinstance(payload, Tap):
+            await commands.run_tap(turn, payload)
+        else:
+            await self._answer(turn, payload, incoming.run_id)
+        turn.reply.lang = turn.lang
+        turn.reply.lite = bool(turn.user.lite)
+        turn.reply.user_id = turn.user.id
+        return turn.reply
+
+    async def _answer(self, turn: Turn, payload: Input, run_id: int | None) -> None:
+        run = await turn.tx.active_run(turn.user.id)
+        if run is None:
+            await commands.outside_flow(turn, payload)
+            return
+        flow = await self.flow_of(turn.tx, run)
+        state = RunState.model_validate(run.state)
+        if flow is None:  # the flow was removed while this run was open
+            await self.finish_orphan(turn, run, state)
+            return
+        if run_id is not None and run_id != run.id and isinstance(payload, OptionInput | SubmitInput):
+            sprint = engine.ask_again(flow, self.catalogue, state, now=turn.now)
+            turn.reply.events.append(StaleInputIgnored(turn.msg("stale_button")))
+            await self.apply(turn, run, flow, sprint)
+            return
+        sprint = engine.resume(flow, self.catalogue, state, payload, now=turn.now)
+        await self.apply(turn, run, flow, sprint)
+
+    # --- helpers used by commands ------------------------------------------------------------
+
+    async def flow_of(self, tx: Tx, run: FlowRun) -> Flow | None:
+        """The definition `run` is pinned to."""
+        checksum = str((run.state or {}).get("flow_checksum", ""))
+        return await self.flows.for_run(tx, run.flow_id, checksum)
+
+    async def finish_orphan(self, turn: Turn, run: FlowRun, state: RunState) -> None:
+        """Close a run whose flow no longer exists, keeping its answers."""
+        state.status = "cancelled"
+        state.current = None
+        await turn.tx.save_run(run, state=state.model_dump(mode="json"), status="cancelled",
+                               waiting_since=None, completed_at=None, updated_at=turn.now)
+        turn.say("flow_gone")
+        commands.offer_menu(turn)
+
+    async def start_flow(self, turn: Turn, flow: Flow, *, lang: str | None = None) -> None:
+        """Start a new run of `flow` for the turn's user."""
+        context = await start_context(turn.tx, flow.id, turn.user, turn.now)
+        sprint = engine.start(flow, self.catalogue, lang=lang or turn.lang, now=turn.now,
+                              context=context)
+        await self.flows.remember(turn.tx, flow)
+        partnership = context.get("partnership") or {}
+        run = await turn.tx.create_run(
+            turn.user.id, flow.id, flow.version, state=sprint.state.model_dump(mode="json"),
+            municipality_id=turn.user.municipality_id,
+            partnership_id=partnership.get("db_id"), started_at=turn.now,
+            waiting_since=sprint.state.waiting_since,
+        )
+        await self.apply(turn, run, flow, sprint)
+
+    async def apply(self, turn: Turn, run: FlowRun, flow: Flow, sprint: engine.Sprint) -> None:
+        """Persist a sprint (answers, profile changes, state) and queue its events."""
+        tx, state = turn.tx, sprint.state
+        for event in sprint.events:
+            if isinstance(event, AnswerRecorded):
+                await tx.record_answer(run.id, event.step_id, event.kind, event.value,
+                                       event.display, turn.now)
+                if event.saves_to:
+                    await apply_profile(turn, event.saves_to, event.value)
+            elif isinstance(event, WentBack):
+                await tx.delete_answer(run.id, event.to_step)
+        if turn.user.municipality_id and run.municipality_id is None:
+            run.municipality_id = turn.user.municipality_id
+        await tx.save_run(
+            run, state=state.model_dump(mode="json"), status=state.status,
+            waiting_since=state.waiting_since, completed_at=state.completed_at,
+            updated_at=turn.now, municipality_id=turn.user.municipality_id,
+        )
+        turn.reply.events.extend(sprint.events)
+        turn.reply.run_id = run.id
+        turn.reply.flow_id = flow.id
+        turn.reply.step_id = state.current
+        if any(isinstance(e, RunCompleted) for e in sprint.events):
+            await commands.after_completion(turn, run, flow, state)
+
+
+def summarize(events: list[Event]) -> str:
+    """A short description of a reply's events for logs (no personal data)."""
+    return ",".join(type(e).__name__ for e in events)
+
+
+__all__ = ["Conversations", "Turn", "utc_now", "TextInput"]

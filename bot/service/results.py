@@ -1,0 +1,117 @@
+"""Results: `/results` shows the municipality's latest result again; a completed partnership
+check-in sends both sides their mirror report once the partner has answered too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.flow import engine
+from bot.flow.definition import Flow
+from bot.flow.events import MessageCreated
+from bot.flow.functions import FUNCTIONS
+from bot.flow.state import RunState
+from bot.service.contexts import CHECKIN_FLOW, checkin_of, previous_checkin, run_summary
+from bot.service.messages import ChartOffered, ConversationKey, Outgoing
+
+if TYPE_CHECKING:
+    from bot.service.conversation import Turn
+    from bot.storage.models import FlowRun
+
+RESULT_FLOWS = ("sdg_assessment", "post2030", "partnership_checkin", "municipality_week")
+
+
+async def show_results(turn: Turn) -> None:
+    """The latest result of the user's municipality, with who answered and when."""
+    tx, user = turn.tx, turn.user
+    shown = False
+    for flow_id in RESULT_FLOWS:
+        if user.municipality_id is None:
+            break
+        runs = await tx.completed_runs(flow_id, municipality_id=user.municipality_id)
+        if not runs:
+            continue
+        latest = runs[-1]
+        flow = await turn.service.flow_of(tx, latest)
+        state = RunState.model_validate(latest.state)
+        step_id = state.vars.get("__result_step")
+        if flow is None or not step_id:
+            continue
+        state.lang = turn.lang
+        text = engine.render_step(flow, turn.service.catalogue, state, str(step_id), now=turn.now)
+        who = []
+        for run in runs[-5:]:
+            author = await tx.user(run.user_id)
+            when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
+            who.append(f"{author.name if author and author.name else '—'} ({when})")
+        turn.say("results_header", flow=flow.title.render(turn.lang, turn_scope()),
+                 who=", ".join(who))
+        turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
+        if state.vars.get("__chart") and not user.lite:
+            turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
+        shown = True
+        break
+    if not shown:
+        turn.say("results_none")
+
+
+class _Empty:
+    def lookup(self, name: str) -> None:
+        return None
+
+    def call(self, name: str, args: list[Any]) -> None:
+        return None
+
+
+def turn_scope() -> _Empty:
+    """A scope for texts that use no values (flow titles)."""
+    return _Empty()
+
+
+async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -> None:
+    """When both sides of a twinning have answered for a period, send both the mirror report."""
+    if flow.id != CHECKIN_FLOW or run.partnership_id is None or "mirror_report" not in flow.texts:
+        return
+    partnership = (state.context.get("partnership") or {})
+    period = str(state.context.get("period") or "")
+    tx = turn.tx
+    partner_name = partnership.get("partner_municipality", "")
+    me = turn.user
+    if me.municipality_id is None:
+        return
+    own_partnership = next((p for p in await tx.partnerships() if p.id == run.partnership_id), None)
+    if own_partnership is None:
+        return
+    partner_id = (own_partnership.south_municipality_id
+                  if me.municipality_id == own_partnership.north_municipality_id
+                  else own_partnership.north_municipality_id)
+    theirs_run = await checkin_of(tx, own_partnership.id, partner_id, period)
+    if theirs_run is None:
+        return
+    mine_prev = await previous_checkin(tx, own_partnership.id, me.municipality_id, period)
+    theirs_prev = await previous_checkin(tx, own_partnership.id, partner_id, period)
+    mine, theirs = state.answers, run_summary(theirs_run)["answers"]
+    questions = FUNCTIONS["checkin_mirror_questions"]()
+    my_name = partnership.get("my_municipality", "")
+
+    def render(lang: str, reader: dict[str, Any], other: dict[str, Any], prev_reader: Any,
+               prev_other: Any, other_name: str) -> str:
+        report = FUNCTIONS["mirror_report"](reader, other, prev_reader, prev_other, questions)
+        reading_state = state.model_copy(update={"lang": lang})
+        return engine.render_text(flow, turn.service.catalogue, reading_state, "mirror_report",
+                                  now=turn.now, mine=reader, theirs=other, report=report,
+                                  partner_name=other_name, period=period)
+
+    prev_mine = run_summary(mine_prev) if mine_prev else None
+    prev_theirs = run_summary(theirs_prev) if theirs_prev else None
+    if state.context.get("partner_answers") is None:  # the flow's own result said "not yet"
+        turn.reply.events.append(MessageCreated(
+            render(turn.lang, mine, theirs, prev_mine, prev_theirs, partner_name), is_result=True))
+    for partner_user in await tx.users(municipality_id=partner_id):
+        if partner_user.opted_out or partner_user.blocked:
+            continue
+        lang = partner_user.language or turn.service.settings.default_language
+        text = render(lang, theirs, mine, prev_theirs, prev_mine, my_name)
+        turn.reply.others.append(Outgoing(
+            ConversationKey(partner_user.channel, partner_user.external_id),
+            (MessageCreated(text, is_result=True),), lang, bool(partner_user.lite)))

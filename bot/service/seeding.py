@@ -1,0 +1,32 @@
+"""Seed the database with the municipalities and partnerships shipped in `content/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.paths import data_dir
+from bot.storage.store import Store
+
+
+def _items(path: Path, key: str) -> list[Any]:
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return list(data.get(key) or [])
+
+
+async def seed_content(store: Store, folder: Path | None = None) -> tuple[int, int]:
+    """Insert or update seeded municipalities and partnerships; returns how many of each."""
+    folder = folder or data_dir("content")
+    municipalities = _items(folder / "municipalities.yaml", "municipalities")
+    partnerships = _items(folder / "partnerships.yaml", "partnerships")
+
+    async def seed(tx: Any) -> tuple[int, int]:
+        return (await tx.seed_municipalities(municipalities),
+                await tx.seed_partnerships(partnerships))
+
+    result: tuple[int, int] = await store.run_in_transaction(seed)
+    return result
