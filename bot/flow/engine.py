@@ -197,7 +197,8 @@ def _read(rt: Runtime, step: Step, inp: Input) -> Reading | None:
     text = _clean(inp.text if isinstance(inp, TextInput) else "")
     norm = normalize(text)
     if pending and pending.confirm is not None:
-        answer = parse_yesno(text)
+        # "1"/"2" answer the numbered yes/no of the confirmation in lite mode and the console
+        answer = {"1": True, "2": False}.get(norm, parse_yesno(text))
         if answer is not None:
             return _confirm(rt, step, answer)
     if norm in BACK_WORDS and step.kind != "text":

@@ -61,7 +61,9 @@ _NEGATIVE = re.compile(r"^\s*[-−]\s*\d")
 
 def fold(text: str) -> str:
     """Lowercase and strip accents, keeping every other character (for the parsers' regexes)."""
-    text = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    # NFKD first: compatibility letters ("𝘈", "Ⅸ") only get a lower case once decomposed.
+    text = unicodedata.normalize("NFKD", text).casefold().translate(_LIGATURES)
+    text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
@@ -486,7 +488,14 @@ class OptionMatcher:
         parts = _split_conjunctions(tokens)
         if len(parts) > 1:
             results = [(part, self._match_normalized(part)) for part in parts]
-            if whole.status == "accepted" and not all(r.status == "accepted" for _, r in results):
+            # A label with a conjunction in it ("Eau et assainissement") stays whole, but a
+            # fuzzy reading of the whole must not swallow a part nobody understood.
+            is_label = query in self._exact or self._cover(query) is not None
+            if (
+                whole.status == "accepted"
+                and is_label
+                and not all(r.status == "accepted" for _, r in results)
+            ):
                 results = [(query, whole)]
         elif whole.status == "accepted" or len(tokens) == 1:
             results = [(query, whole)]

@@ -25,7 +25,7 @@ from bot.i18n import normalize_language
 from bot.service import commands
 from bot.service.contexts import start_context
 from bot.service.flows import FlowLibrary
-from bot.service.messages import Command, Incoming, Notice, Reply, Tap
+from bot.service.messages import Command, ConversationKey, Incoming, Notice, Reply, Tap
 from bot.service.profile import apply_profile
 from bot.storage.errors import StorageError
 from bot.storage.models import FlowRun, User
@@ -123,6 +123,16 @@ class Conversations:
                 await tx.update_user(user, blocked=True)
 
         await self.store.run_in_transaction(mark)
+
+    async def set_language(self, key: ConversationKey, language: str) -> None:
+        """Set a user's language before talking (the console's `--lang`)."""
+        lang = normalize_language(language, self.settings.default_language)
+
+        async def update(tx: Tx) -> None:
+            user = await tx.get_or_create_user(key.channel, key.external_id, language=lang)
+            await tx.update_user(user, language=lang)
+
+        await self.store.run_in_transaction(update)
 
     # --- one input -----------------------------------------------------------------------------
 

@@ -18,11 +18,26 @@ def _items(path: Path, key: str) -> list[Any]:
     return list(data.get(key) or [])
 
 
+def partnership_seed(item: dict[str, Any]) -> dict[str, Any]:
+    """A partnership from `content/partnerships.yaml` as the storage layer seeds it."""
+    start, end = item.get("start_year"), item.get("end_year")
+    return {
+        "slug": item["id"],
+        "name": item["name"],
+        "north": item["north"],
+        "south": item["south"],
+        "rhythm": item.get("rhythm"),
+        "active": item.get("status", "active") == "active",
+        "started": f"{start}-01-01" if start else None,
+        "ended": f"{end}-12-31" if end else None,
+    }
+
+
 async def seed_content(store: Store, folder: Path | None = None) -> tuple[int, int]:
     """Insert or update seeded municipalities and partnerships; returns how many of each."""
     folder = folder or data_dir("content")
     municipalities = _items(folder / "municipalities.yaml", "municipalities")
-    partnerships = _items(folder / "partnerships.yaml", "partnerships")
+    partnerships = [partnership_seed(p) for p in _items(folder / "partnerships.yaml", "partnerships")]
 
     async def seed(tx: Any) -> tuple[int, int]:
         return (await tx.seed_municipalities(municipalities),

@@ -266,17 +266,25 @@ class Methods:
         p = call.params
         ref = self._chat_ref(p)
         formatted = check_formatted(
-            p.string("text"), p.string("parse_mode"), p.json("entities", "entities"),
+            p.string("text"),
+            p.string("parse_mode"),
+            p.json("entities", "entities"),
             strict_ampersand=self.strict_ampersand,
-        )  # fmt: skip
+        )
         markup = check_reply_markup(p.values.get("reply_markup"))
         chat_id = self._chat(ref)
         self._check_reply(p, chat_id)
         self._admit(chat_id)
         message = self._new_message(
-            call, "sendMessage", chat_id, text=p.string("text"), plain=formatted.text,
-            entities=formatted.entities, parse_mode=p.string("parse_mode"), reply_markup=markup,
-        )  # fmt: skip
+            call,
+            "sendMessage",
+            chat_id,
+            text=p.string("text"),
+            plain=formatted.text,
+            entities=formatted.entities,
+            parse_mode=p.string("parse_mode"),
+            reply_markup=markup,
+        )
         return self._deliver(call, message)
 
     async def _send_file(self, call: Call, method: str, field_name: str) -> dict[str, Any]:
@@ -284,18 +292,28 @@ class Methods:
         ref = self._chat_ref(p)
         name, content = self._file_param(p, field_name)
         formatted = check_formatted(
-            p.string("caption"), p.string("parse_mode"), p.json("caption_entities", "entities"),
-            caption=True, strict_ampersand=self.strict_ampersand,
-        )  # fmt: skip
+            p.string("caption"),
+            p.string("parse_mode"),
+            p.json("caption_entities", "entities"),
+            caption=True,
+            strict_ampersand=self.strict_ampersand,
+        )
         markup = check_reply_markup(p.values.get("reply_markup"))
         chat_id = self._chat(ref)
         self._check_reply(p, chat_id)
         self._admit(chat_id)
         message = self._new_message(
-            call, method, chat_id, text=p.string("caption"), plain=formatted.text,
-            entities=formatted.entities, parse_mode=p.string("parse_mode"), reply_markup=markup,
-            file_name=name, file_bytes=content,
-        )  # fmt: skip
+            call,
+            method,
+            chat_id,
+            text=p.string("caption"),
+            plain=formatted.text,
+            entities=formatted.entities,
+            parse_mode=p.string("parse_mode"),
+            reply_markup=markup,
+            file_name=name,
+            file_bytes=content,
+        )
         return self._deliver(call, message)
 
     @staticmethod
@@ -373,9 +391,11 @@ class Methods:
         if message_id is None:
             raise bad_request("message identifier is not specified")
         formatted = check_formatted(
-            p.string("text"), p.string("parse_mode"), p.json("entities", "entities"),
+            p.string("text"),
+            p.string("parse_mode"),
+            p.json("entities", "entities"),
             strict_ampersand=self.strict_ampersand,
-        )  # fmt: skip
+        )
         markup = check_reply_markup(p.values.get("reply_markup"), inline_only=True)
         chat_id = self._chat(ref)
         message = self._target(chat_id, message_id)
@@ -389,9 +409,15 @@ class Methods:
             raise bad_request(NOT_MODIFIED)
         self._admit(chat_id)
         return self._apply_edit(
-            call, message, "editMessageText", text=p.string("text"), plain=formatted.text,
-            entities=formatted.entities, parse_mode=p.string("parse_mode"), reply_markup=markup,
-        )  # fmt: skip
+            call,
+            message,
+            "editMessageText",
+            text=p.string("text"),
+            plain=formatted.text,
+            entities=formatted.entities,
+            parse_mode=p.string("parse_mode"),
+            reply_markup=markup,
+        )
 
     async def edit_message_reply_markup(self, call: Call) -> dict[str, Any]:
         """editMessageReplyMarkup: an absent markup removes the keyboard."""

@@ -168,8 +168,8 @@ class World:
 
     def _chat_of(self, user: UserHandle, chat: ChatHandle | None) -> dict[str, Any]:
         if user.id not in self.users:
-            self.user(user.id, first_name=user.first_name, language_code=user.language_code,
-                      username=user.username, last_name=user.last_name)  # fmt: skip
+            self.users[user.id] = user
+            self.chats[user.id] = user.chat()
         return chat.chat() if chat is not None else user.chat()
 
     def _message(
@@ -234,8 +234,10 @@ class World:
     def push_long_text(
         self, user: UserHandle, length: int = 10_000, *, chat: ChatHandle | None = None
     ) -> dict[str, Any]:
-        """A pasted text longer than any bot message may be (Telegram clients split at 4096,
-        but forwarded or API-made texts can be longer)."""
+        """A text far over the 4096 limit of bot messages (10,000 characters by default).
+
+        The bot must neither crash on it nor echo it back in one message.
+        """
         words = itertools.cycle(
             ["Objectif", "de", "développement", "durable", "pour", "notre", "commune"]
         )
@@ -286,9 +288,14 @@ class World:
             content = b"\xff\xd8\xff\xe0 fake jpeg " + str(width).encode()
             file_id = self._store_file(f"photos/photo_{width}.jpg", content)
             sizes.append(
-                {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": width,
-                 "height": width * 3 // 4, "file_size": len(content)}
-            )  # fmt: skip
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "width": width,
+                    "height": width * 3 // 4,
+                    "file_size": len(content),
+                }
+            )
         fields: dict[str, Any] = {"photo": sizes}
         if caption:
             fields["caption"] = caption
@@ -299,9 +306,15 @@ class World:
     ) -> dict[str, Any]:
         """The user sends a sticker."""
         sticker = {
-            "file_id": "sticker-1", "file_unique_id": "usticker-1", "type": "regular",
-            "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": emoji,
-        }  # fmt: skip
+            "file_id": "sticker-1",
+            "file_unique_id": "usticker-1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
         return self._push_message(user, {"sticker": sticker}, chat)
 
     def push_voice(
@@ -330,9 +343,12 @@ class World:
         """The user sends a file; the bot can fetch it with ``getFile``."""
         file_id = self._store_file(f"documents/{file_name}", content)
         document = {
-            "file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
-            "mime_type": mime_type, "file_size": len(content),
-        }  # fmt: skip
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
         fields: dict[str, Any] = {"document": document}
         if caption:
             fields["caption"] = caption

@@ -142,8 +142,11 @@ async def test_wrong_token_and_unknown_method(api: FakeBotApi) -> None:
     with pytest.raises(InvalidToken):
         await Bot("not-a-token", base_url=api.base_url).get_me()
     assert [(r.method, r.status) for r in api.requests] == [
-        ("getMe", 200), ("sendTelepathy", 404), ("getMe", 401), ("getMe", 404),
-    ]  # fmt: skip
+        ("getMe", 200),
+        ("sendTelepathy", 404),
+        ("getMe", 401),
+        ("getMe", 404),
+    ]
     assert api.requests[2].response == {
         "ok": False,
         "error_code": 401,
@@ -233,10 +236,17 @@ def test_html_subset_parses_to_telegram_entities() -> None:
     assert parsed.text == 'Gras fort it sous barré chut ODD x p cit <>"é😀'
     kinds = [(e["type"], e["offset"], e["length"]) for e in parsed.entities]
     assert kinds == [
-        ("bold", 0, 4), ("bold", 5, 4), ("italic", 10, 2), ("underline", 13, 4),
-        ("strikethrough", 18, 5), ("spoiler", 24, 4), ("text_link", 29, 3), ("code", 33, 1),
-        ("pre", 35, 1), ("blockquote", 37, 3),
-    ]  # fmt: skip
+        ("bold", 0, 4),
+        ("bold", 5, 4),
+        ("italic", 10, 2),
+        ("underline", 13, 4),
+        ("strikethrough", 18, 5),
+        ("spoiler", 24, 4),
+        ("text_link", 29, 3),
+        ("code", 33, 1),
+        ("pre", 35, 1),
+        ("blockquote", 37, 3),
+    ]
     assert parsed.entities[6]["url"] == "https://sdgs.un.org/?a=1&b=2"
     assert parsed.entities[8]["language"] == "py"
     emoji = parse_html('😀 <b>x</b> <tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>')
@@ -560,9 +570,11 @@ async def test_private_chat_burst_then_one_per_second() -> None:
             await bot.send_message(ama.id, "3")
         assert api.stats.too_many_requests == 1
         assert api.requests[-2].response == {
-            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
             "parameters": {"retry_after": 1},
-        }  # fmt: skip
+        }
         assert [m.plain for m in api.sent] == ["1", "2", "3"]
 
 
@@ -706,8 +718,10 @@ async def test_application_round_trip_with_redelivery(api: FakeBotApi) -> None:
         await app.stop()
     assert seen[0] == seen[-1] == first["update_id"]
     assert [m.plain for m in api.messages_to(ama)] == [
-        "Réponse : oui", "MERCI", "Bienvenue ! Prête ?",
-    ]  # fmt: skip
+        "Réponse : oui",
+        "MERCI",
+        "Bienvenue ! Prête ?",
+    ]
     assert api.callback_answers[0]["text"] == "Noté"
     assert api.messages_to(ama)[0].history[0].plain == "Bienvenue ! Prête ?"
 
@@ -768,8 +782,12 @@ def test_standalone_server_process(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.bot_api", "--port", "0", "--token", "42:ABC"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()

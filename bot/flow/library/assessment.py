@@ -660,7 +660,11 @@ def assessment_change(current: Mapping[str, Any], previous: Any) -> dict[str, An
         (scores are only compared then); `previous_path`; `date` (ISO, when known); `moves`: up
         to five notable changes `{kind, key, before, after, delta}` (kind `p`, `level`, `dim` or
         `goal`), biggest first; `up` / `down`: how many scores rose / fell notably;
-        `new_focus` / `dropped_focus`: priority goals added / dropped.
+        `new_focus` / `dropped_focus`: priority goals added / dropped (same path only).
+
+    Averages per P and per level are recomputed over the goals rated both times, so stopping
+    the full path earlier than last time (or choosing other priorities) does not show up as
+    progress or decline. A P of a single goal (peace, partnership) is reported as that goal.
     """
     before = _previous_snapshot(previous)
     result: dict[str, Any] = {
@@ -679,35 +683,51 @@ def assessment_change(current: Mapping[str, Any], previous: Any) -> dict[str, An
     if isinstance(previous, Mapping):
         result["date"] = _as_date(previous.get("completed_at") or previous.get("date"))
     result["previous_path"] = before.get("path")
+    if before.get("path") != current.get("path"):
+        return result
+    result["comparable"] = True
     old_focus = [g for g in (_goal(v) for v in before.get("focus_goals") or []) if g]
     new_focus = [g for g in (_goal(v) for v in current.get("focus_goals") or []) if g]
     result["new_focus"] = [g for g in new_focus if g not in old_focus]
     result["dropped_focus"] = [g for g in old_focus if g not in new_focus]
-    if before.get("path") != current.get("path"):
-        return result
-    result["comparable"] = True
 
-    moves: list[dict[str, Any]] = []
-    sections: tuple[tuple[str, str, Sequence[str]], ...] = (
-        ("p", "p_today", PILLARS),
-        ("level", "level_today", LEVELS),
-        ("dim", "dims", DIMENSIONS),
-    )
-    for kind, field, keys in sections:
-        old_values, new_values = before.get(field) or {}, current.get(field) or {}
-        for key in keys:
-            moves.append(_move(kind, key, old_values.get(key), new_values.get(key)))
     old_goals, new_goals = _goals(before), _goals(current)
-    for goal in sorted(set(old_goals) & set(new_goals), key=_goal_rank):
-        moves.append(
-            _move("goal", goal, old_goals[goal].get("today"), new_goals[goal].get("today"))
-        )
+    common = sorted(set(old_goals) & set(new_goals), key=_goal_rank)
+    old_p, old_levels = _common_profile(before, common)
+    new_p, new_levels = _common_profile(current, common)
+    moves: list[dict[str, Any]] = [
+        _move("p", p, old_p.get(p), new_p.get(p)) for p in PILLARS if len(PILLAR_GOALS[p]) > 1
+    ]
+    moves += [_move("level", lvl, old_levels.get(lvl), new_levels.get(lvl)) for lvl in LEVELS]
+    old_dims, new_dims = before.get("dims") or {}, current.get("dims") or {}
+    moves += [_move("dim", d, old_dims.get(d), new_dims.get(d)) for d in DIMENSIONS]
+    moves += [
+        _move("goal", g, old_goals[g].get("today"), new_goals[g].get("today")) for g in common
+    ]
     notable = [m for m in moves if m["delta"] is not None and abs(m["delta"]) >= NOTABLE_CHANGE]
     result["up"] = sum(1 for m in notable if m["delta"] > 0)
     result["down"] = sum(1 for m in notable if m["delta"] < 0)
     notable.sort(key=lambda m: -abs(m["delta"]))
     result["moves"] = notable[:5]
     return result
+
+
+def _common_profile(
+    snapshot: Mapping[str, Any], common: Sequence[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Today's averages per P and per level of `snapshot`, over the goals in `common` only.
+
+    On the quick path the internal and global levels do not come from goals (footprint, action
+    abroad) and are kept as they are; the local level is the mean action on the common goals.
+    """
+    goals = _goals(snapshot)
+    if snapshot.get("path") == "full":
+        profile = assessment_profile({g: goals[g].get("levels_today") for g in common})
+        return profile["p_today"], profile["level_today"]
+    profile = assessment_profile({g: goals[g].get("today") for g in common})
+    levels = dict(snapshot.get("level_today") or {})
+    levels["local"] = _mean(_number(goals[g].get("today")) for g in common)
+    return profile["p_today"], levels
 
 
 def _move(kind: str, key: Any, before: Any, after: Any) -> dict[str, Any]:

@@ -495,6 +495,10 @@ def test_first_side_gets_its_snapshot_and_the_waiting_note(
     assert "Tarija heeft voor 2026-Q4 nog niet geantwoord" in result
     assert "Spiegel" not in result
     assert state.vars["report"] is None
+    chart = state.vars["__chart"]
+    assert chart["values"] == [4.0, 2.0, 3.0, 4.0, 2.0, 2.0, 3.0, 2.0]
+    assert chart["series_names"] == ["Brasschaat"]
+    assert chart["labels"][1] == "Wederzijdse verwachtingen"
 
 
 def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
@@ -517,6 +521,12 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     assert south.vars["report"]["difference_ids"] == [
         "expectations", "health", "political", "exchange", "participation",
     ]
+    chart = south.vars["__chart"]
+    assert chart["series_names"] == ["Tarija", "Brasschaat"]
+    assert chart["values"] == [
+        [2.0, 5.0, 4.0, 2.0, 3.0, 4.0, 1.0, 1.0],
+        [4.0, 2.0, 3.0, 4.0, 2.0, 2.0, 3.0, 2.0],
+    ]
 
     # what the bot sends the north side, in Dutch, from its own point of view
     flow, catalogue = loaded
@@ -527,11 +537,11 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
         theirs=south.vars["mine"], report=report, partner_name="Tarija", period="2026-Q4",
     ))
     assert mirror.startswith("🪞 Spiegel 2026-Q4: jullie en Tarija")
-    assert "Wederzijdse verwachtingen: jullie 2/5, Tarija 5/5" in mirror
+    assert "Wederzijdse verwachtingen: u 2/5, Tarija 5/5" in mirror
     assert "Wat verwacht ieder van de ander" in mirror
     assert "Wie leerde van wie: jullie zijn het eens, ‘Wij van hen’." in mirror
-    assert "Prioriteiten bepaald door: jullie zeggen ‘De subsidiegever’, Tarija ‘Samen’." in mirror
-    assert "Tarija: Relatie 4→2 · Wederzijdse verwachtingen 4→5 · Werkplan 3→1." in mirror
+    assert "Prioriteiten bepaald door: u zegt ‘De subsidiegever’, Tarija ‘Samen’." in mirror
+    assert "Bij Tarija: Relatie 4→2 · Wederzijdse verwachtingen 4→5 · Werkplan 3→1." in mirror
 
 
 @pytest.mark.parametrize("lang", LANGS)

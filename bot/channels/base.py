@@ -1,0 +1,67 @@
+"""The small interface every channel shares, and what a channel needs from the service."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from abc import ABC, abstractmethod
+from typing import Protocol
+
+from bot.service.messages import Incoming, Reply
+
+log = logging.getLogger("bot.channels")
+
+
+class ConversationService(Protocol):
+    """What channels call: `bot.service.conversation.Conversations` implements it."""
+
+    async def handle(self, incoming: Incoming) -> Reply:
+        """Handle one input in one transaction; returns after the commit."""
+        ...
+
+    async def mark_blocked(self, channel: str, external_id: str) -> None:
+        """The user blocked the bot: stop sending to them."""
+        ...
+
+
+def user_hash(channel: str, external_id: str | int) -> str:
+    """A short, stable pseudonym of a user for logs (never the raw id)."""
+    digest = hashlib.sha256(f"sdgbot:{channel}:{external_id}".encode()).hexdigest()
+    return digest[:10]
+
+
+def log_update(
+    channel: str,
+    external_id: str | int | None,
+    kind: str,
+    reply: Reply | None,
+    seconds: float,
+    outcome: str = "ok",
+) -> None:
+    """The one log line per update: who (hashed), what, where in which flow, how long."""
+    who = user_hash(channel, external_id) if external_id is not None else "-"
+    flow = (reply.flow_id if reply else None) or "-"
+    step = (reply.step_id if reply else None) or "-"
+    duplicate = " duplicate" if reply is not None and reply.duplicate else ""
+    log.info(
+        "%s update user=%s kind=%s flow=%s step=%s %s%s %.0fms",
+        channel, who, kind, flow, step, outcome, duplicate, seconds * 1000,
+    )  # fmt: skip
+
+
+class Channel(ABC):
+    """A place conversations happen: it turns updates into `Incoming`, calls the service and
+    renders the `Reply` (see `bot.channels.render`)."""
+
+    name: str = "channel"
+
+    def __init__(self, service: ConversationService) -> None:
+        self.service = service
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Start receiving updates (returns once running)."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in hand, release resources."""
