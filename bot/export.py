@@ -131,7 +131,9 @@ async def write_csv(records: AsyncIterator[ExportRecord], stream: IO[str]) -> in
             count += 1
         spool.seek(0)
         writer = csv.writer(stream)
-        writer.writerow([*FIXED, *steps])
+        # An answer column named like a fixed one ("country") is told apart by a prefix.
+        headers = [f"answer.{step}" if step in FIXED else step for step in steps]
+        writer.writerow([*FIXED, *headers])
         for line in spool:
             row = json.loads(line)
             writer.writerow([cell(row[name]) for name in FIXED]

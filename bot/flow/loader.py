@@ -257,9 +257,9 @@ def _check_graph(flow: Flow, ctx: ParseContext) -> None:
         if step_id not in reachable:
             ctx.issue(flow.steps[step_id].base.line, f"step {step_id!r} can never be reached")
     reverse: dict[str | None, set[str]] = {}
-    for source, targets in graph.items():
+    for origin, targets in graph.items():
         for target in targets:
-            reverse.setdefault(target, set()).add(source)
+            reverse.setdefault(target, set()).add(origin)
     finishing = _reach_back(None, reverse)
     for step_id in flow.order:
         if step_id in reachable and step_id not in finishing:

@@ -69,10 +69,10 @@ class FlowLibrary:
         """Which menu flow free text asks for: ("accepted" | "unsure" | "none", flow)."""
         if self._menu_matcher is None:
             choices = []
-            for flow in self.menu():
-                phrases = [*flow.title.source.all_texts(), *(flow.command or "",)]
-                phrases += [word for words in flow.keywords.values() for word in words]
-                choices.append(Choice(flow.id, tuple(p for p in phrases if p)))
+            for candidate in self.menu():
+                phrases = [*candidate.title.source.all_texts(), candidate.command or ""]
+                phrases += [word for words in candidate.keywords.values() for word in words]
+                choices.append(Choice(candidate.id, tuple(p for p in phrases if p)))
             self._menu_matcher = OptionMatcher(choices)
         result = self._menu_matcher.match(text)
         flow = self.flows.get(result.value) if result.value else None

@@ -28,16 +28,16 @@ async def apply_profile(turn: Turn, target: str, value: Any) -> None:
             # Coordinator is a request, granted by a coordinator (see `sdgbot users promote`).
             await tx.update_user(user, requested_role="coordinator")
     elif field == "country":
-        country = turn.service.catalogue.country(str(value))
+        known = turn.service.catalogue.country(str(value))
         fields: dict[str, Any] = {"country": str(value).upper()[:2]}
-        if country is not None and not user.timezone:
-            fields["timezone"] = country.timezone
+        if known is not None and not user.timezone:
+            fields["timezone"] = known.timezone
         await tx.update_user(user, **fields)
     elif field == "timezone":
         await tx.update_user(user, timezone=str(value))
     elif field == "municipality":
-        country = user.country or "BE"
-        municipality = await tx.municipality_named(str(value), country)
+        code = user.country or "BE"
+        municipality = await tx.municipality_named(str(value), code)
         if municipality is None:
-            municipality = await tx.add_municipality(str(value), country, source="user")
+            municipality = await tx.add_municipality(str(value), code, source="user")
         await tx.update_user(user, municipality_id=municipality.id)

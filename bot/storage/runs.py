@@ -178,7 +178,11 @@ class RunsPart(TxPart):
     async def answer_rows(self, run_id: int) -> Sequence[Answer]:
         """Return the run's `Answer` rows (with kind, display and time), oldest first."""
         statement = (
-            select(Answer).where(Answer.run_id == run_id).order_by(Answer.answered_at, Answer.id)
+            select(Answer)
+            .where(Answer.run_id == run_id)
+            .order_by(Answer.answered_at, Answer.id)
+            # record_answer upserts with Core, behind the identity map's back.
+            .execution_options(populate_existing=True)
         )
         return (await self._session.execute(statement)).scalars().all()
 

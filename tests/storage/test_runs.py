@@ -118,7 +118,7 @@ async def test_reanswering_replaces_the_row(store: Store) -> None:
     async with store.transaction() as tx:
         run = await _run(tx)
         await tx.record_answer(run.id, "budget", "number", 1000, display="1 000", answered_at=T0)
-    async with store.transaction() as tx:
+        assert (await tx.answer_rows(run.id))[0].value_number == Decimal(1000)
         later = T0 + timedelta(minutes=5)
         await tx.record_answer(run.id, "budget", "text", "unknown", display="?", answered_at=later)
         rows = await tx.answer_rows(run.id)
