@@ -50,8 +50,11 @@ def log_update(
 
 
 class Channel(ABC):
-    """A place conversations happen: it turns updates into `Incoming`, calls the service and
-    renders the `Reply` (see `bot.channels.render`)."""
+    """A place conversations happen.
+
+    It turns updates into `Incoming`, calls the service and renders the `Reply` (see
+    `bot.channels.render`).
+    """
 
     name: str = "channel"
 

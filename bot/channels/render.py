@@ -167,17 +167,21 @@ def _rows(buttons: Sequence[Button], grid: int) -> list[list[Button]]:
 
 
 def mark_selection(
-    rows: Iterable[Iterable[Button]], selected: Iterable[str], run_id: int | None, seq: int
+    rows: Iterable[Iterable[Button]], selected: Iterable[str], seq: int
 ) -> list[list[Button]]:
     """Re-mark the option buttons of question `seq`: ✅ on the selected ones only."""
-    chosen = {button_data(run_id, seq, option_id) for option_id in selected}
+    chosen = set(selected)
     marked: list[list[Button]] = []
     for row in rows:
         new_row = []
         for button in row:
-            label = button.label.removeprefix(SELECTED_MARK)
-            if button.data.startswith("q:") and button.data in chosen:
-                label = SELECTED_MARK + label
+            parsed = parse_button(button.data)
+            option = parsed[0] if parsed else None
+            label = button.label
+            if isinstance(option, OptionInput) and option.seq == seq:
+                label = label.removeprefix(SELECTED_MARK)
+                if option.option_id in chosen:
+                    label = SELECTED_MARK + label
             new_row.append(Button(label, button.data))
         marked.append(new_row)
     return marked
@@ -309,8 +313,8 @@ def _question_buttons(
         done = event.done_label or messages.get("done_label", lang)
         extra.append([Button(_label(done), submit_data(run_id, event.seq))])
     if event.can_go_back:
-        back = Button(_label(messages.get("back_label", lang)), button_data(run_id, event.seq, BACK))
-        extra.append([back])
+        back = messages.get("back_label", lang)
+        extra.append([Button(_label(back), button_data(run_id, event.seq, BACK))])
     if len(buttons) + len(extra) > BUTTON_LIMIT:
         buttons = []  # too many to show: the numbered text still answers by typing
     rows = _rows(buttons, event.grid) if buttons else []
@@ -343,8 +347,10 @@ def _closing(stack: list[tuple[str, str]]) -> str:
 
 
 def _cut(text: str, limit: int) -> int:
-    """Where to cut `text` at most `limit` characters in: a paragraph, a line, a space, else
-    anywhere that is not inside a tag or an entity."""
+    """Where to cut `text`, at most `limit` characters in.
+
+    At a paragraph, a line or a space, else anywhere that is not inside a tag or an entity.
+    """
     window = text[:limit]
     for separator in ("\n\n", "\n", " "):
         index = window.rfind(separator)
@@ -361,8 +367,10 @@ def _cut(text: str, limit: int) -> int:
 
 
 def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split HTML into pieces of at most `limit` characters, on paragraph or line boundaries,
-    closing tags at the end of a piece and re-opening them at the start of the next."""
+    """Split HTML into pieces of at most `limit` characters, on paragraph or line boundaries.
+
+    Tags still open at the end of a piece are closed there and re-opened in the next piece.
+    """
     text = text.strip()
     if len(text) <= limit:
         return [text] if text else []

@@ -90,7 +90,8 @@ class SendLimiter:
     def _tokens(self, chat_id: int, now: float) -> float:
         limits = self.limits
         tokens, updated = self._private.get(chat_id, (float(limits.private_burst), now))
-        return min(float(limits.private_burst), tokens + (now - updated) * limits.private_per_second)
+        refill = (now - updated) * limits.private_per_second
+        return min(float(limits.private_burst), tokens + refill)
 
     def _take(self, chat_id: int | None, now: float) -> None:
         self._recent.append(now)

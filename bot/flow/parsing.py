@@ -348,6 +348,13 @@ def parse_date(text: str, today: date) -> date | None:
     """
     if len(text) > MAX_INPUT_LENGTH:
         return None
+    try:
+        return _parse_date(text, today)
+    except OverflowError:  # "demain" on 9999-12-31: no such date
+        return None
+
+
+def _parse_date(text: str, today: date) -> date | None:
     compact = re.sub(r"\s*([-/.])\s*", r"\1", fold(text).strip().rstrip(".!?"))
     if (iso := _ISO.match(compact)) is not None:
         return _valid(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))

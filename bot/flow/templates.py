@@ -206,7 +206,7 @@ def compile_template(source: str) -> Template:
         TemplateError: unbalanced or unknown tags, or an expression that does not parse.
     """
     # Block tags alone on their line should not leave an empty line behind.
-    source_clean = re.sub(r"[ \t]*(\{%.*?%\})[ \t]*\n", r"\1", source)
+    source_clean = re.sub(r"(?m)^[ \t]*(\{%[^\n]*?%\})[ \t]*\n", r"\1", source)
     stack: list[tuple[str, Any, list[Part], int]] = [("root", None, [], 0)]
     loop_names: set[str] = set()
     pos = 0

@@ -68,7 +68,8 @@ async def previous_run(tx: Tx, flow_id: str, user: User) -> dict[str, Any] | Non
 async def partnership_context(tx: Tx, user: User, now: datetime) -> dict[str, Any]:
     """For the check-in: the twinning of the user's municipality, the period, the partner's answers."""
     context: dict[str, Any] = {"partnership": None, "period": period_of(now, user.timezone),
-                               "partner_answers": None, "previous": None}
+                               "partner_answers": None, "previous": None,
+                               "partner_previous": None}
     if user.municipality_id is None:
         return context
     for partnership in await tx.partnerships(active_only=True):
@@ -94,6 +95,8 @@ async def partnership_context(tx: Tx, user: User, now: datetime) -> dict[str, An
                                                context["period"])
         if mine_previous is not None:
             context["previous"] = run_summary(mine_previous)
+        theirs_previous = await previous_checkin(tx, partnership.id, partner_id, context["period"])
+        context["partner_previous"] = run_summary(theirs_previous) if theirs_previous else None
         break
     return context
 

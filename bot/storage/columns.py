@@ -7,7 +7,8 @@
 * `Number`: ``NUMERIC`` that reads back as `Decimal` on both dialects. SQLAlchemy warns when it
   has to convert SQLite floats to `Decimal`; we do that conversion ourselves, through `repr`,
   which keeps the shortest exact spelling (``0.1`` stays ``Decimal("0.1")``), and SQLite's
-  NUMERIC affinity keeps integers as integers.
+  NUMERIC affinity keeps integers as integers. SQLite holds other numbers as 64-bit floats,
+  so beyond ~15 significant digits only PostgreSQL is exact.
 * `JSONDoc`: JSON, stored as ``jsonb`` on PostgreSQL; Python ``None`` is SQL ``NULL``.
 """
 

@@ -212,7 +212,8 @@ class FlowVersion(Base):
     """The source of every flow version ever served, so a pinned run can always be resumed."""
 
     __tablename__ = "flow_versions"
-    __table_args__ = (UniqueConstraint("flow_id", "checksum"),)
+    # Named as migration 0002 created it (the naming convention would add "_checksum").
+    __table_args__ = (UniqueConstraint("flow_id", "checksum", name="uq_flow_versions_flow_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow_id: Mapped[str] = mapped_column(String(100))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
@@ -214,8 +215,17 @@ def test_matching_is_fast_for_seventeen_options() -> None:
     assert slowest < 0.001
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=80))
+PIECES = tuple(
+    re.findall(
+        r"\S+",
+        "1 2 3 4 5 9 , ; - / & + et y en and ou of de van tot à a eau potable drink water aguas "
+        "climat klimat aucune none non n pas geen option n° # 2e deux tweede 👍 ? !"
+    )
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=80) | st.lists(st.sampled_from(PIECES), max_size=10).map(" ".join))
 def test_any_text_gives_a_coherent_result(text: str) -> None:
     result = WATER.match(text)
     assert result.status in ("accepted", "unsure", "none")

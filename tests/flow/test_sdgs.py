@@ -41,10 +41,13 @@ OFFICIAL = """
 16 | Peace, justice and strong institutions | Paix, justice et institutions efficaces | Paz, justicia e instituciones sólidas | Vrede, justitie en sterke publieke diensten
 17 | Partnerships for the goals | Partenariats pour la réalisation des objectifs | Alianzas para lograr los objetivos | Partnerschap om doelstellingen te bereiken
 """  # noqa: E501
-UN_COLOURS = (
-    "#E5243B #DDA63A #4C9F38 #C5192D #FF3A21 #26BDE2 #FCC30B #A21942 #FD6925 #DD1367 "
-    "#FD9D24 #BF8B2E #3F7E44 #0A97D9 #56C02B #00689D #19486A"
-).split()
+UN_COLOURS = tuple(
+    re.findall(
+        r"\S+",
+        "#E5243B #DDA63A #4C9F38 #C5192D #FF3A21 #26BDE2 #FCC30B #A21942 #FD6925 #DD1367 "
+        "#FD9D24 #BF8B2E #3F7E44 #0A97D9 #56C02B #00689D #19486A"
+    )
+)
 
 
 def _official() -> dict[int, dict[str, str]]:

@@ -19,7 +19,7 @@ TABLE = yaml.safe_load((HERE / "typed_answers.yaml").read_text(encoding="utf-8")
 TODAY: date = TABLE["today"]
 CASES: list[dict[str, Any]] = TABLE["cases"]
 MATCHERS = {
-    name: OptionMatcher([Choice(str(cid), tuple(map(str, phrases))) for cid, phrases in opts.items()])
+    name: OptionMatcher([Choice(str(key), tuple(map(str, labels))) for key, labels in opts.items()])
     for name, opts in TABLE["option_sets"].items()
 }
 SDGS = SdgCatalogue.from_data(

@@ -118,11 +118,13 @@ async def test_reanswering_replaces_the_row(store: Store) -> None:
     async with store.transaction() as tx:
         run = await _run(tx)
         await tx.record_answer(run.id, "budget", "number", 1000, display="1 000", answered_at=T0)
-        assert (await tx.answer_rows(run.id))[0].value_number == Decimal(1000)
+        loaded = (await tx.answer_rows(run.id))[0]  # kept in the session's identity map
+        assert loaded.value_number == Decimal(1000)
         later = T0 + timedelta(minutes=5)
         await tx.record_answer(run.id, "budget", "text", "unknown", display="?", answered_at=later)
         rows = await tx.answer_rows(run.id)
     assert len(rows) == 1
+    assert rows[0] is loaded  # refreshed in place, not a stale copy
     assert (rows[0].value_text, rows[0].value_number, rows[0].value_json) == ("unknown", None, None)
     assert (rows[0].kind, rows[0].display, rows[0].answered_at) == ("text", "?", later)
 

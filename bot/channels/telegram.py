@@ -1,0 +1,732 @@
+"""The bot on Telegram (python-telegram-bot v22): the only module importing `telegram`.
+
+Every update becomes an `Incoming` for the service (`Conversations.handle`, one transaction,
+deduplicated by update id), then the `Reply` is rendered (`bot.channels.render`) and sent.
+Updates of one user are handled in order (a lock per user), different users concurrently.
+Sending goes through `_Pacer`: under Telegram's flood limits, waiting out 429s, retrying 5xx
+and timeouts with backoff; 400 is logged and the user told, 403 marks the user as blocked.
+`run_bot` runs it all until SIGINT/SIGTERM, by long polling or behind a webhook.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Opt in to PTB's future timedelta time periods: with the int ones, merely building a
+# RetryAfter issues a deprecation warning on every 429.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.request import HTTPXRequest
+
+from bot.channels.base import Channel, ConversationService, log_update, user_hash
+from bot.channels.render import (
+    Button,
+    Edit,
+    OutMessage,
+    mark_selection,
+    parse_button,
+    render,
+    render_events,
+)
+from bot.channels.sending import Limits, SendLimiter, backoff
+from bot.config import Settings
+from bot.flow.state import Input, TextInput
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Messages, html_to_plain, normalize_language
+from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
+
+log = logging.getLogger("bot.channels.telegram")
+
+CHANNEL = "telegram"
+COMMANDS = ("start", "menu", "assess", "post2030", "week", "checkin", "results", "deadlines",
+            "language", "lite", "cancel", "help", "mydata", "forget")  # fmt: skip
+"""The commands shown in Telegram's menu, in this order (descriptions: `cmd_<name>`)."""
+EXIT_STARTUP = 2
+GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+ATTACHMENT_KINDS = ("photo", "sticker", "voice", "video_note", "video", "audio", "animation",
+                    "document", "location", "venue", "contact", "poll", "dice",
+                    "story")  # fmt: skip
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # link previews cost bandwidth on 2G
+
+T = TypeVar("T")
+
+
+class _Recent(Generic[T]):
+    """A bounded map that forgets the least recently set keys (per-chat hints kept in memory)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._items: OrderedDict[int, T] = OrderedDict()
+
+    def get(self, key: int) -> T | None:
+        return self._items.get(key)
+
+    def set(self, key: int, value: T) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+# --- sending: flood limits and retries, for every Bot API call ----------------------------------
+
+
+def _seconds(value: timedelta | float) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _chat_of(data: dict[str, Any]) -> int | None:
+    try:
+        return int(data["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class _Pacer(BaseRateLimiter[int]):
+    """PTB's rate-limiter hook: paces chat-bound requests and retries what can be retried.
+
+    429: wait `retry_after` (that chat only) and send again; 5xx, 502 pages and timeouts: retry
+    with doubling delays. 400/403/401 are final and raised at once. `getMe` is never retried
+    here, so a bad start fails fast with one clear line.
+    """
+
+    def __init__(self, limiter: SendLimiter, *, attempts: int = 4, flood_attempts: int = 5,
+                 retry_base: float = 0.5) -> None:  # fmt: skip
+        self.limiter = limiter
+        self.attempts = attempts
+        self.flood_attempts = flood_attempts
+        self.retry_base = retry_base
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Send one request, paced and retried (see the class docstring)."""
+        chat_id = _chat_of(data)
+        attempts = {"getMe": 1, "answerCallbackQuery": 2}.get(endpoint, self.attempts)
+        failures = floods = 0
+        while True:
+            if chat_id is not None:
+                await self.limiter.acquire(chat_id)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                floods += 1
+                wait = _seconds(error.retry_after)
+                self.limiter.pause(chat_id, wait)
+                if floods >= self.flood_attempts:
+                    raise
+                log.warning("%s: flood control, waiting %.1f s", endpoint, wait)
+            except (BadRequest, Forbidden, InvalidToken):
+                raise
+            except NetworkError as error:
+                failures += 1
+                if failures >= attempts:
+                    raise
+                delay = backoff(failures - 1, self.retry_base)
+                log.warning("%s failed (%s), retrying in %.1f s", endpoint, error.message, delay)
+                await asyncio.sleep(delay)
+
+
+class _InOrderPerUser(BaseUpdateProcessor):
+    """Concurrent updates, but those of one user one after the other, in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the handler under the lock of the update's user (or chat)."""
+        key = _order_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _order_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return update.effective_chat.id if update.effective_chat is not None else None
+
+
+# --- reading updates ------------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().strip())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_LANGUAGE_WORDS = {**{lang: lang for lang in LANGUAGES},
+                   **{_fold(name): lang for lang, name in LANGUAGE_NAMES.items()}}  # fmt: skip
+
+
+def update_kind(update: Update) -> str:
+    """What an update is, for logs: text, command, tap, photo, sticker, edited, other."""
+    if update.callback_query is not None:
+        return "tap"
+    message = update.message
+    if message is not None:
+        if message.text is not None:
+            return "command" if message.text.startswith("/") else "text"
+        return next((kind for kind in ATTACHMENT_KINDS if getattr(message, kind, None)), "other")
+    if update.edited_message is not None:
+        return "edited"
+    if update.channel_post is not None or update.edited_channel_post is not None:
+        return "channel_post"
+    if update.my_chat_member is not None:
+        return "membership"
+    return "other"
+
+
+def split_command(text: str, bot_username: str | None) -> Command | None:
+    """`/name@bot argument` → Command; None if not a command, or one for another bot."""
+    if not text.startswith("/"):
+        return None
+    head, _, argument = text[1:].partition(" ")
+    name, _, target = head.partition("@")
+    if not name or len(name) > 32 or not all(ch.isascii() and (ch.isalnum() or ch == "_")
+                                             for ch in name):  # fmt: skip
+        return None
+    if target and bot_username and target.lower() != bot_username.lower():
+        return None
+    return Command(name.lower(), argument.strip())
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Webhook mode: Telegram posts updates to `url`; PTB's server listens on `listen:port`."""
+
+    url: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    secret: str | None = None
+
+
+class TelegramChannel(Channel):
+    """The Telegram channel around a python-telegram-bot `Application`.
+
+    Args:
+        service: the conversation service.
+        settings: token, API URL, send rate.
+        messages: system texts (default: the shipped catalogue's).
+        limits: flood limits (default: Telegram's, overall rate from `settings.send_rate`).
+        retry_base: first backoff delay after a 5xx or a timeout, in seconds.
+        timeout: read/connect timeout of Bot API calls, in seconds.
+        poll_timeout: long-polling timeout of `getUpdates`, in seconds.
+    """
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        service: ConversationService,
+        settings: Settings,
+        *,
+        messages: Messages | None = None,
+        limits: Limits | None = None,
+        retry_base: float = 0.5,
+        timeout: float = 10.0,
+        poll_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(service)
+        if not settings.telegram_token:
+            raise ValueError("SDGBOT_TELEGRAM_TOKEN is not set")
+        if messages is None:
+            from bot.content import shipped_catalogue
+
+            messages = shipped_catalogue().messages
+        self.settings = settings
+        self.messages = messages
+        self.poll_timeout = poll_timeout
+        self.limiter = SendLimiter(limits or Limits(per_second=settings.send_rate))
+        self._langs: _Recent[str] = _Recent()
+        self._numbered: _Recent[tuple[str, ...]] = _Recent()
+        self._request = HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
+                                     write_timeout=timeout, connect_timeout=timeout,
+                                     pool_timeout=timeout)  # fmt: skip
+        self._updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=timeout,
+                                             connect_timeout=timeout)  # fmt: skip
+        api = settings.telegram_api_url
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_token)
+            .base_url(api)
+            .request(self._request)
+            .get_updates_request(self._updates_request)
+            .rate_limiter(_Pacer(self.limiter, retry_base=retry_base))
+            .concurrent_updates(_InOrderPerUser())
+        )
+        if api.endswith("/bot"):
+            builder = builder.base_file_url(api.removesuffix("/bot") + "/file/bot")
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, webhook: Webhook | None = None) -> None:
+        """Check the token (getMe), register the commands, then poll or listen.
+
+        Raises:
+            InvalidToken: Telegram rejected the token.
+            NetworkError: the Bot API could not be reached.
+        """
+        try:
+            await self.app.initialize()
+        except BaseException:
+            await self._request.shutdown()
+            await self._updates_request.shutdown()
+            raise
+        await self.register_commands()
+        await self.app.start()
+        updater = self.app.updater
+        assert updater is not None
+        if webhook is None:
+            await updater.start_polling(
+                poll_interval=0, timeout=timedelta(seconds=self.poll_timeout),
+                bootstrap_retries=3, error_callback=self._polling_error,
+            )  # fmt: skip
+        else:
+            await updater.start_webhook(
+                listen=webhook.listen, port=webhook.port,
+                url_path=urlparse(webhook.url).path.lstrip("/"), webhook_url=webhook.url,
+                secret_token=webhook.secret, bootstrap_retries=3,
+            )  # fmt: skip
+        log.info("telegram channel running as @%s (%s)", self.app.bot.username,
+                 "webhook" if webhook else "long polling")  # fmt: skip
+
+    async def stop(self) -> None:
+        """Stop fetching updates, let handlers in progress finish, close connections."""
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def register_commands(self) -> None:
+        """Register the command list (setMyCommands) in each language, and a default list."""
+        languages: list[str | None] = [*LANGUAGES, None]
+        for lang in languages:
+            texts = lang or self.settings.default_language
+            commands = [BotCommand(name, html_to_plain(self.messages.get(f"cmd_{name}", texts)))
+                        for name in COMMANDS]  # fmt: skip
+            try:
+                await self.app.bot.set_my_commands(commands, language_code=lang)
+            except TelegramError as error:
+                log.warning("could not register the %s commands: %s", lang or "default", error)
+
+    def _polling_error(self, error: TelegramError) -> None:
+        log.warning("getUpdates failed (%s); retrying with backoff", error.message)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("unhandled error in the Telegram application: %s", context.error,
+                  exc_info=context.error)  # fmt: skip
+
+    # -- updates --------------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        started = time.monotonic()
+        kind = update_kind(update)
+        user = update.effective_user
+        reply: Reply | None = None
+        outcome = "ok"
+        try:
+            reply = await self._dispatch(update)
+        except Exception:  # one broken update must never stop the bot
+            outcome = "error"
+            log.exception("update %s (%s) failed", update.update_id, kind)
+            chat = update.effective_chat
+            if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
+                await self._notice(chat.id, user, "tg_internal_error")
+        finally:
+            log_update(CHANNEL, user.id if user else None, kind, reply,
+                       time.monotonic() - started, outcome)  # fmt: skip
+
+    async def _dispatch(self, update: Update) -> Reply | None:
+        if update.callback_query is not None:
+            return await self._on_tap(update)
+        if update.my_chat_member is not None:
+            await self._on_membership(update)
+            return None
+        edited = update.edited_message
+        if edited is not None:
+            if edited.chat.type == ChatType.PRIVATE and edited.from_user is not None:
+                await self._notice(edited.chat.id, edited.from_user, "tg_edited")
+            return None
+        message = update.message
+        # Channel posts, polls, reactions, kinds from a newer Bot API: nothing to answer.
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return None
+        user, chat = message.from_user, message.chat
+        group = chat.type in GROUPS
+        if chat.type != ChatType.PRIVATE and not group:
+            return None
+        if message.text is None:
+            if not group:
+                await self._notice(chat.id, user, "tg_unsupported")
+            return None
+        payload = self._payload(message.text, chat.id, group)
+        if payload is None:
+            return None
+        return await self._handle(update, user, chat.id, payload, None, group, None)
+
+    def _payload(self, text: str, chat_id: int, group: bool) -> Command | Tap | TextInput | None:
+        command = split_command(text, self.app.bot.username)
+        if command is not None:
+            if command.name == "language" and _fold(command.argument) in _LANGUAGE_WORDS:
+                return Tap(f"l:{_LANGUAGE_WORDS[_fold(command.argument)]}")
+            return command
+        if group:
+            return None  # in groups only commands are for the bot
+        offered = self._numbered.get(chat_id)
+        typed = text.strip().rstrip(".)")
+        if offered and typed.isdigit() and 1 <= int(typed) <= len(offered):
+            return Tap(offered[int(typed) - 1])  # a number typed after a menu picks from it
+        return TextInput(text)
+
+    async def _on_tap(self, update: Update) -> Reply | None:
+        query = update.callback_query
+        assert query is not None
+        with contextlib.suppress(TelegramError):  # expired queries cannot be answered; fine
+            await query.answer()
+        user = query.from_user
+        message = query.message
+        chat_id = message.chat.id if message is not None else user.id
+        group = message is not None and message.chat.type in GROUPS
+        tapped = message if isinstance(message, Message) else None
+        parsed = parse_button(query.data or "")
+        if parsed is None:
+            await self._notice(chat_id, user, "tg_closed")
+            return None
+        payload, run_id = parsed
+        return await self._handle(update, user, chat_id, payload, run_id, group, tapped)
+
+    async def _on_membership(self, update: Update) -> None:
+        member = update.my_chat_member
+        assert member is not None
+        if (member.chat.type == ChatType.PRIVATE
+                and member.new_chat_member.status == ChatMemberStatus.BANNED):  # fmt: skip
+            await self.service.mark_blocked(CHANNEL, str(member.from_user.id))
+
+    async def _handle(self, update: Update, user: User, chat_id: int,
+                      payload: Input | Command | Tap, run_id: int | None,
+                      group: bool, tapped: Message | None) -> Reply:  # fmt: skip
+        incoming = Incoming(
+            key=ConversationKey(CHANNEL, str(user.id)),
+            payload=payload,
+            update_id=update.update_id,
+            run_id=run_id,
+            name=user.full_name,
+            language_code=user.language_code,
+            chat_kind="group" if group else "private",
+        )
+        reply = await self.service.handle(incoming)
+        if not reply.duplicate:
+            self._langs.set(user.id, reply.lang)
+            await self.deliver(chat_id, str(user.id), reply, tapped)
+        return reply
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    async def deliver(self, chat_id: int, external_id: str, reply: Reply,
+                      tapped: Message | None = None) -> None:  # fmt: skip
+        """Send a reply to `chat_id`, then the messages it produced for other users."""
+        outs = render(reply, self.messages)
+        await self._send_all(chat_id, external_id, outs, reply.lite, reply.lang, tapped)
+        for other in reply.others:
+            if other.key.channel != CHANNEL or not other.key.external_id.lstrip("-").isdigit():
+                continue
+            outs = render_events(other.events, lang=other.lang, lite=other.lite, run_id=None,
+                                 messages=self.messages)  # fmt: skip
+            await self._send_all(int(other.key.external_id), other.key.external_id, outs,
+                                 other.lite, other.lang, None)  # fmt: skip
+
+    async def _send_all(self, chat_id: int, external_id: str, outs: list[OutMessage], lite: bool,
+                        lang: str, tapped: Message | None) -> None:  # fmt: skip
+        failed = False
+        for out in outs:
+            try:
+                await self._send_one(chat_id, out, lite, lang, tapped)
+            except Forbidden:
+                if chat_id > 0:
+                    log.info("user=%s blocked the bot", user_hash(CHANNEL, external_id))
+                    await self.service.mark_blocked(CHANNEL, external_id)
+                return
+            except BadRequest as error:
+                log.warning("Telegram refused a message to user=%s: %s",
+                            user_hash(CHANNEL, external_id), error.message)  # fmt: skip
+                failed = True
+            except TelegramError as error:  # retries exhausted (timeouts, 5xx, floods)
+                log.warning("could not send to user=%s: %s", user_hash(CHANNEL, external_id),
+                            error.message)  # fmt: skip
+                failed = True
+        if failed:
+            with contextlib.suppress(TelegramError):
+                await self._send_text(chat_id, self.messages.get("tg_send_failed", lang))
+
+    async def _send_one(self, chat_id: int, out: OutMessage, lite: bool, lang: str,
+                        tapped: Message | None) -> None:  # fmt: skip
+        bot = self.app.bot
+        if out.edit_of is not None:
+            if tapped is not None:
+                await self._edit(tapped, out.edit_of, lite, lang)
+            return
+        if out.attachment is not None:
+            item = out.attachment
+            caption = out.text or None
+            if item.is_image:
+                await bot.send_photo(chat_id, item.content, caption=caption,
+                                     parse_mode=ParseMode.HTML, filename=item.filename)  # fmt: skip
+            else:
+                await bot.send_document(chat_id, item.content, caption=caption,
+                                        filename=item.filename,
+                                        parse_mode=ParseMode.HTML)  # fmt: skip
+            return
+        await self._send_text(chat_id, out.text, out.buttons)
+        if chat_id > 0:
+            self._numbered.set(chat_id, out.numbered)
+
+    async def _send_text(self, chat_id: int, text: str,
+                         buttons: list[list[Button]] | None = None) -> None:  # fmt: skip
+        await self.app.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                        reply_markup=_keyboard(buttons),
+                                        link_preview_options=NO_PREVIEW)  # fmt: skip
+
+    async def _edit(self, tapped: Message, edit: Edit, lite: bool, lang: str) -> None:
+        """Edit the tapped message; cosmetic, so a refused edit is only logged."""
+        rows = _buttons_of(tapped)
+        try:
+            if edit.selected is not None:
+                marked = mark_selection(rows, edit.selected, edit.seq)
+                if lite:  # no edits in lite mode: say what is selected instead
+                    chosen = [b.label.removeprefix("✅ ") for row in marked for b in row
+                              if b.label.startswith("✅ ")]  # fmt: skip
+                    text = self.messages.get("tg_selected", lang, options=", ".join(chosen) or "—")
+                    await self._send_text(tapped.chat.id, text)
+                elif marked != rows:
+                    await tapped.edit_reply_markup(reply_markup=_keyboard(marked))
+            elif edit.answer is not None and not lite and rows:
+                original = tapped.text_html if tapped.text else ""
+                answered = f"{original}\n\n✅ {edit.answer}"
+                if original and len(html_to_plain(answered)) < 4000:
+                    await tapped.edit_text(answered, parse_mode=ParseMode.HTML, reply_markup=None,
+                                           link_preview_options=NO_PREVIEW)  # fmt: skip
+                else:
+                    await tapped.edit_reply_markup(reply_markup=None)
+        except BadRequest as error:
+            log.info("edit of message %s refused: %s", tapped.message_id, error.message)
+
+    async def _notice(self, chat_id: int, user: User, key: str) -> None:
+        """A short channel-level reply (unsupported content, edited message…)."""
+        lang = self._langs.get(user.id) or normalize_language(
+            user.language_code, self.settings.default_language)
+        try:
+            await self._send_text(chat_id, self.messages.get(key, lang))
+        except Forbidden:
+            if chat_id > 0:
+                await self.service.mark_blocked(CHANNEL, str(user.id))
+        except TelegramError as error:
+            log.warning("could not send %s: %s", key, error.message)
+
+
+def _keyboard(rows: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+
+
+def _buttons_of(message: Message) -> list[list[Button]]:
+    markup = message.reply_markup
+    if markup is None:
+        return []
+    return [[Button(b.text, str(b.callback_data)) for b in row if isinstance(b.callback_data, str)]
+            for row in markup.inline_keyboard]  # fmt: skip
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+class _Redact(logging.Filter):
+    """Takes the token out of every log line (httpx and PTB put it in URLs and errors)."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.secret in text:
+            record.msg, record.args = text.replace(self.secret, "<token>"), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.secret in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.secret, "<token>")
+        return True
+
+
+def configure_logging(token: str) -> None:
+    """Silence per-request INFO logs (they carry the token in URLs) and redact it everywhere."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    for name in ("httpx", "httpcore", "telegram.ext.ExtBot", "telegram.Bot"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    redact = _Redact(token)
+    for handler in root.handlers:
+        if not any(isinstance(f, _Redact) for f in handler.filters):
+            handler.addFilter(redact)
+
+
+def _fail(message: str) -> int:
+    print(f"sdgbot: {message}", file=sys.stderr, flush=True)
+    return EXIT_STARTUP
+
+
+def run_bot(settings: Settings, *, webhook_url: str | None = None, listen: str = "0.0.0.0",
+            port: int = 8443, secret: str | None = None) -> int:  # fmt: skip
+    """Run the bot until SIGINT/SIGTERM; returns the process exit code.
+
+    A missing or rejected token, an unreachable API or an unusable database give one line on
+    stderr and exit code 2. Long polling unless `webhook_url` is given.
+    """
+    token = settings.telegram_token
+    if not token:
+        return _fail("SDGBOT_TELEGRAM_TOKEN is not set; get a token from @BotFather.")
+    configure_logging(token)
+    webhook = Webhook(webhook_url, listen, port, secret) if webhook_url else None
+    try:
+        return asyncio.run(serve(settings, webhook))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def serve(settings: Settings, webhook: Webhook | None = None,
+                stop: asyncio.Event | None = None) -> int:  # fmt: skip
+    """Open the service and the channel, run until `stop` (or a signal), close both."""
+    from bot.service.conversation import Conversations
+
+    try:
+        service = await Conversations.open(settings)
+    except Exception as error:  # a bad database URL, an unreachable server: one line
+        return _fail(f"cannot start: {str(error).splitlines()[0] if str(error) else error!r}")
+    try:
+        channel = TelegramChannel(service, settings)
+        problem = await _start(channel, settings, webhook)
+        if problem is not None:
+            return _fail(problem)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await channel.stop()
+        return 0
+    finally:
+        await service.close()
+
+
+async def _start(
+    channel: TelegramChannel, settings: Settings, webhook: Webhook | None
+) -> str | None:
+    """Start the channel; the one-line reason it could not, else None."""
+    token = settings.telegram_token or ""
+    try:
+        await channel.start(webhook)
+        return None
+    except InvalidToken:
+        problem = "Telegram rejected the bot token (401 from getMe): check SDGBOT_TELEGRAM_TOKEN."
+    except (NetworkError, OSError) as error:
+        reason = getattr(error, "message", None) or str(error) or type(error).__name__
+        problem = (f"cannot reach the Telegram Bot API at {settings.telegram_api_url}: "
+                   f"{reason.replace(token, '<token>')}")  # fmt: skip
+    with contextlib.suppress(Exception):
+        await channel.stop()
+    return problem
+
+
+__all__ = [
+    "COMMANDS",
+    "TelegramChannel",
+    "Webhook",
+    "configure_logging",
+    "run_bot",
+    "serve",
+    "split_command",
+    "update_kind",
+]

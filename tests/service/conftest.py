@@ -1,0 +1,68 @@
+"""Fixtures for the service: a `Conversations` on a real database with a controllable clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.content import shipped_catalogue
+from bot.flow.state import Input
+from bot.service.conversation import Conversations
+from bot.service.flows import FlowLibrary
+from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
+from bot.service.seeding import seed_content
+from bot.storage import Store
+
+
+@dataclass
+class Clock:
+    """A clock tests move by hand."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Talker:
+    """Sends inputs as one user, with increasing update ids."""
+
+    service: Conversations
+    key: ConversationKey
+    language_code: str = "fr"
+    next_update: int = 1000
+
+    async def send(self, payload: Input | Command | Tap, *, update_id: int | None = None,
+                   run_id: int | None = None) -> Reply:
+        if update_id is None:
+            self.next_update += 1
+            update_id = self.next_update
+        return await self.service.handle(Incoming(
+            self.key, payload, update_id=update_id, run_id=run_id, name="Ana",
+            language_code=self.language_code))
+
+
+def make_service(store: Store, clock: Clock, flows_dir: Path | None = None) -> Conversations:
+    catalogue = shipped_catalogue()
+    settings = Settings(database_url=store.url, flows_dir=flows_dir)
+    return Conversations(store, catalogue, FlowLibrary.load(catalogue, flows_dir), settings, clock)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def service(store: Store, clock: Clock) -> AsyncIterator[Conversations]:
+    await seed_content(store)
+    yield make_service(store, clock)

@@ -1,0 +1,228 @@
+"""The service end to end on a real database (SQLite and PostgreSQL): one input, one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.flow.events import (
+    AnswerRecorded,
+    Event,
+    MessageCreated,
+    QuestionAsked,
+    StaleInputIgnored,
+)
+from bot.flow.state import OptionInput, TextInput
+from bot.service.conversation import Conversations
+from bot.service.messages import (
+    Command,
+    ConversationKey,
+    FileOffered,
+    LanguageOffered,
+    MenuOffered,
+    Notice,
+    Reply,
+    Tap,
+)
+from bot.storage import Store
+
+from tests.service.conftest import Clock, Talker, make_service
+
+ONBOARDING_ANSWERS = ["1", "Ana Lima", "élue", "Belgique", "Herent"]
+
+
+def question(reply: Reply) -> QuestionAsked:
+    asked = [e for e in reply.events if isinstance(e, QuestionAsked)]
+    assert asked, f"no question in {reply.events}"
+    return asked[-1]
+
+
+def texts(events: list[Event]) -> str:
+    return "\n".join(getattr(e, "text", "") for e in events)
+
+
+async def onboard(talker: Talker) -> Reply:
+    reply = await talker.send(Command("start"))
+    for answer in ONBOARDING_ANSWERS:
+        reply = await talker.send(TextInput(answer))
+    return reply
+
+
+async def test_onboarding_by_typing_fills_the_profile(service: Conversations, store: Store) -> None:
+    talker = Talker(service, ConversationKey("test", "1"))
+    first = await talker.send(Command("start"))
+    assert question(first).step_id == "language"
+    assert question(first).options[0].id == "fr"  # the detected language comes first
+    reply = await onboard_rest(talker)
+    assert any(isinstance(e, MenuOffered) for e in reply.events)
+    async with store.transaction() as tx:
+        user = await tx.get_user("test", "1")
+        assert user is not None
+        assert (user.name, user.kind, user.country, user.timezone) == (
+            "Ana Lima", "elected", "BE", "Europe/Brussels")
+        municipality = await tx.municipality(user.municipality_id or 0)
+        assert municipality is not None and municipality.name == "Herent"
+
+
+async def onboard_rest(talker: Talker) -> Reply:
+    reply = Reply()
+    for answer in ONBOARDING_ANSWERS:
+        reply = await talker.send(TextInput(answer))
+    return reply
+
+
+async def test_a_redelivered_update_changes_nothing(service: Conversations, store: Store) -> None:
+    talker = Talker(service, ConversationKey("test", "2"))
+    await talker.send(Command("start"))
+    await talker.send(TextInput("1"), update_id=50)
+    again = await talker.send(TextInput("1"), update_id=50)
+    assert again.duplicate and again.events == []
+    reply = await talker.send(TextInput("Bo"))
+    assert [e for e in reply.events if isinstance(e, AnswerRecorded)][0].step_id == "name"
+    async with store.transaction() as tx:
+        user = await tx.get_user("test", "2")
+        run = await tx.active_run(user.id if user else 0)
+        assert run is not None
+        assert await tx.answers(run.id) == {"language": "fr", "name": "Bo"}
+
+
+async def test_a_restart_resumes_at_the_same_question(store: Store, clock: Clock) -> None:
+    first = make_service(store, clock)
+    talker = Talker(first, ConversationKey("test", "3"))
+    await talker.send(Command("start"))
+    asked = question(await talker.send(TextInput("1")))
+    assert asked.step_id == "name"
+    # a new service on the same database, as after `kill -9` and a restart
+    talker.service = make_service(store, clock)
+    reply = await talker.send(TextInput("Carla"))
+    assert [e.step_id for e in reply.events if isinstance(e, AnswerRecorded)] == ["name"]
+    assert question(reply).step_id == "role"
+
+
+async def test_a_stale_button_is_refused_and_the_current_question_asked(
+    service: Conversations,
+) -> None:
+    talker = Talker(service, ConversationKey("test", "4"))
+    start = await talker.send(Command("start"))
+    old = question(start)
+    await talker.send(OptionInput(old.seq, "fr"), run_id=start.run_id)
+    stale = await talker.send(OptionInput(old.seq, "nl"), run_id=start.run_id)
+    assert any(isinstance(e, StaleInputIgnored) for e in stale.events)
+    assert question(stale).step_id == "name"
+    other_run = await talker.send(OptionInput(question(stale).seq, "x"), run_id=9999)
+    assert any(isinstance(e, StaleInputIgnored) for e in other_run.events)
+
+
+async def test_language_change_mid_flow_asks_again_in_the_new_language(
+    service: Conversations,
+) -> None:
+    talker = Talker(service, ConversationKey("test", "5"))
+    await talker.send(Command("start"))
+    await talker.send(TextInput("1"))
+    picker = await talker.send(Command("language"))
+    assert any(isinstance(e, LanguageOffered) for e in picker.events)
+    switched = await talker.send(Tap("l:nl"))
+    assert switched.lang == "nl"
+    assert question(switched).text.startswith("Hoe heet u")
+
+
+async def test_lite_mode_toggles_and_is_remembered(service: Conversations) -> None:
+    talker = Talker(service, ConversationKey("test", "6"))
+    on = await talker.send(Command("lite"))
+    assert on.lite
+    again = await talker.send(Command("help"))
+    assert again.lite
+    off = await talker.send(Command("lite"))
+    assert not off.lite
+
+
+async def test_free_text_outside_a_flow_finds_the_flow_or_shows_the_menu(
+    service: Conversations,
+) -> None:
+    talker = Talker(service, ConversationKey("test", "7"))
+    await onboard(talker)
+    menu = await talker.send(TextInput("bonjour"))
+    assert any(isinstance(e, MenuOffered) for e in menu.events)
+    if service.flows.get("sdg_assessment") is not None:
+        started = await talker.send(TextInput("auto évaluation"))
+        assert started.flow_id == "sdg_assessment"
+
+
+async def test_cancel_keeps_answers_and_offers_the_menu(service: Conversations) -> None:
+    talker = Talker(service, ConversationKey("test", "8"))
+    await talker.send(Command("start"))
+    await talker.send(TextInput("2"))
+    reply = await talker.send(Command("cancel"))
+    assert any(isinstance(e, MenuOffered) for e in reply.events)
+    nothing = await talker.send(Command("cancel"))
+    assert any(isinstance(e, Notice) for e in nothing.events)
+
+
+async def test_unknown_command_gets_a_short_help(service: Conversations) -> None:
+    talker = Talker(service, ConversationKey("test", "9"))
+    reply = await talker.send(Command("frobnicate"))
+    assert "/frobnicate" in texts(reply.events)
+    assert "/menu" in texts(reply.events)
+
+
+async def test_mydata_and_forget(service: Conversations, store: Store) -> None:
+    talker = Talker(service, ConversationKey("test", "10"))
+    await onboard(talker)
+    data = await talker.send(Command("mydata"))
+    files = [e for e in data.events if isinstance(e, FileOffered)]
+    assert files and b"Ana Lima" in files[0].content
+    await talker.send(Command("forget"))
+    done = await talker.send(Tap("c:forgetyes"))
+    assert any(isinstance(e, MessageCreated) for e in done.events)
+    async with store.transaction() as tx:
+        assert await tx.get_user("test", "10") is None
+        assert [r async for r in tx.iter_export("onboarding")] == []
+
+
+async def test_two_inputs_of_one_user_at_once_are_both_recorded(service: Conversations,
+                                                                 store: Store) -> None:
+    talker = Talker(service, ConversationKey("test", "11"))
+    await talker.send(Command("start"))
+    await asyncio.gather(talker.send(TextInput("1")), talker.send(TextInput("Dina")))
+    async with store.transaction() as tx:
+        user = await tx.get_user("test", "11")
+        run = await tx.active_run(user.id if user else 0)
+        assert run is not None
+        answers = await tx.answers(run.id)
+    # Whatever order they ran in, each input was handled once on the state the other left.
+    assert answers.get("language") == "fr"
+
+
+async def test_a_run_keeps_its_flow_version_after_the_flow_is_edited(
+    store: Store, clock: Clock, tmp_path: Path
+) -> None:
+    flow = tmp_path / "pinned.yaml"
+    flow.write_text(PINNED.replace("QUESTION", "Première question"), encoding="utf-8")
+    service = make_service(store, clock, tmp_path)
+    talker = Talker(service, ConversationKey("test", "12"))
+    await onboard(talker)
+    started = await talker.send(Tap("f:pinned"))
+    assert "Première question" in question(started).text
+    # the author edits the flow and the bot restarts: the run stays on the old definition
+    flow.write_text(PINNED.replace("QUESTION", "Nouvelle question").replace(
+        "  - id: second", "  - id: inserted\n    kind: yesno\n    text: Nouveau ?\n  - id: second"),
+        encoding="utf-8")
+    talker.service = make_service(store, clock, tmp_path)
+    reply = await talker.send(TextInput("oui"))
+    assert question(reply).step_id == "second"
+
+
+PINNED = """
+id: pinned
+version: 1
+title: Pinned
+languages: [fr]
+menu: true
+steps:
+  - id: first
+    kind: yesno
+    text: QUESTION
+  - id: second
+    kind: yesno
+    text: Deuxième ?
+"""
