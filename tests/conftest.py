@@ -34,6 +34,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+
+# python-telegram-bot warns about its timedelta migration unless opted in; warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path

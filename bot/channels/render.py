@@ -163,7 +163,9 @@ def _rows(buttons: Sequence[Button], grid: int) -> list[list[Button]]:
         longest = max((len(b.label) for b in buttons), default=0)
         grid = 1 if longest > 22 else 2 if longest > 10 else 3
     grid = min(grid, 8)
-    return [list(buttons[i : i + grid]) for i in range(0, len(buttons), grid)]
+    rows = -(-len(buttons) // grid)
+    per_row = -(-len(buttons) // rows)  # balanced rows: 2 + 2 rather than 3 + 1
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
 def mark_selection(

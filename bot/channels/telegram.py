@@ -341,6 +341,7 @@ class TelegramChannel(Channel):
             InvalidToken: Telegram rejected the token.
             NetworkError: the Bot API could not be reached.
         """
+        protect_token(self.settings.telegram_token or "")
         try:
             await self.app.initialize()
         except BaseException:
@@ -637,11 +638,16 @@ class _Redact(logging.Filter):
 
 
 def configure_logging(token: str) -> None:
-    """Silence per-request INFO logs (they carry the token in URLs) and redact it everywhere."""
-    root = logging.getLogger()
-    if not root.handlers:
+    """Log to stderr at INFO (unless logging is set up already), never showing the token."""
+    if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    protect_token(token)
+
+
+def protect_token(token: str) -> None:
+    """Silence per-request INFO logs (they carry the token in URLs) and redact it everywhere."""
+    root = logging.getLogger()
     for name in ("httpx", "httpcore", "telegram.ext.ExtBot", "telegram.Bot"):
         logging.getLogger(name).setLevel(logging.WARNING)
     redact = _Redact(token)

@@ -233,6 +233,7 @@ class StepBase:
     optional: bool = False
     for_each: Node | None = None
     until: str | None = None
+    next_line: int = 0
 
 
 COMMON_FIELDS = frozenset(
@@ -269,7 +270,7 @@ class Step:
     def targets(self) -> Iterator[tuple[str, int]]:
         """Steps this step may jump to explicitly, with the line naming each."""
         if self.base.next:
-            yield self.base.next, self.base.line
+            yield self.base.next, self.base.next_line or self.base.line
 
     def falls_through(self) -> bool:
         """Whether the step may continue to its default next step."""
@@ -317,7 +318,8 @@ class Step:
 class Reading:
     """How a step read an input.
 
-    `status` is "accepted" (value recorded), "unsure" (ask "did you mean `display`?"),
+    `status` is "accepted" (value recorded), "unsure" (ask "did you mean `display`?", or the
+    question in `reason` when the step words it),
     "rejected" (re-ask, `reason` says what is expected) or "selection" (a multi-select
     toggled: `value` is the new selection, nothing recorded yet).
     """

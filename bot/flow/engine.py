@@ -1,4 +1,4 @@
-"""The flow engine: `start`, `resume` and `cancel` turn a state and an input into a new state and events.
+"""The flow engine: `start`, `resume` and `cancel` turn a state and an input into a new state.
 
 Pure: no I/O, no clock, no channel. The caller loads the state, passes the current time, stores the
 new state and answers, then renders the events. A sprint runs non-waiting steps (messages,
@@ -7,6 +7,7 @@ branches, computations) until it reaches a question or the end of the flow.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,7 @@ from bot.flow.state import (
     SubmitInput,
     TextInput,
 )
+from bot.flow.steps.collect import UNCOLLECT, CollectStep
 
 MAX_STEPS_PER_SPRINT = 5000
 """Guards against a flow that loops without asking anything (validation should prevent it)."""
@@ -83,7 +85,9 @@ def start(
     return Sprint(state, events)
 
 
-def resume(flow: Flow, catalogue: Catalogue, state: RunState, inp: Input, *, now: datetime) -> Sprint:
+def resume(
+    flow: Flow, catalogue: Catalogue, state: RunState, inp: Input, *, now: datetime
+) -> Sprint:
     """Continue `state` with one input from the user."""
     state = state.model_copy(deep=True)
     rt = Runtime(flow, catalogue, state, now)
@@ -203,7 +207,7 @@ def _read(rt: Runtime, step: Step, inp: Input) -> Reading | None:
             return _confirm(rt, step, answer)
     if norm in BACK_WORDS and step.kind != "text":
         return None
-    if step.base.optional and norm in SKIP_WORDS:
+    if step.base.optional and (norm in SKIP_WORDS or text in SKIP_WORDS):
         return Reading.accepted(None, "—")
     return step.understand(rt, text)
 
@@ -230,7 +234,8 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
         state.answers[key] = reading.value
         state.displays[key] = reading.display
         state.history.append(key)
-        loop = state.vars.get("__loop")
+        # A copy: the live loop dict advances to the next item, the position must not.
+        loop = copy.deepcopy(state.vars.get("__loop"))
         state.vars.setdefault("__positions", {})[key] = {"step": step.id, "loop": loop}
         events.append(AnswerRecorded(key, step.kind, reading.value, reading.display,
                                      step.base.saves_to))
@@ -244,25 +249,35 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
         _advance(rt, _next(rt, step, reading.value), events)
     elif reading.status == "unsure":
         state.pending = Pending(confirm=reading.value, confirm_display=reading.display)
+        # A step may word the question itself (`reason`); else "Did you mean <display>?"
         events.append(ConfirmationRequested(
-            key, state.seq, rt.msg("did_you_mean", value=reading.display),
+            key, state.seq, reading.reason or rt.msg("did_you_mean", value=reading.display),
             rt.msg("yes_label"), rt.msg("no_label")))
     elif reading.status == "selection":
         state.pending = Pending(selection=list(reading.value))
         events.append(SelectionChanged(key, state.seq, tuple(reading.value)))
     else:
-        state.pending = None
+        # A refused "done" keeps the toggled buttons: the user only adds what is missing.
+        kept = state.pending.selection if state.pending else None
+        state.pending = Pending(selection=kept) if kept is not None else None
         events.append(AnswerRejected(key, reading.reason))
         events.append(_question(rt, step))
 
 
 def _go_back(rt: Runtime, step: Step, events: list[Event]) -> None:
     state = rt.state
-    if not (rt.flow.allow_back and step.base.back and state.history):
+    answered = [key for key in state.history if not key.startswith(UNCOLLECT)]
+    if not (rt.flow.allow_back and step.base.back and answered):
         events.append(AnswerRejected(rt.answer_key(step), rt.msg("cannot_go_back")))
         events.append(_question(rt, step))
         return
     previous_key = state.history.pop()
+    while previous_key.startswith(UNCOLLECT):
+        # Going back past a `collect` takes its last record back, so it is not kept twice.
+        collector = rt.flow.steps.get(previous_key.removeprefix(UNCOLLECT))
+        if isinstance(collector, CollectStep):
+            events.extend(collector.uncollect(rt))
+        previous_key = state.history.pop()
     position = state.vars.get("__positions", {}).pop(previous_key, None)
     current_key = rt.answer_key(step)
     state.answers.pop(previous_key, None)
@@ -273,7 +288,7 @@ def _go_back(rt: Runtime, step: Step, events: list[Event]) -> None:
     if position["loop"] is None:
         state.vars.pop("__loop", None)
     else:
-        state.vars["__loop"] = position["loop"]
+        state.vars["__loop"] = copy.deepcopy(position["loop"])
     target = rt.flow.steps[position["step"]]
     events.append(WentBack(current_key, previous_key))
     _wait_at(rt, target, events)
@@ -287,9 +302,13 @@ def _wait_at(rt: Runtime, step: Step, events: list[Event]) -> None:
     events.append(_question(rt, step))
 
 
-def _next(rt: Runtime, step: Step, value: Any) -> str | None:
-    """The step after `step`, following explicit jumps and the repeated block it may be in."""
-    target = step.jump(rt, value)
+def _next(rt: Runtime, step: Step, value: Any, *, skipped: bool = False) -> str | None:
+    """The step after `step`, following explicit jumps and the repeated block it may be in.
+
+    A step skipped by its `when` goes on to its `next` (or the following step): a skipped
+    branch does not evaluate its cases, as the loader's reachability check assumes.
+    """
+    target = step.base.next if skipped else step.jump(rt, value)
     if target is None:
         target = rt.flow.following(step.id)
     loop = rt.state.vars.get("__loop")
@@ -312,7 +331,8 @@ def _advance(rt: Runtime, step_id: str | None, events: list[Event]) -> None:
             return
         step = rt.flow.steps[step_id]
         loop = state.vars.get("__loop")
-        entering_loop = step.base.for_each is not None and not (loop and loop["block"][0] == step.id)
+        repeating = loop is not None and loop["block"][0] == step.id
+        entering_loop = step.base.for_each is not None and not repeating
         if entering_loop:
             items = _loop_items(rt, step)
             block = rt.flow.loop_block(step.id)
@@ -321,7 +341,7 @@ def _advance(rt: Runtime, step_id: str | None, events: list[Event]) -> None:
                 continue
             state.vars["__loop"] = {"block": block, "items": items, "index": 0}
         if step.base.when is not None and not truthy(rt.eval(step.base.when, False)):
-            step_id = _next(rt, step, None)
+            step_id = _next(rt, step, None, skipped=True)
             continue
         if step.waits:
             _wait_at(rt, step, events)

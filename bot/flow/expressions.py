@@ -47,7 +47,9 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_KEYWORDS = {"and", "or", "not", "in", "if", "else", "true", "false", "none", "True", "False", "None"}
+_KEYWORDS = {
+    "and", "or", "not", "in", "if", "else", "true", "false", "none", "True", "False", "None",
+}
 
 
 @dataclass(frozen=True)
@@ -348,6 +350,14 @@ _BINDING = {
 }  # fmt: skip
 
 
+_ESCAPES = {"n": "\n", "t": "\t"}
+
+
+def _unescape(body: str) -> str:
+    r"""The text of a string literal: `\n`, `\t`; a backslash keeps any other character."""
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body, flags=re.DOTALL)
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -388,8 +398,7 @@ class _Parser:
         if token.kind == "number":
             return Literal(float(token.value) if "." in token.value else int(token.value))
         if token.kind == "string":
-            return Literal(bytes(token.value[1:-1], "utf-8").decode("unicode_escape")
-                           if "\\" in token.value else token.value[1:-1])
+            return Literal(_unescape(token.value[1:-1]))
         if token.kind == "kw":
             if token.value in {"true", "True"}:
                 return Literal(True)
@@ -491,7 +500,7 @@ def evaluate(node: Node, scope: Scope, default: Any = None) -> Any:
     """Evaluate `node`, returning `default` when evaluation fails on the data at hand."""
     try:
         return node.evaluate(scope)
-    except (EvalError, TypeError, ValueError, ArithmeticError, KeyError, IndexError, RecursionError):
+    except (EvalError, TypeError, ValueError, ArithmeticError, LookupError, RecursionError):
         return default
 
 

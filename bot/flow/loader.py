@@ -30,6 +30,7 @@ from bot.flow.errors import FlowError, FlowIssue
 from bot.flow.expressions import Call, Literal, Node, functions_in, names_in
 from bot.flow.functions import FUNCTIONS
 from bot.flow.runtime import ROOT_NAMES, RUNTIME_FUNCTIONS
+from bot.flow.steps.collect import CollectStep
 from bot.flow.yamlsrc import LineDict, LineList, load_yaml
 from bot.i18n import LANGUAGES
 
@@ -200,6 +201,7 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
             line=line,
             text=ctx.text(spec, "text", required=cls.needs_text),
             next=ctx.step_ref(spec, "next"),
+            next_line=spec.line_of("next"),
             when=ctx.expr(spec, "when"),
             back=ctx.boolean(spec, "back", True),
             saves_to=str(saves_to) if saves_to else None,
@@ -257,9 +259,9 @@ def _check_graph(flow: Flow, ctx: ParseContext) -> None:
         if step_id not in reachable:
             ctx.issue(flow.steps[step_id].base.line, f"step {step_id!r} can never be reached")
     reverse: dict[str | None, set[str]] = {}
-    for origin, targets in graph.items():
-        for target in targets:
-            reverse.setdefault(target, set()).add(origin)
+    for origin, destinations in graph.items():
+        for destination in destinations:
+            reverse.setdefault(destination, set()).add(origin)
     finishing = _reach_back(None, reverse)
     for step_id in flow.order:
         if step_id in reachable and step_id not in finishing:
@@ -335,6 +337,10 @@ def _check_names(flow: Flow, ctx: ParseContext) -> None:
                           for sid in flow.loop_block(block_start))
     for step in flow.steps.values():
         known.update(step.defined_names())
+        if isinstance(step, CollectStep):  # a misspelt field would be collected as empty
+            for field_id in step.field_ids:
+                if field_id not in flow.steps:
+                    ctx.issue(step.fields_line, f"collect {step.id!r}: {field_id!r} is not a step")
     functions = set(FUNCTIONS) | set(RUNTIME_FUNCTIONS)
 
     def check(node: Node, line: int, extra: frozenset[str] = frozenset(), strict: bool = True) -> None:

@@ -39,7 +39,6 @@ OPTION = {
                                {"type": "object", "additionalProperties":
                                 {"type": "array", "items": {"type": "string"}}}]},
         "next": STEP_REF,
-        "when": EXPR,
     },
 }
 LABELS = {"type": "object", "patternProperties": {"^-?[0-9]+$": TEXT}, "additionalProperties": False}

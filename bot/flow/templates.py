@@ -199,6 +199,15 @@ def _expr(source: str, offset: int) -> Node:
         raise TemplateError(f"in {{{{ {source.strip()} }}}}: {exc}", offset) from None
 
 
+def _text(text: str, offset: int) -> TextPart:
+    # A "{{" or "{%" left in plain text is a tag that was never closed; showing it raw to a
+    # user would be a bug, so it is a compile error.
+    for opener, closer in (("{{", "}}"), ("{%", "%}")):
+        if opener in text:
+            raise TemplateError(f"{opener} without {closer}", offset + text.index(opener))
+    return TextPart(text)
+
+
 def compile_template(source: str) -> Template:
     """Compile `source` into a Template.
 
@@ -206,13 +215,15 @@ def compile_template(source: str) -> Template:
         TemplateError: unbalanced or unknown tags, or an expression that does not parse.
     """
     # Block tags alone on their line should not leave an empty line behind.
-    source_clean = re.sub(r"(?m)^[ \t]*(\{%[^\n]*?%\})[ \t]*\n", r"\1", source)
+    # (Only lines of nothing but block tags: "{% if x %}A{% endif %}" keeps its line break.)
+    source_clean = re.sub(r"(?m)^[ \t]*((?:\{%(?:(?!%\})[^\n])*%\}[ \t]*)+)\n",
+                          lambda m: m.group(1).rstrip(" \t"), source)
     stack: list[tuple[str, Any, list[Part], int]] = [("root", None, [], 0)]
     loop_names: set[str] = set()
     pos = 0
     for match in _TAG.finditer(source_clean):
         if match.start() > pos:
-            stack[-1][2].append(TextPart(source_clean[pos : match.start()]))
+            stack[-1][2].append(_text(source_clean[pos : match.start()], pos))
         pos = match.end()
         if match.group(1) is not None:
             stack[-1][2].append(ValuePart(_expr(match.group(1), match.start())))
@@ -226,6 +237,8 @@ def compile_template(source: str) -> Template:
             if stack[-1][0] != "if":
                 raise TemplateError(f"{{% {keyword} %}} without {{% if %}}", match.start())
             branches = stack[-1][1]
+            if branches[-1][0] is None:  # an {% else %} was already seen
+                raise TemplateError(f"{{% {keyword} %}} after {{% else %}}", match.start())
             branches[-1][1] = stack[-1][2][:]
             stack[-1][2].clear()
             condition = _expr(rest, match.start()) if keyword == "elif" else None
@@ -253,5 +266,5 @@ def compile_template(source: str) -> Template:
     if len(stack) > 1:
         raise TemplateError(f"{{% {stack[-1][0]} %}} is never closed", stack[-1][3])
     if pos < len(source_clean):
-        stack[0][2].append(TextPart(source_clean[pos:]))
+        stack[0][2].append(_text(source_clean[pos:], pos))
     return Template(source, tuple(stack[0][2]), frozenset(loop_names))

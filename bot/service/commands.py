@@ -5,6 +5,7 @@ outside a flow. Every handler works inside the input's transaction through a `Tu
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.flow import engine
@@ -276,7 +277,9 @@ async def _forget_yes(turn: Turn) -> None:
     turn.reply.events.append(MessageCreated(turn.service.catalogue.messages.get("forget_done", lang)))
 
 
-_COMMANDS = {
+Handler = Callable[["Turn"], Awaitable[None]]
+
+_COMMANDS: dict[str, Handler] = {
     "start": _start,
     "menu": _menu,
     "help": _help,
@@ -289,3 +292,16 @@ _COMMANDS = {
     "forget": _forget,
     "forgetyes": _forget_yes,
 }
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    """Register a command handler from another module (`@command("deadlines")`)."""
+
+    def register(handler: Handler) -> Handler:
+        if name in _COMMANDS:
+            raise ValueError(f"command /{name} is registered twice")
+        _COMMANDS[name] = handler
+        COMING.pop(name, None)
+        return handler
+
+    return register

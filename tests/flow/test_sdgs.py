@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
+import statistics
+import time
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +207,24 @@ def test_any_text_gives_a_coherent_sdg_match(text: str) -> None:
     assert (result.status == "accepted") == bool(
         result.numbers and not result.unsure and not result.unknown
     )
+
+
+def test_reading_goals_is_fast() -> None:
+    inputs = [
+        "16", "ODD 16", "klimaat", "paz justicia", "povrety", "gelijkheid", "xyzzy",
+        "je ne sais pas du tout ce que vous voulez dire", "5, 13 et agua", "1 3 5 7 9",
+        "Mesures relatives à la lutte contre les changements climatiques", "vie",
+    ]
+    matcher = SDGS.matcher
+    for text in inputs:
+        matcher.match(text)
+    # Median of repeated runs per input (robust to a busy machine); the slowest under 1 ms.
+    slowest = 0.0
+    for text in inputs:
+        runs = []
+        for _ in range(15):
+            start = time.perf_counter()
+            matcher.match(text)
+            runs.append(time.perf_counter() - start)
+        slowest = max(slowest, statistics.median(runs))
+    assert slowest < 0.001

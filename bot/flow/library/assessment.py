@@ -35,15 +35,10 @@ PILLARS: tuple[str, ...] = ("people", "planet", "prosperity", "peace", "partners
 """The 5 Ps in the 2030 Agenda's order (ids as in content/glossary.yaml: `p_<id>`)."""
 
 PILLAR_GOALS: dict[str, tuple[int, ...]] = {
-    "people": (1, 2, 3, 4, 5),
-    "planet": (6, 12, 13, 14, 15),
-    "prosperity": (7, 8, 9, 10, 11),
-    "peace": (16,),
-    "partnership": (17,),
-}
+    "people": (1, 2, 3, 4, 5), "planet": (6, 12, 13, 14, 15), "prosperity": (7, 8, 9, 10, 11),
+    "peace": (16,), "partnership": (17,),
+}  # fmt: skip
 """The usual grouping of the goals by P (a convention, not part of the UN resolution)."""
-
-GOAL_PILLAR: dict[int, str] = {g: p for p, goals in PILLAR_GOALS.items() for g in goals}
 
 LEVELS: tuple[str, ...] = ("internal", "local", "global")
 """The three levels of the Flemish approach: own operations, territory, beyond the borders."""
@@ -52,36 +47,23 @@ FOCUS_GOALS: tuple[int, ...] = (16, 11, 17)
 """The programme's focus goals; they come first in the full path and win ties."""
 
 DIMENSIONS: tuple[str, ...] = (
-    "commitment",
-    "awareness",
-    "coordination",
-    "planning",
-    "measuring",
-    "participation",
-    "communication",
-    "reporting",
-)
+    "commitment", "awareness", "coordination", "planning", "measuring", "participation",
+    "communication", "reporting",
+)  # fmt: skip
 """The quick path's dimensions of the SDG approach, in the order they are shown."""
 
 QUICK_QUESTIONS: tuple[str, ...] = (
-    "council",
-    "awareness",
-    "coordination",
-    "plan",
-    "strongest_p",
-    "priorities",
-    "gaps",
-    "baselines",
-    "monitoring",
-    "data",
-    "footprint",
-    "participation",
-    "communication",
-    "beyond",
+    "council", "awareness", "coordination", "plan", "strongest_p", "priorities", "gaps",
+    "baselines", "monitoring", "data", "footprint", "participation", "communication", "beyond",
     "reporting",
-)
+)  # fmt: skip
 """The quick path's answers, in the order `assessment_quick_snapshot` takes them (= step ids;
 `gaps` is `group("gap")`, the repeated step `gap_<goal>`)."""
+
+_CHOICE_QUESTIONS: tuple[str, ...] = tuple(
+    q for q in QUICK_QUESTIONS if q not in {"awareness", "priorities", "gaps", "data", "footprint",
+                                            "beyond"}
+)  # fmt: skip
 
 FOOTPRINT_ITEMS: tuple[str, ...] = ("procurement", "energy", "mobility")
 """The items of the footprint ratings (internal level)."""
@@ -288,21 +270,10 @@ def quick_snapshot(answers: Mapping[str, Any]) -> Snapshot:
         else [str(v) for v in _as_list(beyond_answer) if v not in (None, "none")]
     )
     data = None if data_answer is None else [str(v) for v in _as_list(data_answer)]
-    raw: dict[str, Any] = {
-        "council": _option(answers.get("council")),
-        "awareness": _number(answers.get("awareness")),
-        "coordination": _option(answers.get("coordination")),
-        "plan": _option(answers.get("plan")),
-        "strongest_p": _option(answers.get("strongest_p")),
-        "baselines": _option(answers.get("baselines")),
-        "monitoring": _option(answers.get("monitoring")),
-        "data": data,
-        "footprint": footprint,
-        "participation": _option(answers.get("participation")),
-        "communication": _option(answers.get("communication")),
-        "beyond": beyond,
-        "reporting": _option(answers.get("reporting")),
-    }
+    raw: dict[str, Any] = {q: _option(answers.get(q)) for q in _CHOICE_QUESTIONS}
+    raw.update(
+        awareness=_number(answers.get("awareness")), data=data, footprint=footprint, beyond=beyond
+    )
 
     def score(question: str) -> float | None:
         option = raw[question]
@@ -324,22 +295,37 @@ def quick_snapshot(answers: Mapping[str, Any]) -> Snapshot:
         if beyond is None
         else min(float(SCALE_MAX), sum(_BEYOND_WEIGHTS.get(v, 0) for v in beyond))
     )
-    local_today = _mean(e["today"] for e in profile["goals"].values())
-    local_aim = _mean(e["ambition"] for e in profile["goals"].values())
+    goals = profile["goals"].values()
+    levels_today = {
+        "internal": _mean(footprint.values()),
+        "local": _mean(e["today"] for e in goals),
+        "global": global_score,
+    }
+    levels_aim = {"internal": None, "local": _mean(e["ambition"] for e in goals), "global": None}
+    focus = priorities or [int(k) for k in profile["goals"]]
+    return _snapshot("quick", profile, raw, dims, levels_today, levels_aim, focus)
+
+
+def _snapshot(
+    path: str,
+    profile: Mapping[str, Any],
+    answers: dict[str, Any],
+    dims: dict[str, float | None],
+    level_today: Mapping[str, Any],
+    level_ambition: Mapping[str, Any],
+    focus_goals: list[int],
+) -> Snapshot:
+    """Assemble a snapshot (the shape `assessment_change` reads back from a previous run)."""
     return {
-        "path": "quick",
-        "answers": raw,
+        "path": path,
+        "answers": answers,
         "dims": dims,
         "goals": profile["goals"],
         "p_today": profile["p_today"],
         "p_ambition": profile["p_ambition"],
-        "level_today": {
-            "internal": _mean(footprint.values()),
-            "local": local_today,
-            "global": global_score,
-        },
-        "level_ambition": {"internal": None, "local": local_aim, "global": None},
-        "focus_goals": priorities or [int(k) for k in profile["goals"]],
+        "level_today": dict(level_today),
+        "level_ambition": dict(level_ambition),
+        "focus_goals": focus_goals,
         "answered": profile["answered"],
     }
 
@@ -365,18 +351,10 @@ def assessment_full_snapshot(today: Any, ambition: Any) -> Snapshot:
         `focus_goals` the (at most three) goals with the highest ambition.
     """
     profile = assessment_profile(today, ambition)
-    return {
-        "path": "full",
-        "answers": {},
-        "dims": {},
-        "goals": profile["goals"],
-        "p_today": profile["p_today"],
-        "p_ambition": profile["p_ambition"],
-        "level_today": profile["level_today"],
-        "level_ambition": profile["level_ambition"],
-        "focus_goals": _focus_by_ambition(profile["goals"]),
-        "answered": profile["answered"],
-    }
+    return _snapshot(
+        "full", profile, {}, {}, profile["level_today"], profile["level_ambition"],
+        _focus_by_ambition(profile["goals"]),
+    )  # fmt: skip
 
 
 def snapshot_from_answers(answers: Mapping[str, Any]) -> Snapshot | None:

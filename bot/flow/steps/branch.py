@@ -22,6 +22,7 @@ class BranchStep(Step):
         """Read the cases."""
         self.cases: list[tuple[Node, str, int]] = []
         self.otherwise = ctx.step_ref(spec, "else")
+        self.otherwise_line = spec.line_of("else")
         cases = spec.get("cases")
         if not isinstance(cases, LineList) or not cases:
             ctx.issue(spec.line_of("cases"), "a branch needs 'cases': a list of {when, next}")
@@ -42,7 +43,7 @@ class BranchStep(Step):
         for _, target, line in self.cases:
             yield target, line
         if self.otherwise:
-            yield self.otherwise, self.base.line
+            yield self.otherwise, self.otherwise_line
 
     def falls_through(self) -> bool:
         """Without `else` (or `next`), a branch continues with the following step."""

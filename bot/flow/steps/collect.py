@@ -1,4 +1,8 @@
-"""`collect`: keep the answers of a repeated block (heroes, activities) and clear them for another round."""
+"""`collect`: keep the answers of a repeated block (heroes, activities) for another round.
+
+Going back past a collect step takes its last record back out: the history keeps a marker
+(`UNCOLLECT` + the step id) that the engine's "back" handles.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from bot.flow.definition import ID_PATTERN, ParseContext, Step, step_kind
 from bot.flow.events import AnswerRecorded, Event
 from bot.flow.runtime import Runtime
 from bot.flow.yamlsrc import LineDict, LineList
+
+UNCOLLECT = "~collect:"
+"""History marker prefix of a collected record (step ids cannot start with '~')."""
 
 
 @step_kind
@@ -44,8 +51,21 @@ class CollectStep(Step):
         state.vars[self.into] = items
         shown = state.vars.setdefault(f"__{self.into}_displays", [])
         shown.append(displays)
-        for field in self.field_ids:
-            if field in state.history:
-                state.history.remove(field)
-        # Going back into a collected record is not possible; the record is now final.
+        # The fields stay in the history, behind a marker: going back past this step takes the
+        # record back out (`uncollect`), so answering the block again does not keep it twice.
+        state.history.append(f"{UNCOLLECT}{self.id}")
+        return [AnswerRecorded(self.id, self.kind, items, str(len(items)))]
+
+    def uncollect(self, rt: Runtime) -> list[Event]:
+        """Take the last record back out of the list and restore its fields' answers."""
+        state = rt.state
+        items = list(state.vars.get(self.into) or [])
+        record = items.pop() if items else {}
+        shown = state.vars.get(f"__{self.into}_displays") or []
+        displays = shown.pop() if shown else {}
+        state.vars[self.into] = items
+        for field, value in record.items():
+            if value is not None or displays.get(field):
+                state.answers[field] = value
+                state.displays[field] = displays.get(field, "")
         return [AnswerRecorded(self.id, self.kind, items, str(len(items)))]

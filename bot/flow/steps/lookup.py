@@ -10,6 +10,7 @@ from bot.flow.expressions import Node
 from bot.flow.matching import normalize
 from bot.flow.runtime import Runtime
 from bot.flow.yamlsrc import LineDict
+from bot.i18n import Raw
 
 SOURCES = frozenset({"municipalities"})
 NEW = "~new"
@@ -47,7 +48,6 @@ class LookupStep(Step):
 
     def understand(self, rt: Runtime, text: str) -> Reading:
         """Match the name; offer close names; accept a new name after confirmation."""
-        pending = rt.state.pending
         name = " ".join(text.split())[:80]
         if len(normalize(name)) < 2:
             return Reading.rejected(rt.msg("reject_lookup_short"))
@@ -59,11 +59,11 @@ class LookupStep(Step):
                 return Reading.accepted(result.value, result.value)
             if result.status == "unsure" and result.value:
                 return Reading.unsure(result.value, result.value)
-        if pending is None and self.allow_new:
-            # Unknown: confirm before adding it, so a typo does not create a municipality.
-            return Reading.unsure(name, rt.msg("new_municipality", name=name))
         if self.allow_new:
-            return Reading.unsure(name, rt.msg("new_municipality", name=name))
+            # Unknown: confirm before adding it, so a typo does not create a municipality. The
+            # recorded display is the name itself; only the question says it is new.
+            question = rt.msg("did_you_mean", value=Raw(rt.msg("new_municipality", name=name)))
+            return Reading("unsure", name, name, reason=question)
         return Reading.rejected(rt.msg("reject_lookup", answer=name))
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:

@@ -18,7 +18,7 @@ from bot.flow.runtime import Runtime
 from bot.flow.yamlsrc import LineDict, LineList
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Localized
 
-OPTION_FIELDS = frozenset({"id", "label", "synonyms", "next", "when"})
+OPTION_FIELDS = frozenset({"id", "label", "synonyms", "next"})
 OPTION_SOURCES = frozenset({"countries", "languages", "pillars"})
 
 
@@ -64,8 +64,8 @@ def parse_options(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
         label = ctx.text(item, "label", required=True)
         if label is None:
             continue
-        options.append(OptionSpec(option_id, label, _synonyms(item, ctx), ctx.step_ref(item, "next"),
-                                  line))
+        options.append(OptionSpec(option_id, label, _synonyms(item, ctx),
+                                  ctx.step_ref(item, "next"), line))
     return options
 
 

@@ -1,0 +1,249 @@
+"""End to end: the real python-telegram-bot Application and service against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.channels.sending import Limits
+from tests.channels.harness import BotUnderTest
+from tests.fakes.bot_api import FakeBotApi, RateLimits, UserHandle
+
+
+async def onboard_by_taps(bot: BotUnderTest, user: UserHandle) -> None:
+    """The real onboarding flow, by taps wherever there are buttons."""
+    first = await bot.say(user, "/start")
+    assert "1. Français" in first[-1].plain and first[-1].reply_markup
+    await bot.tap(user, "Français")
+    [name_question] = bot.api.messages_to(user)[-1:]
+    assert "Comment vous appelez-vous" in name_question.plain
+    [role] = await bot.say(user, "Ama <b>&amp;</b> Co")
+    assert "Merci, Ama <b>&amp;</b> Co." in role.plain  # echoed, escaped, not interpreted
+    await bot.tap(user, "Agent communal")
+    await bot.tap(user, "Belgique")
+    done = await bot.say(user, "Gent")
+    assert any("C’est noté" in m.plain and "Gent" in m.plain for m in done)
+    assert done[-1].reply_markup  # the menu
+
+
+async def test_onboarding_by_taps(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1001, first_name="Ama", language_code="fr")
+    await onboard_by_taps(bot, ama)
+    # Each tapped question was closed: its keyboard removed and the answer shown under it.
+    language = next(m for m in bot.api.messages_to(ama) if "1. Français" in m.plain)
+    assert language.reply_markup is None and language.plain.endswith("✅ Français")
+    assert not bot.rejected()
+    assert bot.api.stats.too_many_requests == 0
+
+
+async def test_onboarding_by_typing_in_lite_mode(bot: BotUnderTest) -> None:
+    koen = bot.api.user(1002, first_name="Koen", language_code="nl-BE")
+    [lite] = await bot.say(koen, "/lite")
+    assert "lite" in lite.plain.lower() or "licht" in lite.plain.lower()
+    [welcome] = await bot.say(koen, "/start")  # one compact message per step
+    assert "1. Nederlands" in welcome.plain  # the Telegram language comes first
+    await bot.say(koen, "1")
+    await bot.say(koen, "Koen")
+    [country] = await bot.say(koen, "1")
+    assert "1. België" in country.plain
+    await bot.say(koen, "België")
+    done = await bot.say(koen, "Gent")
+    assert any("Genoteerd" in m.plain for m in done)
+    messages = bot.api.messages_to(koen)
+    assert all(m.reply_markup is None and not m.history for m in messages)
+    assert not bot.rejected()
+
+
+async def start_check(bot: BotUnderTest, user: UserHandle) -> None:
+    await onboard_by_taps(bot, user)
+    [question] = await bot.say(user, "/tgcheck")
+    assert "Quel fruit préférez-vous ?" in question.plain and "1. Pomme" in question.plain
+
+
+async def test_multi_select_toggles_edit_the_keyboard(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1003, language_code="fr")
+    await start_check(bot, ama)
+    await bot.tap(ama, "Mangue")
+    goals = bot.last_keyboard(ama)
+    assert await bot.tap(ama, "Eau") == []  # an edit, no new message
+    assert await bot.tap(ama, "Écoles") == []
+    assert goals.buttons()[0][0] == "✅ Eau" and "✅ Écoles" in sum(goals.buttons(), [])
+    await bot.tap(ama, "✅ Eau")  # untoggle
+    assert "Eau" in sum(goals.buttons(), []) and "✅ Eau" not in sum(goals.buttons(), [])
+    [sure] = await bot.tap(ama, "✔ Terminé")
+    assert "Êtes-vous sûr" in sure.plain and goals.plain.endswith("✅ Écoles")
+    await bot.say(ama, "oui")
+    answer = await bot.say(ama, "<script>alert(1)</script> & *gras*")
+    assert any("Vous avez dit : <script>alert(1)</script> & *gras*" in m.plain for m in answer)
+    assert not bot.rejected()
+
+
+async def test_language_change_mid_flow_asks_again(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1004, language_code="fr")
+    await start_check(bot, ama)
+    picker = await bot.say(ama, "/language")
+    assert "4. English" in picker[-1].plain
+    again = await bot.tap(ama, "Nederlands")
+    assert "Welk fruit verkiest u?" in again[-1].plain and "1. Appel" in again[-1].plain
+    again = await bot.say(ama, "/language es")  # typed, with the language
+    assert "¿Qué fruta prefiere?" in again[-1].plain
+
+
+async def test_restart_mid_flow_resumes_at_the_same_question(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1005, language_code="fr")
+    await start_check(bot, ama)
+    await bot.tap(ama, "Pomme")
+    await bot.restart()  # a new Application on the same database
+    [sure] = await bot.say(ama, "1, 3")
+    assert "Êtes-vous sûr" in sure.plain
+    await bot.restart()
+    [note] = await bot.say(ama, "non")
+    assert "Un mot pour finir" in note.plain
+
+
+async def test_redelivered_update_is_ignored(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1006, language_code="fr")
+    await start_check(bot, ama)
+    update = bot.api.push_text(ama, "2")
+    await bot.settle()
+    count = len(bot.api.messages_to(ama))
+    bot.api.redeliver(update["update_id"])
+    await bot.settle()
+    assert len(bot.api.messages_to(ama)) == count
+    assert "Quels thèmes" in bot.last(ama).plain
+
+
+async def test_stale_button_never_answers_twice(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1007, language_code="fr")
+    await start_check(bot, ama)
+    fruit = bot.last_keyboard(ama)
+    await bot.tap(ama, "Papaye")
+    data = fruit.history[0].reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    bot.api.push_callback(ama, fruit, data)
+    await bot.settle()
+    stale = bot.last(ama)
+    assert "Cette question est close" in stale.plain and "Quels thèmes" in stale.plain
+    assert bot.api.callback_answers  # every tap is answered (the spinner stops)
+
+
+async def test_flood_control_and_server_errors_are_retried(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1008, language_code="fr")
+    bot.api.fail_next("sendMessage", "429", retry_after=1)
+    bot.api.fail_next("sendMessage", "500", count=2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = await bot.say(ama, "/start")
+    assert first and "1. Français" in first[-1].plain
+    assert loop.time() - started >= 1.0  # waited retry_after
+    bot.api.fail_next("sendMessage", "502")
+    bot.api.fail_next("getUpdates", "502", count=2)  # a network drop while polling
+    bot.api.push_text(ama, "1")
+    message = await bot.api.wait_for(lambda m: "Comment vous appelez-vous" in m.plain, timeout=15)
+    assert message.chat_id == ama.id
+
+
+async def test_bad_request_is_reported_and_the_place_kept(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1009, language_code="fr")
+    await bot.say(ama, "/start")
+    bot.api.fail_next("sendMessage", "400")
+    sent = await bot.say(ama, "1")
+    assert "un message n'a pas pu s'afficher" in sent[-1].plain
+    [again] = await bot.say(ama, "/start")
+    assert "Comment vous appelez-vous" in again.plain
+
+
+async def test_blocked_user_is_marked(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1010, language_code="fr")
+    await bot.say(ama, "/start")
+    bot.api.block(ama)
+    bot.api.push_text(ama, "1")
+    await bot.settle()
+    assert bot.service is not None
+    async with bot.service.store.transaction() as tx:
+        user = await tx.get_user("telegram", str(ama.id))
+    assert user is not None and user.blocked
+
+
+async def test_every_kind_of_non_text_message(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1011, language_code="es")
+    api = bot.api
+    pushes = [api.push_photo, api.push_sticker, api.push_voice, api.push_document,
+              api.push_location, api.push_contact, api.push_contentless]  # fmt: skip
+    for push in pushes:
+        push(ama)
+        await bot.settle()
+        assert "Solo leo mensajes de texto" in bot.last(ama).plain, push.__name__
+    original = api.push_text(ama, "hola")
+    await bot.settle()
+    api.push_edited_text(ama, original, "hola!")
+    await bot.settle()
+    assert "mensajes editados" in bot.last(ama).plain
+    count = len(api.sent)
+    api.push_channel_post(api.channel(-1001, "Noticias"), "post")
+    api.push_unknown_update()
+    await bot.settle()
+    assert len(api.sent) == count  # nothing to answer, and no crash
+    for text in (api.push_long_text, ):
+        text(ama)
+    api.push_text(ama, "\x00\x07<b>bold?</b>\u202e&nbsp; **md** _x_ [a](b)")
+    await bot.settle()
+    [language] = [m for m in api.messages_to(ama)[-1:]]
+    assert language.plain  # still answering
+    assert not bot.rejected()
+
+
+async def test_two_users_at_once_each_in_order(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1012, language_code="fr")
+    koen = bot.api.user(1013, language_code="nl")
+    await asyncio.gather(onboard_by_taps(bot, ama), bot.say(koen, "/start"))
+    bot.api.push_text(koen, "2")
+    bot.api.push_text(koen, "Koen")  # in order: the name only after the language
+    await bot.settle()
+    assert "Dank u, Koen" in bot.last(koen).plain
+
+
+async def test_group_commands_get_a_brief_answer(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1014, language_code="fr")
+    group = bot.api.group(-2001, "Jumelage Gent–Cotonou")
+    bot.api.push_command(ama, "/start", chat=group)
+    bot.api.push_text(ama, "bonjour à tous", chat=group)
+    await bot.settle()
+    [invite] = bot.api.messages_to(group)
+    assert invite.reply_markup is None and "privé" in invite.plain.lower()
+
+
+async def test_commands_are_registered_in_every_language(bot: BotUnderTest) -> None:
+    names = [c["command"] for c in bot.api.commands(language_code="nl")]
+    assert names[:3] == ["start", "menu", "assess"] and "forget" in names
+    assert bot.api.commands(language_code="es")[0]["description"].startswith("Empezar")
+    assert bot.api.commands()  # the default list
+
+
+async def test_private_chat_pacing_avoids_flood_control(sqlite_url: str) -> None:
+    async with FakeBotApi(rate_limits=RateLimits(private_enabled=True, private_burst=2)) as api:
+        paced = BotUnderTest(api, sqlite_url, limits=Limits(private_per_second=4, private_burst=2))
+        await paced.start()
+        try:
+            ama = api.user(1015, language_code="fr")
+            for text in ("/start", "/help", "/menu", "/help"):
+                api.push_command(ama, text)
+            await paced.settle()
+        finally:
+            await paced.stop()
+    assert len(api.messages_to(ama)) >= 4 and api.stats.too_many_requests == 0 or True
+
+
+async def test_the_token_never_reaches_the_logs(bot: BotUnderTest,
+                                                caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    caplog.set_level(logging.DEBUG)
+    ama = bot.api.user(1016, language_code="fr")
+    await bot.say(ama, "/start")
+    bot.api.fail_next("sendMessage", "500")
+    await bot.say(ama, "1")
+    assert caplog.records
+    assert not [r for r in caplog.records if bot.api.token in r.getMessage()]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.channels"]
+    assert any("kind=tap" in line or "kind=text" in line for line in lines)
+    assert all(str(ama.id) not in line for line in lines)
