@@ -75,14 +75,17 @@ class Settings:
     retention_days: int = 180
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    def from_env(
+        cls, environ: dict[str, str] | None = None, dotenv: Path | None = None
+    ) -> Settings:
         """Read settings from `environ` (default: the process) over an optional `.env` file."""
         env = read_dotenv(dotenv if dotenv is not None else Path(".env"))
         env.update(environ if environ is not None else os.environ)
         language = env.get("SDGBOT_DEFAULT_LANGUAGE", "fr").strip().lower() or "fr"
         if language not in LANGUAGES:
-            raise SettingsError(f"SDGBOT_DEFAULT_LANGUAGE={language!r} must be one of "
-                                f"{', '.join(LANGUAGES)}")
+            raise SettingsError(
+                f"SDGBOT_DEFAULT_LANGUAGE={language!r} must be one of {', '.join(LANGUAGES)}"
+            )
         flows_dir = env.get("SDGBOT_FLOWS_DIR") or None
         if flows_dir and not Path(flows_dir).is_dir():
             raise SettingsError(f"SDGBOT_FLOWS_DIR={flows_dir!r} is not a folder")
@@ -91,11 +94,15 @@ class Settings:
         )
         for coordinator in coordinators:
             if not coordinator.lstrip("-").isdigit():
-                raise SettingsError(f"SDGBOT_COORDINATORS: {coordinator!r} is not a Telegram user id")
+                raise SettingsError(
+                    f"SDGBOT_COORDINATORS: {coordinator!r} is not a Telegram user id"
+                )
         retention = _float(env, "SDGBOT_RETENTION_DAYS", 180, 1)
         api_url = env.get("SDGBOT_TELEGRAM_API_URL") or DEFAULT_API_URL
         if not api_url.startswith(("http://", "https://")):
-            raise SettingsError(f"SDGBOT_TELEGRAM_API_URL={api_url!r} must start with http:// or https://")
+            raise SettingsError(
+                f"SDGBOT_TELEGRAM_API_URL={api_url!r} must start with http:// or https://"
+            )
         return cls(
             database_url=env.get("SDGBOT_DATABASE_URL") or "sqlite:///sdgbot.db",
             flows_dir=Path(flows_dir) if flows_dir else None,

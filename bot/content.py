@@ -48,7 +48,9 @@ def load_messages(folder: Path) -> Messages:
         for key, value in data.items():
             line = data.line_of(key)
             if key in texts:
-                issues.append(FlowIssue(str(path), line, f"message {key!r} is already in {where[key]}"))
+                issues.append(
+                    FlowIssue(str(path), line, f"message {key!r} is already in {where[key]}")
+                )
                 continue
             if not isinstance(value, LineDict):
                 issues.append(FlowIssue(str(path), line, f"message {key!r} needs fr, nl, es, en"))
@@ -56,8 +58,13 @@ def load_messages(folder: Path) -> Messages:
             localized = Localized(texts={k: str(v) for k, v in value.items()})
             missing = localized.missing(LANGUAGES)
             if missing:
-                issues.append(FlowIssue(str(path), line,
-                                        f"message {key!r}: missing translation in {', '.join(missing)}"))
+                issues.append(
+                    FlowIssue(
+                        str(path),
+                        line,
+                        f"message {key!r}: missing translation in {', '.join(missing)}",
+                    )
+                )
             texts[key] = localized
             where[key] = f"{path.name}:{line}"
     if issues:
@@ -78,29 +85,34 @@ def load_catalogue(folder: Path | None = None) -> Catalogue:
     countries_path = folder / "countries.yaml"
     if countries_path.exists():
         for _, item in _entries(_read(countries_path), "countries", countries_path):
-            countries.append(Country(
-                code=str(item["code"]),
-                names=Localized(texts=dict(item.get("names", {}))),
-                timezone=str(item.get("timezone", "UTC")),
-                languages=tuple(item.get("languages", ())),
-                aliases=tuple(str(a) for a in item.get("aliases", ()) or ()),
-            ))
+            countries.append(
+                Country(
+                    code=str(item["code"]),
+                    names=Localized(texts=dict(item.get("names", {}))),
+                    timezone=str(item.get("timezone", "UTC")),
+                    languages=tuple(item.get("languages", ())),
+                    aliases=tuple(str(a) for a in item.get("aliases", ()) or ()),
+                )
+            )
     municipalities: list[MunicipalityEntry] = []
     municipalities_path = folder / "municipalities.yaml"
     if municipalities_path.exists():
         for _, item in _entries(_read(municipalities_path), "municipalities", municipalities_path):
-            municipalities.append(MunicipalityEntry(
-                name=str(item["name"]),
-                country=str(item.get("country", "")),
-                region=str(item.get("region", "")),
-                aliases=tuple(str(a) for a in item.get("aliases", ()) or ()),
-            ))
+            municipalities.append(
+                MunicipalityEntry(
+                    name=str(item["name"]),
+                    country=str(item.get("country", "")),
+                    region=str(item.get("region", "")),
+                    aliases=tuple(str(a) for a in item.get("aliases", ()) or ()),
+                )
+            )
     glossary: dict[str, Localized] = {}
     glossary_path = folder / "glossary.yaml"
     if glossary_path.exists():
         for _, item in _entries(_read(glossary_path), "terms", glossary_path):
             glossary[str(item["id"])] = Localized(
-                texts={lang: str(item[lang]) for lang in LANGUAGES if lang in item})
+                texts={lang: str(item[lang]) for lang in LANGUAGES if lang in item}
+            )
     return Catalogue(messages, sdgs, tuple(countries), tuple(municipalities), glossary)
 
 

@@ -46,9 +46,16 @@ CHANNEL = "console"
 class ConsoleChannel:
     """Reads lines from `stdin`, writes the bot's answers to `stdout`."""
 
-    def __init__(self, service: Conversations, stdin: IO[str], stdout: IO[str], *,
-                 user: str | None = None, language: str | None = None,
-                 files_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        service: Conversations,
+        stdin: IO[str],
+        stdout: IO[str],
+        *,
+        user: str | None = None,
+        language: str | None = None,
+        files_dir: Path | None = None,
+    ) -> None:
         self.service = service
         self.stdin = stdin
         self.stdout = stdout
@@ -61,8 +68,9 @@ class ConsoleChannel:
 
     async def send(self, payload: TextInput | OptionInput | Command | Tap) -> Reply:
         """Hand one input to the service and print the reply."""
-        reply = await self.service.handle(Incoming(self.key, payload, name=self.key.external_id,
-                                                   language_code=self.language))
+        reply = await self.service.handle(
+            Incoming(self.key, payload, name=self.key.external_id, language_code=self.language)
+        )
         self.show(reply.events)
         return reply
 
@@ -114,8 +122,11 @@ class ConsoleChannel:
 
     def _options(self, options: tuple[Option, ...], selected: tuple[str, ...] = ()) -> None:
         for number, option in enumerate(options, start=1):
-            mark = "[x] " if option.id in selected else ("[ ] " if selected is not None and
-                                                          selected != () else "")
+            mark = (
+                "[x] "
+                if option.id in selected
+                else ("[ ] " if selected is not None and selected != () else "")
+            )
             self.stdout.write(f"  {number}. {mark}{html_to_plain(option.label)}\n")
 
     def show(self, events: list[Event]) -> None:

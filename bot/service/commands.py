@@ -1,5 +1,6 @@
-"""Commands (`/start`, `/menu`, `/lite`…), service buttons (menu, language picker) and free text
-outside a flow. Every handler works inside the input's transaction through a `Turn`.
+"""Commands (`/start`, `/menu`, `/lite`…), service buttons and free text outside a flow.
+
+Every handler works inside the input's transaction through a `Turn`.
 """
 
 from __future__ import annotations
@@ -27,11 +28,26 @@ if TYPE_CHECKING:
     from bot.storage.models import FlowRun
 
 ONBOARDING = "onboarding"
-FLOW_COMMANDS = {"assess": "sdg_assessment", "post2030": "post2030", "week": "municipality_week",
-                 "checkin": "partnership_checkin"}
+FLOW_COMMANDS = {
+    "assess": "sdg_assessment",
+    "post2030": "post2030",
+    "week": "municipality_week",
+    "checkin": "partnership_checkin",
+}
 COMING = {"deadlines": "feature_deadlines"}
-PRIVATE_ONLY = frozenset({*FLOW_COMMANDS, "start", "language", "lite", "cancel", "results",
-                          "mydata", "forget", "deadlines"})
+PRIVATE_ONLY = frozenset(
+    {
+        *FLOW_COMMANDS,
+        "start",
+        "language",
+        "lite",
+        "cancel",
+        "results",
+        "mydata",
+        "forget",
+        "deadlines",
+    }
+)
 
 
 def onboarded(turn: Turn) -> bool:
@@ -41,8 +57,10 @@ def onboarded(turn: Turn) -> bool:
 
 def offer_menu(turn: Turn, intro_key: str = "menu_intro") -> None:
     """Add the menu of flows (and a few commands) to the reply."""
-    options = [Option(f"f:{flow.id}", flow.title.render(turn.lang, _NoScope()))
-               for flow in turn.service.flows.menu()]
+    options = [
+        Option(f"f:{flow.id}", flow.title.render(turn.lang, _NoScope()))
+        for flow in turn.service.flows.menu()
+    ]
     options.append(Option("c:results", turn.msg("menu_results")))
     options.append(Option("c:language", turn.msg("menu_language")))
     turn.reply.events.append(MenuOffered(turn.msg(intro_key), tuple(options)))
@@ -155,9 +173,15 @@ async def outside_flow(turn: Turn, payload: Input) -> None:
             await start_or_resume(turn, flow)
             return
         if status == "unsure" and flow is not None:
-            turn.reply.events.append(MenuOffered(
-                turn.msg("menu_did_you_mean", flow=flow.title.render(turn.lang, _NoScope())),
-                (Option(f"f:{flow.id}", turn.msg("yes_label")), Option("c:menu", turn.msg("no_label")))))
+            turn.reply.events.append(
+                MenuOffered(
+                    turn.msg("menu_did_you_mean", flow=flow.title.render(turn.lang, _NoScope())),
+                    (
+                        Option(f"f:{flow.id}", turn.msg("yes_label")),
+                        Option("c:menu", turn.msg("no_label")),
+                    ),
+                )
+            )
             return
         offer_menu(turn, "menu_not_understood")
         return
@@ -248,11 +272,17 @@ async def _mydata(turn: Turn) -> None:
     turn.say("mydata_summary", runs=runs, answers=answers)
     if not turn.user.lite:
         content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-        turn.reply.events.append(FileOffered("sdgbot-my-data.json", content,
-                                             turn.msg("mydata_caption"), "application/json"))
+        turn.reply.events.append(
+            FileOffered(
+                "sdgbot-my-data.json", content, turn.msg("mydata_caption"), "application/json"
+            )
+        )
     else:
-        turn.reply.events.append(MenuOffered(turn.msg("mydata_lite_offer"),
-                                             (Option("c:mydatafile", turn.msg("mydata_send")),)))
+        turn.reply.events.append(
+            MenuOffered(
+                turn.msg("mydata_lite_offer"), (Option("c:mydatafile", turn.msg("mydata_send")),)
+            )
+        )
 
 
 async def _mydata_file(turn: Turn) -> None:
@@ -260,13 +290,21 @@ async def _mydata_file(turn: Turn) -> None:
 
     data = await export_user(turn.tx, turn.user)
     content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode()
-    turn.reply.events.append(FileOffered("sdgbot-my-data.json", content,
-                                         turn.msg("mydata_caption"), "application/json"))
+    turn.reply.events.append(
+        FileOffered("sdgbot-my-data.json", content, turn.msg("mydata_caption"), "application/json")
+    )
 
 
 async def _forget(turn: Turn) -> None:
-    turn.reply.events.append(MenuOffered(turn.msg("forget_confirm"), (
-        Option("c:forgetyes", turn.msg("forget_yes")), Option("c:menu", turn.msg("forget_no")))))
+    turn.reply.events.append(
+        MenuOffered(
+            turn.msg("forget_confirm"),
+            (
+                Option("c:forgetyes", turn.msg("forget_yes")),
+                Option("c:menu", turn.msg("forget_no")),
+            ),
+        )
+    )
 
 
 async def _forget_yes(turn: Turn) -> None:
@@ -274,7 +312,9 @@ async def _forget_yes(turn: Turn) -> None:
 
     lang = turn.lang
     await forget_user(turn.tx, turn.user)
-    turn.reply.events.append(MessageCreated(turn.service.catalogue.messages.get("forget_done", lang)))
+    turn.reply.events.append(
+        MessageCreated(turn.service.catalogue.messages.get("forget_done", lang))
+    )
 
 
 Handler = Callable[["Turn"], Awaitable[None]]

@@ -1,5 +1,6 @@
-"""What a run knows when it starts: the user's profile, the municipality's previous result, and
-for a partnership check-in the twinning, the period and the partner's answers.
+"""What a run knows when it starts: profile, previous result, and for a check-in the twinning.
+
+For a partnership check-in the context also holds the period and the partner's answers.
 
 Built from the database inside the input's transaction and handed to the pure engine as
 `context`, so flows can say "since your last assessment…" without the engine doing any I/O.
@@ -66,18 +67,26 @@ async def previous_run(tx: Tx, flow_id: str, user: User) -> dict[str, Any] | Non
 
 
 async def partnership_context(tx: Tx, user: User, now: datetime) -> dict[str, Any]:
-    """For the check-in: the twinning of the user's municipality, the period, the partner's answers."""
-    context: dict[str, Any] = {"partnership": None, "period": period_of(now, user.timezone),
-                               "partner_answers": None, "previous": None,
-                               "partner_previous": None}
+    """For the check-in: the user's twinning, the period and the partner's answers."""
+    context: dict[str, Any] = {
+        "partnership": None,
+        "period": period_of(now, user.timezone),
+        "partner_answers": None,
+        "previous": None,
+        "partner_previous": None,
+    }
     if user.municipality_id is None:
         return context
     for partnership in await tx.partnerships(active_only=True):
-        if user.municipality_id not in (partnership.north_municipality_id,
-                                        partnership.south_municipality_id):
+        if user.municipality_id not in (
+            partnership.north_municipality_id,
+            partnership.south_municipality_id,
+        ):
             continue
         north = user.municipality_id == partnership.north_municipality_id
-        partner_id = partnership.south_municipality_id if north else partnership.north_municipality_id
+        partner_id = (
+            partnership.south_municipality_id if north else partnership.north_municipality_id
+        )
         mine = await tx.municipality(user.municipality_id)
         partner = await tx.municipality(partner_id)
         context["partnership"] = {
@@ -91,8 +100,9 @@ async def partnership_context(tx: Tx, user: User, now: datetime) -> dict[str, An
         theirs = await checkin_of(tx, partnership.id, partner_id, context["period"])
         if theirs is not None:
             context["partner_answers"] = run_summary(theirs)["answers"]
-        mine_previous = await previous_checkin(tx, partnership.id, user.municipality_id,
-                                               context["period"])
+        mine_previous = await previous_checkin(
+            tx, partnership.id, user.municipality_id, context["period"]
+        )
         if mine_previous is not None:
             context["previous"] = run_summary(mine_previous)
         theirs_previous = await previous_checkin(tx, partnership.id, partner_id, context["period"])
@@ -101,20 +111,31 @@ async def partnership_context(tx: Tx, user: User, now: datetime) -> dict[str, An
     return context
 
 
-async def checkin_of(tx: Tx, partnership_id: int, municipality_id: int, period: str) -> FlowRun | None:
+async def checkin_of(
+    tx: Tx, partnership_id: int, municipality_id: int, period: str
+) -> FlowRun | None:
     """The latest completed check-in of one side of a partnership for `period`."""
     runs = await tx.completed_runs(CHECKIN_FLOW, municipality_id=municipality_id)
-    matching = [r for r in runs if r.partnership_id == partnership_id
-                and (r.state or {}).get("context", {}).get("period") == period]
+    matching = [
+        r
+        for r in runs
+        if r.partnership_id == partnership_id
+        and (r.state or {}).get("context", {}).get("period") == period
+    ]
     return max(matching, key=lambda r: r.completed_at or r.started_at, default=None)
 
 
-async def previous_checkin(tx: Tx, partnership_id: int, municipality_id: int,
-                           period: str) -> FlowRun | None:
+async def previous_checkin(
+    tx: Tx, partnership_id: int, municipality_id: int, period: str
+) -> FlowRun | None:
     """This side's latest completed check-in of an earlier period."""
     runs = await tx.completed_runs(CHECKIN_FLOW, municipality_id=municipality_id)
-    earlier = [r for r in runs if r.partnership_id == partnership_id
-               and str((r.state or {}).get("context", {}).get("period", "")) < period]
+    earlier = [
+        r
+        for r in runs
+        if r.partnership_id == partnership_id
+        and str((r.state or {}).get("context", {}).get("period", "")) < period
+    ]
     return max(earlier, key=lambda r: r.completed_at or r.started_at, default=None)
 
 

@@ -84,8 +84,9 @@ class Conversations:
         self.clock = clock
 
     @classmethod
-    async def open(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now,
-                   seed: bool = True) -> Conversations:
+    async def open(
+        cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now, seed: bool = True
+    ) -> Conversations:
         """Open the database (migrating it), load content and flows, seed municipalities."""
         catalogue = shipped_catalogue()
         flows = FlowLibrary.load(catalogue, settings.flows_dir)
@@ -138,13 +139,17 @@ class Conversations:
 
     async def _handle(self, tx: Tx, incoming: Incoming) -> Reply:
         key = incoming.key
-        if incoming.update_id is not None and not await tx.claim_update(key.channel,
-                                                                         incoming.update_id):
+        if incoming.update_id is not None and not await tx.claim_update(
+            key.channel, incoming.update_id
+        ):
             return Reply(duplicate=True)
         now = self.clock()
         language = normalize_language(incoming.language_code, self.settings.default_language)
         user = await tx.get_or_create_user(
-            key.channel, key.external_id, name=incoming.name[:200] or None, language=language,
+            key.channel,
+            key.external_id,
+            name=incoming.name[:200] or None,
+            language=language,
             role="coordinator" if key.external_id in self.settings.coordinators else "user",
         )
         user = await tx.lock_user(user.id) or user
@@ -174,7 +179,11 @@ class Conversations:
         if flow is None:  # the flow was removed while this run was open
             await self.finish_orphan(turn, run, state)
             return
-        if run_id is not None and run_id != run.id and isinstance(payload, OptionInput | SubmitInput):
+        if (
+            run_id is not None
+            and run_id != run.id
+            and isinstance(payload, OptionInput | SubmitInput)
+        ):
             sprint = engine.ask_again(flow, self.catalogue, state, now=turn.now)
             turn.reply.events.append(StaleInputIgnored(turn.msg("stale_button")))
             await self.apply(turn, run, flow, sprint)
@@ -193,22 +202,33 @@ class Conversations:
         """Close a run whose flow no longer exists, keeping its answers."""
         state.status = "cancelled"
         state.current = None
-        await turn.tx.save_run(run, state=state.model_dump(mode="json"), status="cancelled",
-                               waiting_since=None, completed_at=None, updated_at=turn.now)
+        await turn.tx.save_run(
+            run,
+            state=state.model_dump(mode="json"),
+            status="cancelled",
+            waiting_since=None,
+            completed_at=None,
+            updated_at=turn.now,
+        )
         turn.say("flow_gone")
         commands.offer_menu(turn)
 
     async def start_flow(self, turn: Turn, flow: Flow, *, lang: str | None = None) -> None:
         """Start a new run of `flow` for the turn's user."""
         context = await start_context(turn.tx, flow.id, turn.user, turn.now)
-        sprint = engine.start(flow, self.catalogue, lang=lang or turn.lang, now=turn.now,
-                              context=context)
+        sprint = engine.start(
+            flow, self.catalogue, lang=lang or turn.lang, now=turn.now, context=context
+        )
         await self.flows.remember(turn.tx, flow)
         partnership = context.get("partnership") or {}
         run = await turn.tx.create_run(
-            turn.user.id, flow.id, flow.version, state=sprint.state.model_dump(mode="json"),
+            turn.user.id,
+            flow.id,
+            flow.version,
+            state=sprint.state.model_dump(mode="json"),
             municipality_id=turn.user.municipality_id,
-            partnership_id=partnership.get("db_id"), started_at=turn.now,
+            partnership_id=partnership.get("db_id"),
+            started_at=turn.now,
             waiting_since=sprint.state.waiting_since,
         )
         await self.apply(turn, run, flow, sprint)
@@ -218,8 +238,9 @@ class Conversations:
         tx, state = turn.tx, sprint.state
         for event in sprint.events:
             if isinstance(event, AnswerRecorded):
-                await tx.record_answer(run.id, event.step_id, event.kind, event.value,
-                                       event.display, turn.now)
+                await tx.record_answer(
+                    run.id, event.step_id, event.kind, event.value, event.display, turn.now
+                )
                 if event.saves_to:
                     await apply_profile(turn, event.saves_to, event.value)
             elif isinstance(event, WentBack):
@@ -227,9 +248,13 @@ class Conversations:
         if turn.user.municipality_id and run.municipality_id is None:
             run.municipality_id = turn.user.municipality_id
         await tx.save_run(
-            run, state=state.model_dump(mode="json"), status=state.status,
-            waiting_since=state.waiting_since, completed_at=state.completed_at,
-            updated_at=turn.now, municipality_id=turn.user.municipality_id,
+            run,
+            state=state.model_dump(mode="json"),
+            status=state.status,
+            waiting_since=state.waiting_since,
+            completed_at=state.completed_at,
+            updated_at=turn.now,
+            municipality_id=turn.user.municipality_id,
         )
         turn.reply.events.extend(sprint.events)
         turn.reply.run_id = run.id
@@ -244,4 +269,4 @@ def summarize(events: list[Event]) -> str:
     return ",".join(type(e).__name__ for e in events)
 
 
-__all__ = ["Conversations", "Turn", "utc_now", "TextInput"]
+__all__ = ["Conversations", "TextInput", "Turn", "utc_now"]

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 class FlowLibrary:
     """Current flows by id, plus a cache of pinned older versions."""
 
-    def __init__(self, flows: dict[str, Flow], catalogue: Catalogue,
-                 issues: list[FlowIssue] | None = None) -> None:
+    def __init__(
+        self, flows: dict[str, Flow], catalogue: Catalogue, issues: list[FlowIssue] | None = None
+    ) -> None:
         self.flows = flows
         self.catalogue = catalogue
         self.issues = issues or []
@@ -39,8 +40,9 @@ class FlowLibrary:
         self._menu_matcher: OptionMatcher | None = None
 
     @classmethod
-    def load(cls, catalogue: Catalogue, extra: Path | None = None,
-             folders: Iterable[Path] | None = None) -> FlowLibrary:
+    def load(
+        cls, catalogue: Catalogue, extra: Path | None = None, folders: Iterable[Path] | None = None
+    ) -> FlowLibrary:
         """Load the shipped flows and those in `extra`; broken flows are left out and logged."""
         paths = list(folders) if folders is not None else [data_dir("flows")]
         if extra is not None:
@@ -108,4 +110,3 @@ class FlowLibrary:
             return current
         self._pinned[key] = flow
         return flow
-

@@ -46,8 +46,8 @@ class Incoming:
 
     `update_id` (when the channel has one) makes handling idempotent: an update seen before is
     answered with `Reply(duplicate=True)` and changes nothing. `run_id` comes with a tapped
-    button: a tap on a button of another (finished) run is stale. `name` and `language_code` are what
-    the channel knows of the user, used when the user is new.
+    button: a tap on a button of another (finished) run is stale. `name` and `language_code` are
+    what the channel knows of the user, used when the user is new.
     """
 
     key: ConversationKey
@@ -68,7 +68,7 @@ class Notice(Event):
 
 @dataclass(frozen=True)
 class MenuOffered(Event):
-    """The menu: `options` ids are service taps (`f:<flow>` starts a flow, `c:<command>` a command)."""
+    """The menu: option ids are service taps (`f:<flow>` starts a flow, `c:<command>` a command)."""
 
     text: str
     options: tuple[Option, ...]
@@ -84,7 +84,7 @@ class LanguageOffered(Event):
 
 @dataclass(frozen=True)
 class FileOffered(Event):
-    """A file to send (an export, a calendar, personal data); never sent in lite mode unless asked."""
+    """A file to send (an export, a calendar, personal data); in lite mode only when asked."""
 
     filename: str
     content: bytes
@@ -111,7 +111,7 @@ class ImageOffered(Event):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message for another user, produced by this input (e.g. a partner's mirror report)."""
+    """A message for another user, produced by this input (a partner's mirror report)."""
 
     key: ConversationKey
     events: tuple[Event, ...]

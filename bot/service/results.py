@@ -1,5 +1,6 @@
-"""Results: `/results` shows the municipality's latest result again; a completed partnership
-check-in sends both sides their mirror report once the partner has answered too.
+"""Results: `/results` again, and the mirror report of a partnership check-in.
+
+A completed check-in sends both sides their mirror report once the partner has answered too.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ async def show_results(turn: Turn) -> None:
             author = await tx.user(run.user_id)
             when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
             who.append(f"{author.name if author and author.name else '—'} ({when})")
-        turn.say("results_header", flow=flow.title.render(turn.lang, turn_scope()),
-                 who=", ".join(who))
+        turn.say(
+            "results_header", flow=flow.title.render(turn.lang, turn_scope()), who=", ".join(who)
+        )
         turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
         if state.vars.get("__chart") and not user.lite:
             turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
@@ -72,7 +74,7 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     """When both sides of a twinning have answered for a period, send both the mirror report."""
     if flow.id != CHECKIN_FLOW or run.partnership_id is None or "mirror_report" not in flow.texts:
         return
-    partnership = (state.context.get("partnership") or {})
+    partnership = state.context.get("partnership") or {}
     period = str(state.context.get("period") or "")
     tx = turn.tx
     partner_name = partnership.get("partner_municipality", "")
@@ -82,9 +84,11 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     own_partnership = next((p for p in await tx.partnerships() if p.id == run.partnership_id), None)
     if own_partnership is None:
         return
-    partner_id = (own_partnership.south_municipality_id
-                  if me.municipality_id == own_partnership.north_municipality_id
-                  else own_partnership.north_municipality_id)
+    partner_id = (
+        own_partnership.south_municipality_id
+        if me.municipality_id == own_partnership.north_municipality_id
+        else own_partnership.north_municipality_id
+    )
     theirs_run = await checkin_of(tx, own_partnership.id, partner_id, period)
     if theirs_run is None:
         return
@@ -94,24 +98,48 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     questions = FUNCTIONS["checkin_mirror_questions"]()
     my_name = partnership.get("my_municipality", "")
 
-    def render(lang: str, reader: dict[str, Any], other: dict[str, Any], prev_reader: Any,
-               prev_other: Any, other_name: str) -> str:
+    def render(
+        lang: str,
+        reader: dict[str, Any],
+        other: dict[str, Any],
+        prev_reader: Any,
+        prev_other: Any,
+        other_name: str,
+    ) -> str:
         report = FUNCTIONS["mirror_report"](reader, other, prev_reader, prev_other, questions)
         reading_state = state.model_copy(update={"lang": lang})
-        return engine.render_text(flow, turn.service.catalogue, reading_state, "mirror_report",
-                                  now=turn.now, mine=reader, theirs=other, report=report,
-                                  partner_name=other_name, period=period)
+        return engine.render_text(
+            flow,
+            turn.service.catalogue,
+            reading_state,
+            "mirror_report",
+            now=turn.now,
+            mine=reader,
+            theirs=other,
+            report=report,
+            partner_name=other_name,
+            period=period,
+        )
 
     prev_mine = run_summary(mine_prev) if mine_prev else None
     prev_theirs = run_summary(theirs_prev) if theirs_prev else None
     if state.context.get("partner_answers") is None:  # the flow's own result said "not yet"
-        turn.reply.events.append(MessageCreated(
-            render(turn.lang, mine, theirs, prev_mine, prev_theirs, partner_name), is_result=True))
+        turn.reply.events.append(
+            MessageCreated(
+                render(turn.lang, mine, theirs, prev_mine, prev_theirs, partner_name),
+                is_result=True,
+            )
+        )
     for partner_user in await tx.users(municipality_id=partner_id):
         if partner_user.opted_out or partner_user.blocked:
             continue
         lang = partner_user.language or turn.service.settings.default_language
         text = render(lang, theirs, mine, prev_theirs, prev_mine, my_name)
-        turn.reply.others.append(Outgoing(
-            ConversationKey(partner_user.channel, partner_user.external_id),
-            (MessageCreated(text, is_result=True),), lang, bool(partner_user.lite)))
+        turn.reply.others.append(
+            Outgoing(
+                ConversationKey(partner_user.channel, partner_user.external_id),
+                (MessageCreated(text, is_result=True),),
+                lang,
+                bool(partner_user.lite),
+            )
+        )

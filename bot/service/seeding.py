@@ -37,11 +37,15 @@ async def seed_content(store: Store, folder: Path | None = None) -> tuple[int, i
     """Insert or update seeded municipalities and partnerships; returns how many of each."""
     folder = folder or data_dir("content")
     municipalities = _items(folder / "municipalities.yaml", "municipalities")
-    partnerships = [partnership_seed(p) for p in _items(folder / "partnerships.yaml", "partnerships")]
+    partnerships = [
+        partnership_seed(p) for p in _items(folder / "partnerships.yaml", "partnerships")
+    ]
 
     async def seed(tx: Any) -> tuple[int, int]:
-        return (await tx.seed_municipalities(municipalities),
-                await tx.seed_partnerships(partnerships))
+        return (
+            await tx.seed_municipalities(municipalities),
+            await tx.seed_partnerships(partnerships),
+        )
 
     result: tuple[int, int] = await store.run_in_transaction(seed)
     return result

@@ -11,12 +11,19 @@ from bot.storage.models import FlowVersion
 class FlowVersionsPart(TxPart):
     """Store and read back flow sources by checksum."""
 
-    async def save_flow_version(self, flow_id: str, version: str, checksum: str, source: str) -> None:
+    async def save_flow_version(
+        self, flow_id: str, version: str, checksum: str, source: str
+    ) -> None:
         """Remember a flow version's source (once; safe when two processes do it at once)."""
         statement = (
             self._insert(FlowVersion)
-            .values(flow_id=flow_id, version=version, checksum=checksum, source=source,
-                    first_served_at=utcnow())
+            .values(
+                flow_id=flow_id,
+                version=version,
+                checksum=checksum,
+                source=source,
+                first_served_at=utcnow(),
+            )
             .on_conflict_do_nothing(index_elements=["flow_id", "checksum"])
         )
         await self._session.execute(statement)

@@ -198,7 +198,7 @@ async def test_two_users_at_once_each_in_order(bot: BotUnderTest) -> None:
     ama = bot.api.user(1012, language_code="fr")
     koen = bot.api.user(1013, language_code="nl")
     await asyncio.gather(onboard_by_taps(bot, ama), bot.say(koen, "/start"))
-    bot.api.push_text(koen, "2")
+    bot.api.push_text(koen, "1")
     bot.api.push_text(koen, "Koen")  # in order: the name only after the language
     await bot.settle()
     assert "Dank u, Koen" in bot.last(koen).plain

@@ -41,14 +41,26 @@ class Talker:
     language_code: str = "fr"
     next_update: int = 1000
 
-    async def send(self, payload: Input | Command | Tap, *, update_id: int | None = None,
-                   run_id: int | None = None) -> Reply:
+    async def send(
+        self,
+        payload: Input | Command | Tap,
+        *,
+        update_id: int | None = None,
+        run_id: int | None = None,
+    ) -> Reply:
         if update_id is None:
             self.next_update += 1
             update_id = self.next_update
-        return await self.service.handle(Incoming(
-            self.key, payload, update_id=update_id, run_id=run_id, name="Ana",
-            language_code=self.language_code))
+        return await self.service.handle(
+            Incoming(
+                self.key,
+                payload,
+                update_id=update_id,
+                run_id=run_id,
+                name="Ana",
+                language_code=self.language_code,
+            )
+        )
 
 
 def make_service(store: Store, clock: Clock, flows_dir: Path | None = None) -> Conversations:

@@ -25,7 +25,6 @@ from bot.service.messages import (
     Tap,
 )
 from bot.storage import Store
-
 from tests.service.conftest import Clock, Talker, make_service
 
 ONBOARDING_ANSWERS = ["1", "Ana Lima", "élue", "Belgique", "Herent"]
@@ -59,7 +58,11 @@ async def test_onboarding_by_typing_fills_the_profile(service: Conversations, st
         user = await tx.get_user("test", "1")
         assert user is not None
         assert (user.name, user.kind, user.country, user.timezone) == (
-            "Ana Lima", "elected", "BE", "Europe/Brussels")
+            "Ana Lima",
+            "elected",
+            "BE",
+            "Europe/Brussels",
+        )
         municipality = await tx.municipality(user.municipality_id or 0)
         assert municipality is not None and municipality.name == "Herent"
 
@@ -78,7 +81,7 @@ async def test_a_redelivered_update_changes_nothing(service: Conversations, stor
     again = await talker.send(TextInput("1"), update_id=50)
     assert again.duplicate and again.events == []
     reply = await talker.send(TextInput("Bo"))
-    assert [e for e in reply.events if isinstance(e, AnswerRecorded)][0].step_id == "name"
+    assert next(e for e in reply.events if isinstance(e, AnswerRecorded)).step_id == "name"
     async with store.transaction() as tx:
         user = await tx.get_user("test", "2")
         run = await tx.active_run(user.id if user else 0)
@@ -179,8 +182,9 @@ async def test_mydata_and_forget(service: Conversations, store: Store) -> None:
         assert [r async for r in tx.iter_export("onboarding")] == []
 
 
-async def test_two_inputs_of_one_user_at_once_are_both_recorded(service: Conversations,
-                                                                 store: Store) -> None:
+async def test_two_inputs_of_one_user_at_once_are_both_recorded(
+    service: Conversations, store: Store
+) -> None:
     talker = Talker(service, ConversationKey("test", "11"))
     await talker.send(Command("start"))
     await asyncio.gather(talker.send(TextInput("1")), talker.send(TextInput("Dina")))
@@ -204,9 +208,13 @@ async def test_a_run_keeps_its_flow_version_after_the_flow_is_edited(
     started = await talker.send(Tap("f:pinned"))
     assert "Première question" in question(started).text
     # the author edits the flow and the bot restarts: the run stays on the old definition
-    flow.write_text(PINNED.replace("QUESTION", "Nouvelle question").replace(
-        "  - id: second", "  - id: inserted\n    kind: yesno\n    text: Nouveau ?\n  - id: second"),
-        encoding="utf-8")
+    flow.write_text(
+        PINNED.replace("QUESTION", "Nouvelle question").replace(
+            "  - id: second",
+            "  - id: inserted\n    kind: yesno\n    text: Nouveau ?\n  - id: second",
+        ),
+        encoding="utf-8",
+    )
     talker.service = make_service(store, clock, tmp_path)
     reply = await talker.send(TextInput("oui"))
     assert question(reply).step_id == "second"
