@@ -139,7 +139,7 @@ async def run_command(turn: Turn, command: Command) -> None:
 
 
 async def run_tap(turn: Turn, tap: Tap) -> None:
-    """A tapped service button: `f:<flow>`, `l:<language>`, `c:<command>`."""
+    """A tapped service button: `f:<flow>`, `l:<language>`, `c:<command>`, `g:<run>` (chart)."""
     kind, _, value = tap.data.partition(":")
     if kind == "f":
         flow = turn.service.flows.get(value)
@@ -155,6 +155,10 @@ async def run_tap(turn: Turn, tap: Tap) -> None:
             offer_menu(turn)
     elif kind == "c":
         await run_command(turn, Command(value))
+    elif kind == "g" and value.isdigit():
+        from bot.service.results import send_chart
+
+        await send_chart(turn, int(value))
     else:
         turn.say("stale_no_run")
         offer_menu(turn)

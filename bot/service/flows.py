@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MENU_ORDER = ("sdg_assessment", "post2030", "municipality_week", "partnership_checkin")
+
 
 class FlowLibrary:
     """Current flows by id, plus a cache of pinned older versions."""
@@ -64,8 +66,10 @@ class FlowLibrary:
         return None
 
     def menu(self) -> list[Flow]:
-        """Flows listed in the menu, in a stable order."""
-        return [f for f in self.flows.values() if f.menu]
+        """Flows listed in the menu: the mission flows in their usual order, then the others."""
+        listed = [f for f in self.flows.values() if f.menu]
+        return sorted(listed, key=lambda f: (MENU_ORDER.index(f.id) if f.id in MENU_ORDER
+                                             else len(MENU_ORDER), f.id))
 
     def match_text(self, text: str) -> tuple[str, Flow | None]:
         """Which menu flow free text asks for: ("accepted" | "unsure" | "none", flow)."""

@@ -57,6 +57,25 @@ async def show_results(turn: Turn) -> None:
         turn.say("results_none")
 
 
+async def send_chart(turn: Turn, run_id: int) -> None:
+    """Draw the chart of a result the user may see (their own, or their municipality's)."""
+    from bot.charts import render_chart
+    from bot.service.messages import ImageOffered
+
+    run = await turn.tx.run(run_id)
+    allowed = run is not None and (
+        run.user_id == turn.user.id
+        or (run.municipality_id is not None and run.municipality_id == turn.user.municipality_id)
+        or turn.user.role in {"coordinator", "admin"}
+    )
+    chart = (run.state or {}).get("vars", {}).get("__chart") if run is not None else None
+    image = render_chart(chart) if allowed and chart else None
+    if image is None:
+        turn.say("chart_unavailable")
+        return
+    turn.reply.events.append(ImageOffered(f"chart-{run_id}.png", image, str(chart.get("title", ""))))
+
+
 class _Empty:
     def lookup(self, name: str) -> None:
         return None

@@ -221,3 +221,42 @@ class FlowVersion(Base):
     checksum: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     first_served_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One privileged action (broadcast, export, role change, deadline change…): who, what, when.
+
+    ``actor`` is how the actor was known when acting (``"telegram:123"``, ``"cli:alice"``,
+    ``"system:retention"``); ``actor_user_id`` links to the user while that user exists (an
+    erased user's rows stay, anonymised, so the log keeps its meaning).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action", "action", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[Any] = mapped_column(JSONDoc(), nullable=True)
+
+
+class RoleReview(Base):
+    """The coordinator-access request a coordinator was last shown in the bot.
+
+    Approve/Refuse buttons act on exactly this request, so two coordinators working through the
+    queue at once can never approve someone they did not see.
+    """
+
+    __tablename__ = "role_reviews"
+
+    reviewer_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    shown_at: Mapped[datetime] = mapped_column(UTCDateTime())
