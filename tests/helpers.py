@@ -167,7 +167,10 @@ def render(event: Event) -> list[str]:
         if event.options:
             marks = set(event.selected)
             shown = [f"{'[x] ' if o.id in marks else ''}{o.label}" for o in event.options]
-            options = " | " + " | ".join(f"{i}. {label}" for i, label in enumerate(shown, 1))
+            if all(o.id == o.label for o in event.options):  # a scale: "1 | 2 | 3 | 4"
+                options = " | " + " | ".join(shown)
+            else:
+                options = " | " + " | ".join(f"{i}. {label}" for i, label in enumerate(shown, 1))
         back = " [back]" if event.can_go_back else ""
         lines = _lines(f"ask[{event.step_id}]{back}: ", event.text)
         lines[-1] += options.replace("\n", " ")

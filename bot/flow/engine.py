@@ -236,7 +236,9 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
         state.history.append(key)
         # A copy: the live loop dict advances to the next item, the position must not.
         loop = copy.deepcopy(state.vars.get("__loop"))
-        state.vars.setdefault("__positions", {})[key] = {"step": step.id, "loop": loop}
+        # A copy: moving on to the next item must not change where "back" returns to.
+        snapshot = copy.deepcopy(loop) if loop else None
+        state.vars.setdefault("__positions", {})[key] = {"step": step.id, "loop": snapshot}
         events.append(AnswerRecorded(key, step.kind, reading.value, reading.display,
                                      step.base.saves_to))
         if step.base.saves_to:

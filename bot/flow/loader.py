@@ -351,6 +351,10 @@ def _check_names(flow: Flow, ctx: ParseContext) -> None:
             arg = call.args[0] if call.args else None
             if call.function == "t" and isinstance(arg, Literal) and arg.value not in flow.texts:
                 ctx.issue(line, f"t({arg.value!r}): no text named {arg.value!r} in 'texts'")
+            if call.function == "term" and isinstance(arg, Literal) and (
+                str(arg.value) not in ctx.catalogue.glossary
+            ):
+                ctx.issue(line, f"term({arg.value!r}): no such term in content/glossary.yaml")
             if call.function in {"display", "label"} and isinstance(arg, Literal) and (
                 str(arg.value) not in flow.steps and not str(arg.value).startswith(loop_prefixes)
             ):

@@ -24,7 +24,7 @@ from bot.i18n import Raw
 ROOT_NAMES = frozenset({"user", "context", "item", "today", "year", "loop", "lang"})
 RUNTIME_FUNCTIONS = frozenset({
     "t", "group", "display", "label", "sdg_name", "sdg_short", "pillar_of", "pillar_name",
-    "pillars", "sdgs_of", "country_name", "msg",
+    "pillars", "sdgs_of", "country_name", "msg", "term",
 })
 
 
@@ -109,6 +109,11 @@ class Runtime:
     def _fn_t(self, name: Any) -> Raw:
         text = self.flow.texts.get(str(name))
         return Raw(text.render(self.lang, self) if text else "")
+
+    def _fn_term(self, term_id: Any) -> str:
+        # Glossary terms keep key words identical across flows (twinning, VLR, multi-year plan).
+        term = self.catalogue.glossary.get(str(term_id))
+        return term.get(self.lang).split(" / ")[0] if term else str(term_id or "")
 
     def _fn_msg(self, name: Any) -> Raw:
         return Raw(self.catalogue.messages.get(str(name), self.lang))

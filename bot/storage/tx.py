@@ -8,6 +8,7 @@ if it raises.
 
 from __future__ import annotations
 
+from bot.storage.audit import AuditPart, LabelledExportPart
 from bot.storage.catalogue import CataloguePart
 from bot.storage.export import ExportPart
 from bot.storage.flow_versions import FlowVersionsPart
@@ -15,5 +16,6 @@ from bot.storage.runs import RunsPart
 from bot.storage.users import UsersPart
 
 
-class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart):
+class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
+         LabelledExportPart):
     """One open database transaction with the bot's queries (see the parts for each method)."""
