@@ -210,20 +210,25 @@ def flows_graph(flow_id: str) -> None:
 
 @main.command("export")
 @click.argument("flow_id")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
+              show_default=True, help="xlsx: questions and answer labels, one sheet per version.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file.")
 @click.option("--since", help="Only runs started on or after this date (YYYY-MM-DD).")
 @click.option("--municipality", help="Only this municipality.")
 @click.option("--country", help="Only this country (ISO code, e.g. BE).")
+@click.option("--lang", type=click.Choice(["fr", "nl", "es", "en"]),
+              help="Language of the XLSX questions and labels (default: SDGBOT_DEFAULT_LANGUAGE).")
 @run_async
 async def export(flow_id: str, fmt: str, out: Path | None, since: str | None,
-                 municipality: str | None, country: str | None) -> None:
+                 municipality: str | None, country: str | None, lang: str | None) -> None:
     """Export the runs of a flow, one record per run (JSON to standard output by default)."""
-    from bot.export import export_runs
+    from bot.export import ExportError, export_runs
 
-    await export_runs(settings(), flow_id, fmt=fmt, out=out, since=since,
-                      municipality=municipality, country=country)
+    try:
+        await export_runs(settings(), flow_id, fmt=fmt, out=out, since=since,
+                          municipality=municipality, country=country, lang=lang)
+    except ExportError as exc:
+        fail(str(exc))
 
 
 @main.group()

@@ -107,7 +107,8 @@ async def start_or_resume(turn: Turn, flow: Flow) -> None:
         turn.say("onboarding_first")
         onboarding = turn.service.flows.get(ONBOARDING)
         if onboarding is not None:
-            await turn.service.start_flow(turn, onboarding)
+            # the flow asked for starts as soon as onboarding is done
+            await turn.service.start_flow(turn, onboarding, then=flow.id)
             return
     await turn.service.start_flow(turn, flow)
 
@@ -203,13 +204,19 @@ async def in_group(turn: Turn, payload: Input | Command | Tap) -> None:
 async def after_completion(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -> None:
     """What follows a completed run: the menu, a chart offer, partner reports."""
     if flow.id == ONBOARDING:
-        offer_menu(turn, "onboarding_done")
+        then = turn.service.flows.get(str(state.context.get("then") or ""))
+        if then is not None:
+            turn.say("onboarding_done_short")
+            await turn.service.start_flow(turn, then)
+        else:
+            offer_menu(turn, "onboarding_done")
         return
     if state.vars.get("__chart") and not turn.user.lite:
         turn.reply.events.append(ChartOffered(run.id, turn.msg("chart_button")))
-    from bot.service.results import after_checkin
+    from bot.service.results import after_checkin, notify_partner
 
     await after_checkin(turn, run, flow, state)
+    await notify_partner(turn, flow, state)
     offer_menu(turn, "menu_after_flow")
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.storage.models import FlowRun, User
+from bot.storage.models import FlowRun, Partnership, User
 from bot.storage.tx import Tx
 
 CHECKIN_FLOW = "partnership_checkin"
@@ -109,6 +109,16 @@ async def partnership_context(tx: Tx, user: User, now: datetime) -> dict[str, An
         context["partner_previous"] = run_summary(theirs_previous) if theirs_previous else None
         break
     return context
+
+
+async def twinning_of(tx: Tx, municipality_id: int) -> tuple[Partnership, int] | None:
+    """The active partnership of a municipality and the partner municipality's id."""
+    for partnership in await tx.partnerships(active_only=True):
+        if municipality_id == partnership.north_municipality_id:
+            return partnership, partnership.south_municipality_id
+        if municipality_id == partnership.south_municipality_id:
+            return partnership, partnership.north_municipality_id
+    return None
 
 
 async def checkin_of(

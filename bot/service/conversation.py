@@ -213,9 +213,13 @@ class Conversations:
         turn.say("flow_gone")
         commands.offer_menu(turn)
 
-    async def start_flow(self, turn: Turn, flow: Flow, *, lang: str | None = None) -> None:
-        """Start a new run of `flow` for the turn's user."""
+    async def start_flow(
+        self, turn: Turn, flow: Flow, *, lang: str | None = None, then: str | None = None
+    ) -> None:
+        """Start a new run of `flow`; `then` names a flow to start when this one completes."""
         context = await start_context(turn.tx, flow.id, turn.user, turn.now)
+        if then:
+            context["then"] = then
         sprint = engine.start(
             flow, self.catalogue, lang=lang or turn.lang, now=turn.now, context=context
         )

@@ -68,8 +68,10 @@ class FlowLibrary:
     def menu(self) -> list[Flow]:
         """Flows listed in the menu: the mission flows in their usual order, then the others."""
         listed = [f for f in self.flows.values() if f.menu]
-        return sorted(listed, key=lambda f: (MENU_ORDER.index(f.id) if f.id in MENU_ORDER
-                                             else len(MENU_ORDER), f.id))
+        return sorted(
+            listed,
+            key=lambda f: (MENU_ORDER.index(f.id) if f.id in MENU_ORDER else len(MENU_ORDER), f.id),
+        )
 
     def match_text(self, text: str) -> tuple[str, Flow | None]:
         """Which menu flow free text asks for: ("accepted" | "unsure" | "none", flow)."""

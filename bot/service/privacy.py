@@ -1,31 +1,139 @@
-"""Each person's control over their own data: `/mydata` and `/forget`."""
+"""Each person's control over their own data: `/mydata`, `/forget`, retention and consent.
+
+* `export_user` gathers everything stored about a user (profile, runs, answers, role request).
+* `forget_user` erases the user, their runs and answers, and also the copies of their answers
+  other runs hold in their context (a later assessment's "previous result", the partner's answers
+  in a check-in): after it, nothing the user answered is shown or counted anywhere. Reports,
+  `/stats` and comparisons read the runs live, so they are recomputed without the user at once.
+  Audit rows they left as a coordinator stay (the log must keep its meaning) but lose their name.
+* `erase_stale_runs` deletes unfinished runs older than the retention period
+  (``SDGBOT_RETENTION_DAYS``); the scheduler calls it daily.
+* Hero nominations (Sustainable Municipality Week) name other people: `redact_answers` and
+  `consented_heroes` keep only what was nominated with recorded consent, for exports and reports.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot.storage.models import Answer, FlowRun, User
+from bot.storage.audit import ACTION_RETENTION
+from bot.storage.models import Answer, FlowRun, RoleReview, User
+from bot.storage.store import Store
 from bot.storage.tx import Tx
+
+UNFINISHED = ("active", "cancelled", "expired")
+
+WITHHELD = "[withheld: no consent]"
+"""What an export shows instead of a hero's name or story nominated without consent."""
+
+
+@dataclass(frozen=True)
+class ConsentRule:
+    """Answers of a flow that name third parties, and the answer recording their consent.
+
+    Attributes:
+        consent: the yes/no step recording consent for the current record.
+        personal: steps whose answers identify the third party (name, story).
+        lists: collect steps whose answer is a list of records, each with its own consent.
+    """
+
+    consent: str
+    personal: tuple[str, ...]
+    lists: tuple[str, ...] = ()
+
+
+CONSENT_RULES: dict[str, ConsentRule] = {
+    "municipality_week": ConsentRule("hero_consent", ("hero_name", "hero_what"), ("hero_keep",)),
+}
+
+
+# --- consent -------------------------------------------------------------------------------------
+
+
+def consented_heroes(heroes: Any) -> list[dict[str, Any]]:
+    """Keep the hero records with recorded consent; drop the others.
+
+    A record is ``{hero_name, hero_kind, hero_what, hero_sdgs, hero_consent}``.
+    """
+    if not isinstance(heroes, list):
+        return []
+    return [dict(h) for h in heroes if isinstance(h, Mapping) and h.get("hero_consent") is True]
+
+
+def redact_answers(
+    flow_id: str, answers: Mapping[str, Any], displays: Mapping[str, str | None] | None = None
+) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """Hide third parties' personal data given without consent, before it leaves the bot.
+
+    Args:
+        flow_id: the flow the answers belong to (only flows in `CONSENT_RULES` change).
+        answers: ``{step_id: value}``.
+        displays: ``{step_id: label}``, if any.
+
+    Returns:
+        Copies of ``answers`` and ``displays`` where each personal answer without consent, and
+        the personal fields of each list record without consent, read `WITHHELD`.
+    """
+    values, labels = dict(answers), dict(displays or {})
+    rule = CONSENT_RULES.get(flow_id)
+    if rule is None:
+        return values, labels
+    if values.get(rule.consent) is not True:
+        for step in rule.personal:
+            if values.get(step) is not None:
+                values[step] = WITHHELD
+                labels[step] = WITHHELD
+    for step in rule.lists:
+        records = values.get(step)
+        if not isinstance(records, list):
+            continue
+        cleaned = []
+        for record in records:
+            if isinstance(record, Mapping) and record.get(rule.consent) is not True:
+                record = {
+                    k: (WITHHELD if k in rule.personal and v is not None else v)
+                    for k, v in record.items()
+                }
+            cleaned.append(record)
+        values[step] = cleaned
+    return values, labels
+
+
+# --- /mydata -------------------------------------------------------------------------------------
 
 
 async def export_user(tx: Tx, user: User) -> dict[str, Any]:
-    """Everything stored about `user`: profile, runs and answers."""
+    """Everything stored about `user`: profile, runs and answers.
+
+    Answers are as typed, unredacted: what the user told us is their own data.
+    """
     municipality = await tx.municipality(user.municipality_id) if user.municipality_id else None
-    runs = (await tx.session.execute(
-        select(FlowRun).where(FlowRun.user_id == user.id).order_by(FlowRun.started_at)
-    )).scalars().all()
+    runs = (
+        (
+            await tx.session.execute(
+                select(FlowRun).where(FlowRun.user_id == user.id).order_by(FlowRun.started_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
     out_runs = []
     for run in runs:
-        out_runs.append({
-            "flow": run.flow_id,
-            "version": run.flow_version,
-            "status": run.status,
-            "started_at": run.started_at.isoformat(),
-            "completed_at": run.completed_at.isoformat() if run.completed_at else None,
-            "answers": await tx.answers(run.id),
-        })
+        out_runs.append(
+            {
+                "flow": run.flow_id,
+                "version": run.flow_version,
+                "status": run.status,
+                "started_at": run.started_at.isoformat(),
+                "completed_at": run.completed_at.isoformat() if run.completed_at else None,
+                "answers": await tx.answers(run.id),
+            }
+        )
     return {
         "user": {
             "channel": user.channel,
@@ -33,6 +141,7 @@ async def export_user(tx: Tx, user: User) -> dict[str, Any]:
             "name": user.name,
             "language": user.language,
             "role": user.role,
+            "requested_role": user.requested_role,
             "kind": user.kind,
             "country": user.country,
             "municipality": municipality.name if municipality else None,
@@ -46,9 +155,132 @@ async def export_user(tx: Tx, user: User) -> dict[str, Any]:
     }
 
 
-async def forget_user(tx: Tx, user: User) -> None:
-    """Erase `user` and every run and answer of theirs."""
+# --- /forget -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget_user` erased: the user's runs, and copies scrubbed from other runs."""
+
+    runs: int
+    scrubbed_copies: int
+
+
+_CONTEXT_COPIES = ("previous", "partner_previous", "partner_answers")
+"""Where `bot.service.contexts` copies another run's answers into a new run's context."""
+
+
+def _copied_answers(entry: Any) -> Any:
+    """The answers a context entry copied: a run summary's ``answers``, or plain answers."""
+    if isinstance(entry, Mapping) and isinstance(entry.get("answers"), Mapping):
+        return entry["answers"]
+    return entry
+
+
+async def _scrub_copies(tx: Tx, user_id: int, runs: list[FlowRun]) -> int:
+    """Drop the copies of `runs`' answers other runs hold in their context; returns how many."""
+    completed = [r for r in runs if r.status == "completed" and r.completed_at is not None]
+    if not completed:
+        return 0
+    gone: dict[str, list[Any]] = {}
+    for run in completed:
+        gone.setdefault(run.flow_id, []).append((run.state or {}).get("answers") or {})
+    earliest = min(r.completed_at for r in completed if r.completed_at is not None)
+    # Only runs started after one of the erased runs completed can have copied it.
+    candidates = (
+        (
+            await tx.session.execute(
+                select(FlowRun).where(
+                    FlowRun.flow_id.in_(list(gone)),
+                    FlowRun.user_id != user_id,
+                    FlowRun.started_at >= earliest,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    scrubbed = 0
+    for other in candidates:
+        state = dict(other.state or {})
+        context = dict(state.get("context") or {})
+        changed = False
+        for key in _CONTEXT_COPIES:
+            entry = context.get(key)
+            if entry and _copied_answers(entry) in gone[other.flow_id]:
+                context[key] = None
+                changed = True
+                scrubbed += 1
+        if changed:
+            state["context"] = context
+            other.state = state  # a new dict, so the JSON column is written back
+    await tx.session.flush()
+    return scrubbed
+
+
+async def forget_user(tx: Tx, user: User) -> Forgotten:
+    """Erase `user`, every run and answer of theirs, and every copy of those answers.
+
+    Runs in the caller's transaction: either everything is erased or nothing is.
+    """
+    runs = list(
+        (await tx.session.execute(select(FlowRun).where(FlowRun.user_id == user.id)))
+        .scalars()
+        .all()
+    )
+    scrubbed = await _scrub_copies(tx, user.id, runs)
+    await tx.anonymise_audit_actor(user.id)
     run_ids = select(FlowRun.id).where(FlowRun.user_id == user.id)
     await tx.session.execute(delete(Answer).where(Answer.run_id.in_(run_ids)))
     await tx.session.execute(delete(FlowRun).where(FlowRun.user_id == user.id))
+    await tx.session.execute(
+        delete(RoleReview).where(
+            (RoleReview.reviewer_id == user.id) | (RoleReview.candidate_id == user.id)
+        )
+    )
     await tx.session.execute(delete(User).where(User.id == user.id))
+    # Later tables keyed on the user (outbox, deadlines) go with it: their foreign keys cascade.
+    return Forgotten(runs=len(runs), scrubbed_copies=scrubbed)
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+async def erase_stale_runs(store: Store, now: datetime, days: int) -> int:
+    """Erase unfinished runs (active, cancelled, expired) not touched for `days` days.
+
+    The scheduler calls this daily with ``settings.retention_days``. Completed runs are the
+    municipalities' results and are kept. Writes an audit row when something was erased.
+
+    Args:
+        store: the database.
+        now: the current time (timezone-aware).
+        days: the retention period in days (at least 1).
+
+    Returns:
+        How many runs were erased.
+    """
+    if days < 1:
+        raise ValueError(f"the retention period must be at least one day (got {days})")
+    cutoff = now - timedelta(days=days)
+
+    async def erase(tx: Tx) -> int:
+        stale = select(FlowRun.id).where(
+            FlowRun.status.in_(UNFINISHED), FlowRun.updated_at < cutoff
+        )
+        ids = list((await tx.session.execute(stale)).scalars().all())
+        if not ids:
+            return 0
+        for start in range(0, len(ids), 500):  # keep each IN (...) list a reasonable size
+            chunk = ids[start : start + 500]
+            await tx.session.execute(delete(Answer).where(Answer.run_id.in_(chunk)))
+            await tx.session.execute(delete(FlowRun).where(FlowRun.id.in_(chunk)))
+        await tx.add_audit(
+            "system:retention",
+            ACTION_RETENTION,
+            {"runs": len(ids), "days": days, "before": cutoff.isoformat()},
+            at=now,
+        )
+        return len(ids)
+
+    return await store.run_in_transaction(erase)

@@ -5,6 +5,7 @@ A completed check-in sends both sides their mirror report once the partner has a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.flow import engine
@@ -12,7 +13,13 @@ from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated
 from bot.flow.functions import FUNCTIONS
 from bot.flow.state import RunState
-from bot.service.contexts import CHECKIN_FLOW, checkin_of, previous_checkin, run_summary
+from bot.service.contexts import (
+    CHECKIN_FLOW,
+    checkin_of,
+    previous_checkin,
+    run_summary,
+    twinning_of,
+)
 from bot.service.messages import ChartOffered, ConversationKey, Outgoing
 
 if TYPE_CHECKING:
@@ -70,10 +77,12 @@ async def send_chart(turn: Turn, run_id: int) -> None:
     )
     chart = (run.state or {}).get("vars", {}).get("__chart") if run is not None else None
     image = render_chart(chart) if allowed and chart else None
-    if image is None:
+    if image is None or not chart:
         turn.say("chart_unavailable")
         return
-    turn.reply.events.append(ImageOffered(f"chart-{run_id}.png", image, str(chart.get("title", ""))))
+    turn.reply.events.append(
+        ImageOffered(f"chart-{run_id}.png", image, str(chart.get("title", "")))
+    )
 
 
 class _Empty:
@@ -100,14 +109,10 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     me = turn.user
     if me.municipality_id is None:
         return
-    own_partnership = next((p for p in await tx.partnerships() if p.id == run.partnership_id), None)
-    if own_partnership is None:
+    twinning = await twinning_of(tx, me.municipality_id)
+    if twinning is None or twinning[0].id != run.partnership_id:
         return
-    partner_id = (
-        own_partnership.south_municipality_id
-        if me.municipality_id == own_partnership.north_municipality_id
-        else own_partnership.north_municipality_id
-    )
+    own_partnership, partner_id = twinning
     theirs_run = await checkin_of(tx, own_partnership.id, partner_id, period)
     if theirs_run is None:
         return
@@ -149,16 +154,40 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
                 is_result=True,
             )
         )
-    for partner_user in await tx.users(municipality_id=partner_id):
+    await _to_partner(
+        turn, partner_id, lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name)
+    )
+
+
+async def _to_partner(turn: Turn, partner_id: int, text_in: Callable[[str], str]) -> None:
+    """Queue a message for every reachable official of the partner municipality."""
+    for partner_user in await turn.tx.users(municipality_id=partner_id):
         if partner_user.opted_out or partner_user.blocked:
             continue
         lang = partner_user.language or turn.service.settings.default_language
-        text = render(lang, theirs, mine, prev_theirs, prev_mine, my_name)
         turn.reply.others.append(
             Outgoing(
                 ConversationKey(partner_user.channel, partner_user.external_id),
-                (MessageCreated(text, is_result=True),),
+                (MessageCreated(text_in(lang), is_result=True),),
                 lang,
                 bool(partner_user.lite),
             )
         )
+
+
+async def notify_partner(turn: Turn, flow: Flow, state: RunState) -> None:
+    """Send the named text in `vars.notify_partner` to the twinning partner's officials."""
+    name = state.vars.get("notify_partner")
+    if not name or str(name) not in flow.texts or turn.user.municipality_id is None:
+        return
+    twinning = await twinning_of(turn.tx, turn.user.municipality_id)
+    if twinning is None:
+        return
+
+    def text_in(lang: str) -> str:
+        reading_state = state.model_copy(update={"lang": lang})
+        return engine.render_text(
+            flow, turn.service.catalogue, reading_state, str(name), now=turn.now
+        )
+
+    await _to_partner(turn, twinning[1], text_in)

@@ -37,9 +37,15 @@ ERASED_ACTOR = "erased-user"
 
 @dataclass(frozen=True)
 class LabelledRecord(ExportRecord):
-    """An `ExportRecord` plus each answer as shown to the user (``{step_id: display}``)."""
+    """An `ExportRecord` plus each answer as shown to the user and its step kind.
+
+    Attributes:
+        displays: ``{step_id: display}``, the answer as the user saw it.
+        kinds: ``{step_id: kind}`` (``choice``, ``number``, ``date``…).
+    """
 
     displays: dict[str, str | None] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 class AuditPart(TxPart):
@@ -166,15 +172,17 @@ class LabelledExportPart(TxPart):
     async def _labelled(self, records: list[ExportRecord]) -> list[LabelledRecord]:
         if not records:
             return []
-        statement = select(Answer.run_id, Answer.step_id, Answer.display).where(
+        statement = select(Answer.run_id, Answer.step_id, Answer.display, Answer.kind).where(
             Answer.run_id.in_([r.run_id for r in records])
         )
         displays: dict[int, dict[str, str | None]] = {}
-        for run_id, step_id, display in (await self._session.execute(statement)).all():
+        kinds: dict[int, dict[str, str]] = {}
+        for run_id, step_id, display, kind in (await self._session.execute(statement)).all():
             displays.setdefault(run_id, {})[step_id] = display
+            kinds.setdefault(run_id, {})[step_id] = kind
         return [
             LabelledRecord(**{name: getattr(r, name) for name in ExportRecord.__dataclass_fields__},
-                           displays=displays.get(r.run_id, {}))
+                           displays=displays.get(r.run_id, {}), kinds=kinds.get(r.run_id, {}))
             for r in records
         ]
 

@@ -260,3 +260,114 @@ class RoleReview(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     shown_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- scheduling: deadlines, reminders, broadcasts, the outbox (migration 0003) -------------------
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "blocked", "dropped", "unknown")
+BROADCAST_STATUSES = ("draft", "scheduled", "queued", "cancelled")
+
+
+class Deadline(Base):
+    """A reporting obligation or recurring event; `spec` is its definition as in deadlines.yaml.
+
+    Shipped deadlines (`source` "shipped") are refreshed from `content/deadlines.yaml` at start
+    until a coordinator changes them (`source` "coordinator"); removing one only deactivates it,
+    so a later start does not bring it back.
+    """
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        CheckConstraint("source IN ('shipped', 'coordinator')", name="source"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONDoc())
+    source: Mapped[str] = mapped_column(String(16), default="shipped")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeadlineDone(Base):
+    """One occurrence of a deadline marked done for a municipality (or one user), and by whom."""
+
+    __tablename__ = "deadline_done"
+    __table_args__ = (UniqueConstraint("deadline_id", "occurrence", "scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deadline_id: Mapped[str] = mapped_column(ForeignKey("deadlines.id", ondelete="CASCADE"))
+    occurrence: Mapped[str] = mapped_column(String(100))
+    # "m:<municipality id>", or "u:<user id>" for someone not attached to a municipality.
+    scope: Mapped[str] = mapped_column(String(32))
+    municipality_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipalities.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Broadcast(Base):
+    """A message from coordinators to an audience; expanded into outbox rows when due."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'scheduled', 'queued', 'cancelled')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    texts: Mapped[dict[str, str]] = mapped_column(JSONDoc())
+    audience: Mapped[list[str]] = mapped_column(JSONDoc())
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ignore_quiet: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    recipients: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(100))
+    # The coordinator composing it in the bot (a draft); None once sent or when made by the CLI.
+    draft_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxItem(Base):
+    """One message to one user for one occurrence; `key` makes it unique (never twice)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'blocked', 'dropped', 'unknown')",
+            name="status",
+        ),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Lease(Base):
+    """A named lease (the sender's leader lock): held by `holder` until `expires_at`."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,9 +13,10 @@ from bot.storage.catalogue import CataloguePart
 from bot.storage.export import ExportPart
 from bot.storage.flow_versions import FlowVersionsPart
 from bot.storage.runs import RunsPart
+from bot.storage.schedule import SchedulePart
 from bot.storage.users import UsersPart
 
 
 class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
-         LabelledExportPart):
+         LabelledExportPart, SchedulePart):
     """One open database transaction with the bot's queries (see the parts for each method)."""

@@ -3,17 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from bot.channels.sending import Limits
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
+from bot.content import shipped_catalogue
+from bot.flow.definition import Flow
 from bot.service.conversation import Conversations
+from bot.service.flows import FlowLibrary
+from bot.storage import Store
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UserHandle
 
 FLOWS = Path(__file__).parent / "flows"
 FAST = Limits(per_second=30, private_per_second=0)  # the fake's private limit is off too
+
+
+_template: list[Path] = []
+_flows: list[FlowLibrary] = []
+
+
+async def _open_service(settings: Settings) -> Conversations:
+    """`Conversations.open`, minus the second or so of YAML parsing and seeding per test.
+
+    The first call builds a migrated, seeded SQLite file and loads the flows; later calls copy
+    that file to the test's database path and reuse the parsed flows.
+    """
+    if not _template:
+        folder = Path(tempfile.mkdtemp(prefix="sdgbot-template-"))
+        template = settings.__class__(database_url=f"sqlite:///{folder / 'template.db'}",
+                                      flows_dir=settings.flows_dir)  # fmt: skip
+        service = await Conversations.open(template)
+        _flows.append(service.flows)
+        await service.close()
+        _template.append(folder / "template.db")
+    target = Path(settings.database_url.removeprefix("sqlite:///"))
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_template[0], target)
+    loaded = _flows[0]
+    flows: dict[str, Flow] = dict(loaded.flows)
+    store = await Store.open(settings.database_url)
+    return Conversations(store, shipped_catalogue(), FlowLibrary(flows, loaded.catalogue),
+                         settings)  # fmt: skip
 
 
 class BotUnderTest:
@@ -30,7 +65,7 @@ class BotUnderTest:
         self.channel: TelegramChannel | None = None
 
     async def start(self) -> None:
-        self.service = await Conversations.open(self.settings)
+        self.service = await _open_service(self.settings)
         self.channel = TelegramChannel(self.service, self.settings, limits=self.limits,
                                        retry_base=0.05, timeout=3, poll_timeout=1)  # fmt: skip
         await self.channel.start()

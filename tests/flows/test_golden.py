@@ -7,6 +7,7 @@ Every `tests/flows/golden/<flow>/<lang>.yaml` is picked up automatically (see RE
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,18 +70,19 @@ def play(flow_id: str, lang: str, data: dict[str, Any], where: str) -> list[str]
     return lines
 
 
-def _header(text: str) -> str:
-    """The comment lines at the top of a golden file (kept when it is rewritten)."""
-    header = []
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        header.append(line)
-    return "\n".join(header) + "\n" if header else ""
+def rewrite(text: str, transcript: list[str]) -> str:
+    """`text` with its `transcript:` replaced; everything above it is kept as written.
 
-
-def _dump(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1_000_000)
+    Only the transcript is generated: the header, the context and the inputs keep their
+    comments and layout. (Without a top-level `transcript:` key, one is appended.)
+    """
+    match = re.search(r"^transcript:.*$", text, re.MULTILINE)
+    kept = text[: match.start()] if match else text
+    if kept and not kept.endswith("\n"):
+        kept += "\n"
+    dumped = yaml.safe_dump({"transcript": transcript}, allow_unicode=True, sort_keys=False,
+                           width=1_000_000)
+    return kept + dumped
 
 
 @pytest.mark.parametrize("path", GOLDEN_FILES, ids=[f"{p.parent.name}-{p.stem}" for p in GOLDEN_FILES])
@@ -95,9 +97,8 @@ def test_transcript(path: Path, update_golden: bool) -> None:
     expected = [str(line) for line in data.get("transcript") or []]
     if update_golden:
         if actual != expected:
-            rewritten = {key: value for key, value in data.items() if key != "transcript"}
-            rewritten["transcript"] = actual
-            path.write_text(_header(text) + _dump(rewritten), encoding="utf-8")
+            path.write_text(rewrite(text, actual), encoding="utf-8")
+            assert yaml.safe_load(path.read_text(encoding="utf-8"))["transcript"] == actual
         return
     if actual != expected:
         diff = "\n".join(difflib.unified_diff(expected, actual, "expected", "actual", lineterm=""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,9 @@ from bot.service.flows import FlowLibrary
 from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
 from bot.service.seeding import seed_content
 from bot.storage import Store
+
+
+UPDATE_IDS = itertools.count(100_000)
 
 
 @dataclass
@@ -39,7 +43,6 @@ class Talker:
     service: Conversations
     key: ConversationKey
     language_code: str = "fr"
-    next_update: int = 1000
 
     async def send(
         self,
@@ -49,8 +52,7 @@ class Talker:
         run_id: int | None = None,
     ) -> Reply:
         if update_id is None:
-            self.next_update += 1
-            update_id = self.next_update
+            update_id = next(UPDATE_IDS)  # like Telegram, update ids are unique per bot
         return await self.service.handle(
             Incoming(
                 self.key,
