@@ -43,7 +43,9 @@ def test_validate_accepts_the_shipped_flows(env: Path) -> None:
 
 def test_validate_rejects_a_dangling_next_and_bad_yaml_with_file_and_line(env: Path) -> None:
     (env / "dangling.yaml").write_text(DANGLING, encoding="utf-8")
-    (env / "broken.yaml").write_text("id: broken\nsteps:\n  - id: a\n    kind: [\n", encoding="utf-8")
+    (env / "broken.yaml").write_text(
+        "id: broken\nsteps:\n  - id: a\n    kind: [\n", encoding="utf-8"
+    )
     result = CliRunner().invoke(main, ["flows", "validate", "dangling.yaml", "broken.yaml"])
     assert result.exit_code == 1
     assert "dangling.yaml:9: step 'a': 'next' points to 'nowhere'" in result.output
@@ -90,13 +92,24 @@ def test_piped_chat_runs_onboarding_and_export_shows_it(env: Path) -> None:
 @pytest.mark.skipif(shutil.which("sdgbot") is None, reason="the package is not installed")
 def test_the_installed_command_carries_its_flows(tmp_path: Path) -> None:
     # Run from an empty folder: the flows and content must come from the installed package.
-    result = subprocess.run(["sdgbot", "flows", "list"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120, env={**os.environ, "PYTHONPATH": ""})
+    result = subprocess.run(
+        ["sdgbot", "flows", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     assert "onboarding" in result.stdout and "sdg_assessment" in result.stdout
 
 
 def test_python_dash_m_works(env: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "flows", "list"], capture_output=True,
-                            text=True, timeout=120, cwd=Path(__file__).parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "flows", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
     assert result.returncode == 0, result.stderr

@@ -356,3 +356,4 @@ def command(name: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+from bot.service import coordination  # noqa: E402,F401

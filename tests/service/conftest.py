@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import itertools
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,6 @@ from bot.service.flows import FlowLibrary
 from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
 from bot.service.seeding import seed_content
 from bot.storage import Store
-
 
 UPDATE_IDS = itertools.count(100_000)
 
