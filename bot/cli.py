@@ -247,5 +247,9 @@ async def db_upgrade() -> None:
     click.echo(f"{display_url(url)} is at revision {revision}")
 
 
+from bot.cli_admin import register_admin_commands  # noqa: E402
+
+register_admin_commands(main)
+
 if __name__ == "__main__":
     main()

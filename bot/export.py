@@ -43,7 +43,7 @@ from bot.flow.loader import load_flow
 from bot.flow.runtime import Runtime
 from bot.flow.state import RunState
 from bot.i18n import html_to_plain
-from bot.service.privacy import redact_answers
+from bot.service.privacy import WITHHELD, redact_answers
 from bot.storage.audit import ACTION_EXPORT, LabelledRecord
 from bot.storage.export import ExportRecord
 from bot.storage.store import Store
@@ -218,11 +218,18 @@ async def write_csv(records: AsyncIterator[ExportRecord], stream: IO[str]) -> in
 class _HeaderScope(Runtime):
     """Renders a question without a conversation: names it would fill in read as "…"."""
 
+    def __init__(self, flow: Flow, catalogue: Catalogue, state: RunState, now: datetime,
+                 bound: Mapping[str, Any]) -> None:
+        super().__init__(flow, catalogue, state, now)
+        self.bound = dict(bound)
+
     def lookup(self, name: str) -> Any:
         """Bound names (the loop's `item`) as given; anything else, a placeholder."""
-        if name in self._extra or name in {"today", "year", "lang"}:
-            return super().lookup(name)
+        if name in self.bound:
+            return self.bound[name]
         value = super().lookup(name)
+        if name in {"today", "year", "lang"}:
+            return value
         return "…" if value in (None, {}, "") else value
 
 
@@ -270,9 +277,10 @@ class QuestionBook:
         return self._flows[version]
 
     def _runtime(self, flow: Flow, **bound: Any) -> Runtime:
+        """A scope that renders `flow`'s texts in the book's language, with `bound` names."""
         state = RunState(flow_id=flow.id, flow_version=flow.version, lang=self.lang,
                          started_at=self.now, updated_at=self.now)
-        return _HeaderScope(flow, self.catalogue, state, self.now).bind(**bound)
+        return _HeaderScope(flow, self.catalogue, state, self.now, bound)
 
     def _step(self, flow: Flow, step_id: str) -> tuple[Step | None, Any]:
         """The step answering `step_id`, and the loop item for ``<step>_<item>`` answers."""
@@ -301,8 +309,9 @@ class QuestionBook:
             return step_id
         text = step.base.text
         if text is None and step.kind == "collect":
-            fields = [self.header(version, f) for f in getattr(step, "field_ids", [])[:1]]
-            return plain(" · ".join(["[…]", *fields]))
+            fields: list[str] = getattr(step, "field_ids", [])
+            first = self.header(version, fields[0]) if fields else step_id
+            return plain(self.catalogue.messages.get("export_list", self.lang, question=first))
         if text is None:
             return step_id
         try:
@@ -346,6 +355,8 @@ def _relabel(step: Step, rt: Runtime, value: Any) -> str | None:
 def _answer_cell(book: QuestionBook, version: str, step_id: str, value: Any,
                  display: str | None, kind: str | None) -> Any:
     """A spreadsheet value: numbers and dates stay typed, everything else becomes a label."""
+    if value == WITHHELD:
+        return book.catalogue.messages.get("export_withheld", book.lang)
     if isinstance(value, Decimal):
         value = int(value) if value == value.to_integral() else float(value)
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
@@ -353,14 +364,24 @@ def _answer_cell(book: QuestionBook, version: str, step_id: str, value: Any,
     if isinstance(value, date) and not isinstance(value, datetime):
         return {"date": value.isoformat()}
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-        return " | ".join("; ".join(str(_jsonable(v)) for v in record.values() if v is not None)
-                          for record in value)
+        # A collected list (heroes, activities): each record's fields are answers to steps.
+        return " | ".join(
+            "; ".join(_flat(_answer_cell(book, version, field, v, None, None))
+                      for field, v in record.items() if v is not None)
+            for record in value)
     label = book.label(version, step_id, value, display)
     if label:
         return label
     if isinstance(value, list | dict):
         return json.dumps(_jsonable(value), ensure_ascii=False)
     return None if value is None else str(_jsonable(value))
+
+
+def _flat(value: Any) -> str:
+    """A cell value as text inside a longer cell (a date as ISO)."""
+    if isinstance(value, Mapping) and "date" in value:
+        return str(value["date"])
+    return "" if value is None else str(value)
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:

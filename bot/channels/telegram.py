@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlparse
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -638,9 +639,13 @@ class _Redact(logging.Filter):
 
 
 def configure_logging(token: str) -> None:
-    """Log to stderr at INFO (unless logging is set up already), never showing the token."""
+    """Log to stderr (unless logging is set up already), never showing the token.
+
+    WARNING until the bot runs, so a failed start prints only its one line; `serve` lowers it
+    to INFO once Telegram accepted the token.
+    """
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     protect_token(token)
 
@@ -681,18 +686,25 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None, listen: str =
 
 async def serve(settings: Settings, webhook: Webhook | None = None,
                 stop: asyncio.Event | None = None) -> int:  # fmt: skip
-    """Open the service and the channel, run until `stop` (or a signal), close both."""
+    """Check the token, open the service, run the channel until `stop` (or a signal)."""
     from bot.service.conversation import Conversations
 
+    problem = await _check_api(settings)
+    if problem is not None:
+        return _fail(problem)
     try:
         service = await Conversations.open(settings)
-    except Exception as error:  # a bad database URL, an unreachable server: one line
+    except Exception as error:  # a bad database URL, a broken content file: one line
         return _fail(f"cannot start: {str(error).splitlines()[0] if str(error) else error!r}")
     try:
         channel = TelegramChannel(service, settings)
-        problem = await _start(channel, settings, webhook)
+        problem = await _explain(channel.start(webhook), settings)
         if problem is not None:
+            with contextlib.suppress(Exception):
+                await channel.stop()
             return _fail(problem)
+        if logging.getLogger().level > logging.INFO:
+            logging.getLogger().setLevel(logging.INFO)  # running: one line per update from now
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -707,23 +719,29 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         await service.close()
 
 
-async def _start(
-    channel: TelegramChannel, settings: Settings, webhook: Webhook | None
-) -> str | None:
-    """Start the channel; the one-line reason it could not, else None."""
+async def _check_api(settings: Settings) -> str | None:
+    """Call getMe before anything else: a bad token or an unreachable API fails in a second."""
+    bot = Bot(settings.telegram_token or "", base_url=settings.telegram_api_url)
+
+    async def check() -> None:
+        async with bot:
+            pass
+
+    return await _explain(check(), settings)
+
+
+async def _explain(starting: Awaitable[None], settings: Settings) -> str | None:
+    """Await `starting`; the one-line reason it failed, else None."""
     token = settings.telegram_token or ""
     try:
-        await channel.start(webhook)
+        await starting
         return None
     except InvalidToken:
-        problem = "Telegram rejected the bot token (401 from getMe): check SDGBOT_TELEGRAM_TOKEN."
+        return "Telegram rejected the bot token (401 from getMe): check SDGBOT_TELEGRAM_TOKEN."
     except (NetworkError, OSError) as error:
         reason = getattr(error, "message", None) or str(error) or type(error).__name__
-        problem = (f"cannot reach the Telegram Bot API at {settings.telegram_api_url}: "
-                   f"{reason.replace(token, '<token>')}")  # fmt: skip
-    with contextlib.suppress(Exception):
-        await channel.stop()
-    return problem
+        return (f"cannot reach the Telegram Bot API at {settings.telegram_api_url}: "
+                f"{reason.replace(token, '<token>')}")  # fmt: skip
 
 
 __all__ = [

@@ -233,7 +233,8 @@ class StepBase:
     optional: bool = False
     for_each: Node | None = None
     until: str | None = None
-    next_line: int = 0
+    lines: dict[str, int] = field(default_factory=dict)
+    """The line of each field as written (issues about `next`, `when`… point at it)."""
 
 
 COMMON_FIELDS = frozenset(
@@ -270,7 +271,7 @@ class Step:
     def targets(self) -> Iterator[tuple[str, int]]:
         """Steps this step may jump to explicitly, with the line naming each."""
         if self.base.next:
-            yield self.base.next, self.base.next_line or self.base.line
+            yield self.base.next, self.base.lines.get("next", self.base.line)
 
     def falls_through(self) -> bool:
         """Whether the step may continue to its default next step."""
@@ -278,9 +279,9 @@ class Step:
 
     def expressions(self) -> Iterator[tuple[Node, int]]:
         """Expressions of this step (conditions, computed values), with their lines."""
-        for node in (self.base.when, self.base.for_each):
+        for key, node in (("when", self.base.when), ("for_each", self.base.for_each)):
             if node is not None:
-                yield node, self.base.line
+                yield node, self.base.lines.get(key, self.base.line)
 
     def texts(self) -> Iterator[LText]:
         """Texts of this step."""

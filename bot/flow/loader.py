@@ -201,7 +201,7 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
             line=line,
             text=ctx.text(spec, "text", required=cls.needs_text),
             next=ctx.step_ref(spec, "next"),
-            next_line=spec.line_of("next"),
+            lines=dict(spec.key_lines),
             when=ctx.expr(spec, "when"),
             back=ctx.boolean(spec, "back", True),
             saves_to=str(saves_to) if saves_to else None,
@@ -245,6 +245,8 @@ def _check_graph(flow: Flow, ctx: ParseContext) -> None:
     if ctx.issues:
         return
     _check_blocks(flow, ctx)
+    if ctx.issues:  # the graph below assumes well-formed repeated blocks
+        return
     graph: dict[str, set[str | None]] = {}
     for step in flow.steps.values():
         graph[step.id] = {None if t == END else t for t in _edges(flow, step)}
@@ -315,13 +317,17 @@ def _check_silent_cycles(flow: Flow, graph: dict[str, set[str | None]], ctx: Par
 def _check_blocks(flow: Flow, ctx: ParseContext) -> None:
     covered: dict[str, str] = {}
     for step in flow.steps.values():
+        until_line = step.base.lines.get("until", step.base.line)
         if step.base.until is not None and step.base.for_each is None:
-            ctx.issue(step.base.line, f"step {step.id!r}: 'until' goes with 'for_each'")
+            ctx.issue(until_line, f"step {step.id!r}: 'until' goes with 'for_each'")
         if step.base.for_each is None:
             continue
         end = step.base.until or step.id
+        if end not in flow.steps:
+            ctx.issue(until_line, f"step {step.id!r}: 'until' names {end!r}, which does not exist")
+            continue
         if flow.order.index(end) < flow.order.index(step.id):
-            ctx.issue(step.base.line, f"step {step.id!r}: 'until' must name a step after it")
+            ctx.issue(until_line, f"step {step.id!r}: 'until' must name a step after it")
             continue
         for member in flow.loop_block(step.id):
             if member in covered:

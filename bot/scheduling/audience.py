@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.flow.catalogue import Catalogue
 from bot.i18n import LANGUAGES
+from bot.scheduling.timing import DEFAULT_ZONE, is_zone
 from bot.storage.models import ROLES, Municipality, Partnership, User
 from bot.storage.tx import Tx
 
@@ -51,7 +53,7 @@ def parse_term(raw: str) -> Term:
     kind, value = kind.strip().lower(), value.strip()
     if not sep or kind not in TERM_KINDS or not value:
         raise ValueError(f"audience {raw!r}: expected all or one of "
-                         f"{', '.join(k + ':…' for k in TERM_KINDS[1:])}")  # fmt: skip
+                         f"{', '.join(k + ':…' for k in TERM_KINDS[1:])}")
     if kind == "role" and value.lower() not in ROLES:
         raise ValueError(f"audience {raw!r}: role must be one of {', '.join(ROLES)}")
     if kind == "language" and value.lower() not in LANGUAGES:
@@ -94,7 +96,7 @@ class Twinnings:
     def of(cls, partnerships: Sequence[Partnership]) -> Twinnings:
         """Index active partnerships by slug."""
         return cls({p.slug: (p.north_municipality_id, p.south_municipality_id)
-                    for p in partnerships if p.active})  # fmt: skip
+                    for p in partnerships if p.active})
 
     def municipalities(self, term: Term) -> set[int]:
         """The municipality ids a ``partnership:`` or ``side:`` term covers."""
@@ -107,7 +109,7 @@ class Twinnings:
 
 
 def matches(user: User, terms: Sequence[Term], twinnings: Twinnings,
-            municipality_names: dict[int, str]) -> bool:  # fmt: skip
+            municipality_names: dict[int, str]) -> bool:
     """Whether ``user`` belongs to the audience (same kind: any; different kinds: all)."""
     by_kind: dict[str, list[Term]] = {}
     for term in terms:
@@ -137,6 +139,14 @@ def _matches_one(user: User, term: Term, twinnings: Twinnings, names: dict[int, 
     return False
 
 
+def user_timezone(user: User, catalogue: Catalogue) -> str:
+    """The user's time zone: their own, else their country's, else Brussels."""
+    if user.timezone and is_zone(user.timezone):
+        return user.timezone
+    country = catalogue.country(user.country)
+    return country.timezone if country is not None and is_zone(country.timezone) else DEFAULT_ZONE
+
+
 async def audience_context(tx: Tx) -> tuple[Twinnings, dict[int, str]]:
     """What resolving terms needs from the database: twinnings and municipality names."""
     twinnings = Twinnings.of(await tx.partnerships(active_only=True))
@@ -146,7 +156,7 @@ async def audience_context(tx: Tx) -> tuple[Twinnings, dict[int, str]]:
 
 
 async def resolve(tx: Tx, terms: Sequence[Term], *, municipalities: set[int] | None = None
-                  ) -> list[User]:  # fmt: skip
+                  ) -> list[User]:
     """The reachable users in the audience, by id.
 
     Args:
@@ -161,7 +171,7 @@ async def resolve(tx: Tx, terms: Sequence[Term], *, municipalities: set[int] | N
         if user.channel not in UNREACHABLE_CHANNELS
         and (municipalities is None or user.municipality_id in municipalities)
         and matches(user, terms, twinnings, names)
-    ]  # fmt: skip
+    ]
 
 
 __all__ = [
@@ -174,4 +184,5 @@ __all__ = [
     "parse_audience",
     "parse_term",
     "resolve",
+    "user_timezone",
 ]

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 QuietHours = tuple[int, int]
-"""``(start, end)`` local hours: no message from ``start``:00 until ``end``:00 (may wrap midnight)."""
+"""``(start, end)`` local hours: nothing from ``start``:00 to ``end``:00 (may wrap midnight)."""
 
 DEFAULT_ZONE = "Europe/Brussels"
 STEP_MONTHS = {"monthly": 1, "quarterly": 3, "half-yearly": 6, "yearly": 12}
@@ -82,13 +82,11 @@ def next_allowed(moment: datetime, tz: ZoneInfo, quiet: QuietHours) -> datetime:
     # Wrapping quiet hours (21–8): in the evening part the quiet time ends tomorrow morning.
     if start > end and local.hour >= start:
         day += timedelta(days=1)
-    allowed = localize(day, time(end), tz)
-    # A DST gap can put `end` itself inside a skipped hour; localize already moved it forward.
-    return allowed
+    return localize(day, time(end), tz)
 
 
 def send_time(day: date, hour: int, tz: ZoneInfo, quiet: QuietHours) -> datetime:
-    """When a message meant for local ``day`` at ``hour`` goes out: that time, or after quiet hours."""
+    """When a message for local ``day`` at ``hour`` goes out: then, or when quiet hours end."""
     return next_allowed(localize(day, time(hour), tz), tz, quiet)
 
 

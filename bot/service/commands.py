@@ -356,4 +356,6 @@ def command(name: str) -> Callable[[Handler], Handler]:
         return handler
 
     return register
+
+
 from bot.service import coordination  # noqa: E402,F401

@@ -245,8 +245,8 @@ async def stats(turn: Turn) -> None:
                       newcomers=newcomers)]
     if not places:
         lines.append(turn.msg("stats_nothing"))
-    shown, current_country = 0, None
-    for country, place in sorted(places):
+    current_country = None
+    for shown, (country, place) in enumerate(sorted(places)):
         if shown == STATS_MAX_LINES:
             lines.append(turn.msg("stats_more", count=len(places) - shown))
             break
@@ -256,7 +256,6 @@ async def stats(turn: Turn) -> None:
             current_country = country
         lines.append(_place_line(turn, place, places[(country, place)],
                                  people[(country, place)].values()))
-        shown += 1
     waiting = len(await tx.role_requests())
     if waiting:
         lines.append("\n" + turn.msg("stats_requests", count=waiting))
@@ -270,8 +269,8 @@ def _place_line(turn: Turn, place: str, flows: Mapping[str, list[int]],
     for flow_id, (done, open_) in sorted(flows.items()):
         flow = turn.service.flows.get(flow_id)
         title = flow.title.source.get(turn.lang) if flow else flow_id
-        counts = " ".join(text for text in (f"✅{done}" if done else "", f"⏳{open_}" if open_ else "")
-                          if text)
+        marks = (f"✅{done}" if done else "", f"⏳{open_}" if open_ else "")
+        counts = " ".join(mark for mark in marks if mark)
         parts.append(f"{escape(title)} {counts}")
     who = sorted(set(names))
     shown = ", ".join(escape(n) for n in who[:3]) + (f" +{len(who) - 3}" if len(who) > 3 else "")

@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 
 from bot.storage._base import TxPart, require_aware
-from bot.storage.models import Broadcast, Deadline, DeadlineDone, Lease, OutboxItem, User
+from bot.storage.models import (
+    Broadcast,
+    Deadline,
+    DeadlineDone,
+    FlowRun,
+    Lease,
+    OutboxItem,
+    User,
+)
 
 FINAL_STATUSES = frozenset({"sent", "failed", "blocked", "dropped", "unknown"})
 
@@ -52,7 +60,7 @@ class SchedulePart(TxPart):
             now: when it changed.
         """
         values = {"id": deadline_id, "spec": spec, "source": source, "active": True,
-                  "updated_at": require_aware(now, "now")}  # fmt: skip
+                  "updated_at": require_aware(now, "now")}
         statement = self._insert(Deadline).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"],
@@ -94,7 +102,7 @@ class SchedulePart(TxPart):
             .where(OutboxItem.status == "pending", OutboxItem.kind.in_(("reminder", "snooze")),
                    OutboxItem.payload["deadline"].as_string() == deadline_id)
             .values(status="dropped", last_error="deadline removed")
-        )  # fmt: skip
+        )
         return True
 
     # --- done marks ---------------------------------------------------------------------------
@@ -116,7 +124,7 @@ class SchedulePart(TxPart):
                     municipality_id=municipality_id, user_id=user_id,
                     done_at=require_aware(now, "now"))
             .on_conflict_do_nothing(index_elements=["deadline_id", "occurrence", "scope"])
-        )  # fmt: skip
+        )
         await self._session.execute(statement)
         found = await self.done_mark(deadline_id, occurrence, scope)
         if found is None:  # pragma: no cover - inserted or already there just above
@@ -162,6 +170,18 @@ class SchedulePart(TxPart):
             .values(status="dropped", last_error=reason[:300])
         )
         return result.rowcount
+
+    async def municipalities_done_by_flow(self, flow_id: str, after: datetime,
+                                          until: datetime) -> set[int]:
+        """Municipalities that completed ``flow_id`` in (``after``, ``until``]: that is done too."""
+        statement = select(FlowRun.municipality_id).where(
+            FlowRun.flow_id == flow_id,
+            FlowRun.status == "completed",
+            FlowRun.municipality_id.is_not(None),
+            FlowRun.completed_at > require_aware(after, "after"),
+            FlowRun.completed_at <= require_aware(until, "until"),
+        )
+        return {m for m in (await self._session.execute(statement)).scalars().all() if m}
 
     # --- broadcasts -------------------------------------------------------------------------------
 
@@ -254,21 +274,12 @@ class SchedulePart(TxPart):
             inserted += max(result.rowcount, 0)
         return inserted
 
-    async def reschedule_pending(self, key: str, due_at: datetime, expires_at: datetime | None) -> None:
-        """Move a still-pending row to a new time (its user changed time zone, say)."""
-        await self._session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.key == key, OutboxItem.status == "pending",
-                   OutboxItem.attempts == 0, OutboxItem.due_at != due_at)
-            .values(due_at=due_at, next_attempt_at=due_at, expires_at=expires_at)
-        )  # fmt: skip
-
     async def outbox_item(self, item_id: int) -> OutboxItem | None:
         """Return one outbox row, freshly loaded."""
         return await self._session.get(OutboxItem, item_id, populate_existing=True)
 
     async def outbox_items(self, *, kind: str | None = None, user_id: int | None = None,
-                           status: str | None = None) -> Sequence[OutboxItem]:  # fmt: skip
+                           status: str | None = None) -> Sequence[OutboxItem]:
         """Return outbox rows in id order, filtered (for tests, status and support)."""
         statement = select(OutboxItem).order_by(OutboxItem.id).execution_options(
             populate_existing=True
@@ -281,15 +292,16 @@ class SchedulePart(TxPart):
             statement = statement.where(OutboxItem.status == status)
         return (await self._session.execute(statement)).scalars().all()
 
-    async def due_outbox_ids(self, now: datetime, limit: int = 100) -> list[int]:
-        """Return ids of pending rows whose next attempt is due, in the order to send them."""
+    async def due_outbox(self, now: datetime, limit: int = 100) -> list[tuple[int, str]]:
+        """Return ``(row id, recipient's external id)`` of due pending rows, in sending order."""
         statement = (
-            select(OutboxItem.id)
+            select(OutboxItem.id, User.external_id)
+            .join(User, User.id == OutboxItem.user_id)
             .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now)
             .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
             .limit(limit)
         )
-        return list((await self._session.execute(statement)).scalars().all())
+        return [(row[0], row[1]) for row in (await self._session.execute(statement)).all()]
 
     async def next_due_at(self) -> datetime | None:
         """Return when the earliest pending row is due, or None when nothing waits."""
@@ -298,7 +310,8 @@ class SchedulePart(TxPart):
         )
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def claim_outbox_item(self, item_id: int, holder: str, now: datetime) -> OutboxItem | None:
+    async def claim_outbox_item(self, item_id: int, holder: str,
+                                now: datetime) -> OutboxItem | None:
         """Mark a pending row ``sending`` by ``holder`` (committed before the Bot API call).
 
         Returns:
@@ -309,7 +322,7 @@ class SchedulePart(TxPart):
             .where(OutboxItem.id == item_id, OutboxItem.status == "pending")
             .values(status="sending", claimed_by=holder, claimed_at=now,
                     attempts=OutboxItem.attempts + 1)
-        )  # fmt: skip
+        )
         if result.rowcount != 1:
             return None
         return await self.outbox_item(item_id)
@@ -317,7 +330,7 @@ class SchedulePart(TxPart):
     async def settle_outbox_item(
         self, item_id: int, holder: str, status: str, *, now: datetime,
         error: str | None = None, retry_at: datetime | None = None, attempts_delta: int = 0,
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """Finish (or put back) a row this holder is sending.
 
         Args:
@@ -344,11 +357,11 @@ class SchedulePart(TxPart):
             .where(OutboxItem.id == item_id, OutboxItem.status == "sending",
                    OutboxItem.claimed_by == holder)
             .values(**values)
-        )  # fmt: skip
+        )
         return result.rowcount == 1
 
     async def set_outbox_status(self, item_id: int, status: str, *, error: str | None = None,
-                                retry_at: datetime | None = None) -> None:  # fmt: skip
+                                retry_at: datetime | None = None) -> None:
         """Change a pending row without sending it (dropped, blocked, deferred to later)."""
         values: dict[str, Any] = {"status": status, "last_error": error[:300] if error else None}
         if retry_at is not None:
@@ -369,7 +382,7 @@ class SchedulePart(TxPart):
                    or_(OutboxItem.claimed_by.is_(None), OutboxItem.claimed_by != holder))
             .values(status="unknown",
                     last_error="the sender stopped while sending; delivery unknown, not repeated")
-        )  # fmt: skip
+        )
         return result.rowcount
 
     async def requeue(self, broadcast_id: int, statuses: Iterable[str], now: datetime) -> int:
@@ -379,7 +392,7 @@ class SchedulePart(TxPart):
             .where(OutboxItem.broadcast_id == broadcast_id,
                    OutboxItem.status.in_(list(statuses)))
             .values(status="pending", next_attempt_at=now, attempts=0, last_error=None)
-        )  # fmt: skip
+        )
         return result.rowcount
 
     async def users_by_id(self, user_ids: Iterable[int]) -> dict[int, User]:
@@ -423,12 +436,18 @@ class SchedulePart(TxPart):
         )
         return inserted.rowcount == 1
 
-    async def holds_lease(self, name: str, holder: str, now: datetime) -> bool:
-        """Whether ``holder`` still holds the lease at ``now`` (checked inside a claim)."""
-        statement = select(Lease.name).where(
-            and_(Lease.name == name, Lease.holder == holder, Lease.expires_at > now)
+    async def renew_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Extend a lease ``holder`` still holds at ``now``; False if it expired or was taken.
+
+        Run inside each claim: the claim commits only while its sender is still the leader
+        (a fencing check), so a sender that stalled past its lease cannot claim anything.
+        """
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            update(Lease)
+            .where(and_(Lease.name == name, Lease.holder == holder, Lease.expires_at > now))
+            .values(expires_at=until)
         )
-        return (await self._session.execute(statement)).first() is not None
+        return result.rowcount == 1
 
     async def release_lease(self, name: str, holder: str, now: datetime) -> None:
         """Give a lease up at once (a clean shutdown), so another process takes over now."""

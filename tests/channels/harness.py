@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels.sending import Limits
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, Webhook
 from bot.config import Settings
 from bot.content import shipped_catalogue
 from bot.flow.definition import Flow
@@ -64,11 +64,11 @@ class BotUnderTest:
         self.service: Conversations | None = None
         self.channel: TelegramChannel | None = None
 
-    async def start(self) -> None:
+    async def start(self, webhook: Webhook | None = None) -> None:
         self.service = await _open_service(self.settings)
         self.channel = TelegramChannel(self.service, self.settings, limits=self.limits,
                                        retry_base=0.05, timeout=3, poll_timeout=1)  # fmt: skip
-        await self.channel.start()
+        await self.channel.start(webhook)
 
     async def stop(self) -> None:
         if self.channel is not None:

@@ -59,8 +59,9 @@ def test_buttons_parse_back_into_inputs() -> None:
 
 
 def test_multi_select_has_done_button_and_selection_marks() -> None:
-    question = QuestionAsked("goals", 2, "multi", "Thèmes ?", "", (Option("w", "Eau"), Option("e", "Énergie")),
-                             multiple=True, selected=("e",), done_label="✔ Terminé")  # fmt: skip
+    options = (Option("w", "Eau"), Option("e", "Énergie"))
+    question = QuestionAsked("goals", 2, "multi", "Thèmes ?", "", options, multiple=True,
+                             selected=("e",), done_label="✔ Terminé")  # fmt: skip
     [out] = render(Reply([question], run_id=5), MESSAGES)
     assert out.buttons is not None
     labels = [b.label for row in out.buttons for b in row]
@@ -75,7 +76,8 @@ def test_multi_select_has_done_button_and_selection_marks() -> None:
 
 def test_confirmation_and_menu() -> None:
     confirm = ConfirmationRequested("m", 4, "Vouliez-vous dire <b>Gent</b> ?", "Oui", "Non")
-    menu = MenuOffered("Menu", (Option("f:post2030", "Après 2030"), Option("c:results", "Résultats")))
+    options = (Option("f:post2030", "Après 2030"), Option("c:results", "Résultats"))
+    menu = MenuOffered("Menu", options)
     first, second = render(Reply([confirm, menu], run_id=9), MESSAGES)
     assert first.buttons == [[Button("Oui", "q:9:4:~y"), Button("Non", "q:9:4:~n")]]
     assert "1. Après 2030\n2. Résultats" in second.text

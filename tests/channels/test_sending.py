@@ -42,7 +42,8 @@ async def test_groups_get_twenty_per_sliding_minute() -> None:
 
 async def test_overall_rate_and_pauses() -> None:
     clock = FakeClock()
-    limiter = SendLimiter(Limits(per_second=25, private_per_second=0), clock=clock, sleep=clock.sleep)
+    limits = Limits(per_second=25, private_per_second=0)
+    limiter = SendLimiter(limits, clock=clock, sleep=clock.sleep)
     for chat in range(25):
         await limiter.acquire(chat + 1)
     assert clock.now == 100.0

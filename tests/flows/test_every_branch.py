@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -123,6 +124,8 @@ def contexts(flow_id: str, finished: list[RunState]) -> Iterator[tuple[str, dict
     """The contexts a flow is explored with (see the module docstring)."""
     base = context_for("en")
     yield "plain", base
+    yield "newcomer", {**base, "user": {**base["user"], "municipality": "", "country": "",
+                                        "name": "", "kind": ""}}
     previous = [{"answers": run.answers, "completed_at": "2026-03-01", "version": run.flow_version,
                  "by": "Jan", "vars": {k: v for k, v in run.vars.items() if not k.startswith("__")},
                  "context": {k: v for k, v in run.context.items() if k != "previous"}}
@@ -166,10 +169,12 @@ class Explorer:
         sprint = engine.start(self.flow, catalogue(), lang=lang, now=self.now, context=context)
         self._note(sprint.state, sprint.events, "start")
         frontier: list[tuple[int, int, int, RunState]] = []
-        self._push(frontier, roundtrip(sprint.state), 0)
+        if sprint.state.is_active:
+            self._push(frontier, roundtrip(sprint.state), 0)
         while frontier and self.resumes < MAX_RESUMES:
             _, depth, _, state = heapq.heappop(frontier)
-            key = f"{state.current}/{state.seq if state.pending else ''}"
+            loop = state.vars.get("__loop") or {}
+            key = f"{state.current}/{loop.get('index', '')}/{state.seq if state.pending else ''}"
             self.expanded[key] = self.expanded.get(key, 0) + 1
             if self.expanded[key] > EXPANSIONS_PER_QUESTION:
                 continue
@@ -181,23 +186,25 @@ class Explorer:
                 if child is not None and child.is_active:
                     self._push(frontier, child, depth + 1)
 
-    def walk(self, lang: str, context: dict[str, Any], pick: int) -> None:
+    def walk(self, lang: str, context: dict[str, Any], pick: int | random.Random) -> None:
         """One long run taking answer number `pick` (or the next that is accepted) every time.
 
         Reaches what best-first search stops short of: the 17th hero of a repeated block, the
-        end of a long assessment. Typed texts get a number so repeated entries stay distinct.
+        end of a long assessment. With a (seeded) `random.Random`, each answer is drawn from
+        it. Typed texts get a number so repeated entries stay distinct.
         """
         sprint = engine.start(self.flow, catalogue(), lang=lang, now=self.now, context=context)
         self._note(sprint.state, sprint.events, "start")
-        state: RunState | None = roundtrip(sprint.state)
+        state = roundtrip(sprint.state)
         for turn in range(400):
-            if state is None or not state.is_active:
+            if not state.is_active:
                 return
             inputs = [TextInput(f"{inp.text} {turn}") if isinstance(inp, TextInput)
                       and self.flow.steps[str(state.current)].kind == "text" else inp
                       for inp in answers_for(self.flow, state, self.now)]
+            first = pick.randrange(len(inputs)) if isinstance(pick, random.Random) else pick
             for offset in range(len(inputs)):
-                child = self._resume(state, inputs[(pick + offset) % len(inputs)])
+                child = self._resume(state, inputs[(first + offset) % len(inputs)])
                 if child is not None:
                     state = child
                     break
@@ -239,7 +246,7 @@ def test_every_step_is_reached(flow_id: str, reached: Reached) -> None:
                     break
                 explorer = Explorer(flow, reached, now)
                 explorer.run(lang, context)
-                for pick in (0, 1, -1):
+                for pick in (0, 1, -1, *(random.Random(seed) for seed in range(8))):
                     explorer.walk(lang, context, pick)
                 finished.extend(explorer.finished)
                 tried.append(f"{name} @ {now.date()} ({lang})")

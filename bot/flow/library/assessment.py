@@ -481,12 +481,44 @@ def assessment_strengths(snapshot: Mapping[str, Any]) -> dict[str, Any]:
         if (today := _number(entry.get("today"))) is not None and today >= STRENGTH
     ]
     goals.sort(key=lambda row: (-row[1], _goal_rank(row[0])))
+    rated = {g for g, entry in _goals(snapshot).items() if _number(entry.get("today")) is not None}
+    # A P resting on one rated goal only says again what the goal says ("strongest P:
+    # Partnership" next to "SDG 17"), so only Ps with two rated goals or more compete.
+    broad = {
+        p: value
+        for p, value in (snapshot.get("p_today") or {}).items()
+        if sum(1 for g in PILLAR_GOALS.get(p, ()) if g in rated) > 1
+    }
     return {
         "dims": strong_dims,
         "goals": [goal for goal, _ in goals[:3]],
         "level": _best(snapshot.get("level_today") or {}, 2.5),
-        "p": _best(snapshot.get("p_today") or {}, 2.5),
+        "p": _best(broad, 2.5),
     }
+
+
+@flow_function("assessment_declared_p")
+def assessment_declared_p(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """Set the P the municipality calls its strongest (quick path) against its own scores.
+
+    Returns:
+        `p`: the declared P (None when not answered), `measured`: today's mean score of that P
+        over the priority goals (None when no priority belongs to it), and `verdict`:
+        "confirmed" when it is also the best measured P, "weakest" when it is the lowest of
+        two or more measured Ps, None otherwise (nothing to compare, or in between).
+    """
+    declared = _option(_answer(snapshot, "strongest_p"))
+    measured_all = {
+        p: n for p, v in (snapshot.get("p_today") or {}).items() if (n := _number(v)) is not None
+    }
+    value = measured_all.get(declared) if declared else None
+    verdict = None
+    if value is not None and len(measured_all) > 1:
+        if value >= max(measured_all.values()):
+            verdict = "confirmed"
+        elif value <= min(measured_all.values()):
+            verdict = "weakest"
+    return {"p": declared, "measured": value, "verdict": verdict}
 
 
 # --- next steps ----------------------------------------------------------------------------------
@@ -561,6 +593,12 @@ def _at_most(value: Any, limit: float) -> bool:
     return number is not None and number <= limit
 
 
+def _circle_unfinished(s: Mapping[str, Any]) -> bool:
+    """Full path stopped early: some goals rated, not all 17."""
+    answered = _number(s.get("answered")) or 0
+    return _is_full(s) and 0 < answered < 17
+
+
 def _always(s: Mapping[str, Any]) -> bool:
     return True
 
@@ -590,6 +628,7 @@ NEXT_STEP_RULES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool]], ...] = (
     ("data", _data_without_statistics),
     ("vlr", _answer_in("reporting", "none", "internal", "public")),
     ("global_edu", _abroad_without_residents),
+    ("complete", _circle_unfinished),
     ("priorities", lambda s: _is_full(s) and bool(s.get("focus_goals"))),
     ("peer", _always),
     ("week", _always),
@@ -673,8 +712,12 @@ def assessment_change(current: Mapping[str, Any], previous: Any) -> dict[str, An
     common = sorted(set(old_goals) & set(new_goals), key=_goal_rank)
     old_p, old_levels = _common_profile(before, common)
     new_p, new_levels = _common_profile(current, common)
+    # A P measured on a single goal rated both times is that goal: it is reported once, as the
+    # goal (peace and partnership always are; people stays silent when only goal 1 was rated).
     moves: list[dict[str, Any]] = [
-        _move("p", p, old_p.get(p), new_p.get(p)) for p in PILLARS if len(PILLAR_GOALS[p]) > 1
+        _move("p", p, old_p.get(p), new_p.get(p))
+        for p in PILLARS
+        if sum(1 for g in PILLAR_GOALS[p] if g in common) > 1
     ]
     moves += [_move("level", lvl, old_levels.get(lvl), new_levels.get(lvl)) for lvl in LEVELS]
     old_dims, new_dims = before.get("dims") or {}, current.get("dims") or {}
@@ -732,16 +775,64 @@ def _bar(value: float | None, maximum: float, width: int) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
+DECIMAL_COMMA: frozenset[str] = frozenset({"fr", "nl", "es"})
+"""Languages written with a decimal comma: "2,5" (Belgium, francophone Africa, most of the
+Andean partner countries); English keeps "2.5"."""
+
+
+def _decimal(text: str, lang: Any) -> str:
+    return text.replace(".", ",") if lang in DECIMAL_COMMA else text
+
+
+@flow_function("assessment_score_text")
+def assessment_score_text(value: Any, lang: Any = None) -> str:
+    """A score for a sentence: 2.0 → "2"; 2.333 → "2,3" (fr, nl, es) or "2.3" (en).
+
+    Unknown values give "–", so a template never prints "None".
+    """
+    number = _number(value)
+    if number is None:
+        return "–"
+    rounded = round(number, 1)
+    text = str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+    return _decimal(text, lang)
+
+
+@flow_function("assessment_goal_list")
+def assessment_goal_list(goals: Any, lang: Any = None) -> str:
+    """Goals for a sentence, in the reader's language: "ODD 6, 13 et 16", "SDG 16 en 11".
+
+    Invalid items are left out; the order given is kept (it carries meaning: highest ambition
+    first). English says "SDGs" before two goals or more.
+    """
+    numbers = [g for g in (_goal(v) for v in _as_list(goals)) if g is not None]
+    if not numbers:
+        return ""
+    acronym = {"fr": "ODD", "es": "ODS", "nl": "SDG"}.get(str(lang), "SDG")
+    if lang not in {"fr", "es", "nl"} and len(numbers) > 1:
+        acronym = "SDGs"
+    joiner = {"fr": " et ", "nl": " en ", "es": " y "}.get(str(lang), " and ")
+    listed = [str(n) for n in numbers]
+    body = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + joiner + listed[-1]
+    return f"{acronym} {body}"
+
+
 @flow_function("assessment_bar_lines")
 def assessment_bar_lines(
-    labels: Any, values: Any, maximum: Any = SCALE_MAX, targets: Any = None, width: Any = 8
+    labels: Any,
+    values: Any,
+    maximum: Any = SCALE_MAX,
+    targets: Any = None,
+    width: Any = 8,
+    lang: Any = None,
 ) -> str:
     """A compact text bar chart, one line per label, for a `<pre>` block on a phone.
 
     `values` (and `targets`) are lists or mappings in the order of `labels`; unknown values show
-    an empty bar and "–". With `targets`, each line ends in "today→target":
+    an empty bar and "–". With `targets`, each line ends in "today→target"; with `lang`, numbers
+    use that language's decimal mark:
 
-        Planète     ▓▓▓▓░░░░ 2.0→3.5
+        Planète     ▓▓▓▓░░░░ 2,0→3,5
         Paix        ░░░░░░░░ –
 
     Raises:
@@ -761,7 +852,7 @@ def assessment_bar_lines(
         aim = aims[index] if index < len(aims) else None
         if aim is not None:
             shown += f"→{aim:.1f}"
-        lines.append(f"{name.ljust(pad)} {_bar(value, top, size)} {shown}")
+        lines.append(f"{name.ljust(pad)} {_bar(value, top, size)} {_decimal(shown, lang)}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ plain dicts and lists that flow templates can read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -190,6 +191,8 @@ def mirror_report(
         `agreements` (`[{id, mine, theirs, gap}]`, gap below `threshold`, in question order),
         `differences` (`[{id, mine, theirs, gap, higher}]`, gap ≥ `threshold`, largest gap first,
         `higher` is "mine" or "theirs"), `difference_ids`,
+        `weak_together` (the agreements where both sides score `LOW_SCORE` or less: a shared
+        weak point, not a reassurance), `aligned` (the other agreements),
         `unanswered` (ids at least one side left without a number), and
         `trend` (`{"mine": …, "theirs": …}`, each as returned by `checkin_trend`).
     """
@@ -214,9 +217,14 @@ def mirror_report(
     # The biggest gaps are the first things to talk about; sorted() is stable, so equal gaps
     # keep the order the questions were asked in.
     differences = sorted(differences, key=lambda entry: -entry["gap"])
+    # Agreeing that something is weak is a finding of its own: the mirror names it apart,
+    # otherwise "you see it the same way: exchange 2 ↔ 1" reads like good news.
+    weak_together = [e for e in agreements if max(e["mine"], e["theirs"]) <= LOW_SCORE]
     return {
         "compared": compared,
         "agreements": agreements,
+        "weak_together": weak_together,
+        "aligned": [e for e in agreements if e not in weak_together],
         "differences": differences,
         "difference_ids": [entry["id"] for entry in differences],
         "unanswered": unanswered,
@@ -331,3 +339,54 @@ def checkin_next_steps(answers: Mapping[str, Any] | None, limit: int = MAX_NEXT_
     if not chosen:
         return ["keep_going"]
     return chosen[: max(limit, 0)]
+
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_HALF = re.compile(r"^(\d{4})-H([12])$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+_ORDINALS: dict[str, tuple[str, ...]] = {
+    "fr": ("1er", "2e", "3e", "4e"),
+    "nl": ("eerste", "tweede", "derde", "vierde"),
+    "es": ("primer", "segundo", "tercer", "cuarto"),
+}
+_MONTHS: dict[str, tuple[str, ...]] = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}  # fmt: skip
+
+
+@flow_function("checkin_period_label")
+def checkin_period_label(period: Any, lang: Any = None) -> str:
+    """A check-in period as people say it: "2026-Q4" → "4e trimestre 2026", "Q4 2026".
+
+    Understands quarters ("2026-Q4", what the bot uses), half-years ("2026-H2"), months
+    ("2026-11") and years ("2026"); anything else is returned as it is, so a template never
+    loses the period.
+    """
+    text = "" if period is None else str(period).strip()
+    language = str(lang) if lang in ("fr", "nl", "es") else "en"
+    if match := _QUARTER.match(text):
+        year, index = match.group(1), int(match.group(2)) - 1
+        return {
+            "fr": f"{_ORDINALS['fr'][index]} trimestre {year}",
+            "nl": f"{_ORDINALS['nl'][index]} kwartaal van {year}",
+            "es": f"{_ORDINALS['es'][index]} trimestre de {year}",
+        }.get(language, f"Q{index + 1} {year}")
+    if match := _HALF.match(text):
+        year, index = match.group(1), int(match.group(2)) - 1
+        return {
+            "fr": f"{_ORDINALS['fr'][index]} semestre {year}",
+            "nl": f"{_ORDINALS['nl'][index]} semester van {year}",
+            "es": f"{_ORDINALS['es'][index]} semestre de {year}",
+        }.get(language, f"H{index + 1} {year}")
+    if (match := _MONTH.match(text)) and 1 <= int(match.group(2)) <= 12:
+        year, month = match.group(1), _MONTHS[language][int(match.group(2)) - 1]
+        return f"{month} de {year}" if language == "es" else f"{month} {year}"
+    return text

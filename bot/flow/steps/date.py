@@ -46,9 +46,9 @@ class DateStep(Step):
     def expressions(self) -> Iterator[tuple[Node, int]]:
         """Bound expressions."""
         yield from super().expressions()
-        for bound in self.bounds.values():
+        for key, bound in self.bounds.items():
             if isinstance(bound, Node):
-                yield bound, self.base.line
+                yield bound, self.base.lines.get(key, self.base.line)
 
     def _bound(self, rt: Runtime, key: str) -> date | None:
         raw = self.bounds.get(key)

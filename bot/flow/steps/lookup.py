@@ -37,7 +37,7 @@ class LookupStep(Step):
         """The country expression."""
         yield from super().expressions()
         if self.country is not None:
-            yield self.country, self.base.line
+            yield self.country, self.base.lines.get("country", self.base.line)
 
     def _country(self, rt: Runtime) -> str:
         return str(rt.eval(self.country, "") or "").upper()

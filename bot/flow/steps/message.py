@@ -64,7 +64,7 @@ class SummaryStep(Step):
         """Chart expressions too."""
         yield from super().expressions()
         for node in self.chart_exprs.values():
-            yield node, self.base.line
+            yield node, self.base.lines.get("chart", self.base.line)
 
     def perform(self, rt: Runtime) -> list[Event]:
         """Render the result (and its chart data, drawn by the channel on request)."""

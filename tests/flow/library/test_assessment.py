@@ -13,14 +13,17 @@ from bot.flow.library.assessment import (
     QUICK_QUESTIONS,
     assessment_bar_lines,
     assessment_change,
+    assessment_declared_p,
     assessment_full_snapshot,
     assessment_gaps,
     assessment_goal_labels,
+    assessment_goal_list,
     assessment_goal_series,
     assessment_levels_text,
     assessment_next_steps,
     assessment_profile,
     assessment_quick_snapshot,
+    assessment_score_text,
     assessment_series,
     assessment_strengths,
     quick_snapshot,
@@ -264,7 +267,15 @@ def test_strengths_quick_path() -> None:
     ]  # fmt: skip
     assert strengths["goals"] == [16, 11]
     assert strengths["level"] == "local"
-    assert strengths["p"] == "prosperity"  # first of the two Ps at 3.0 in the 5 Ps' order
+    # Priorities 16 and 11 are one goal per P: naming the P would repeat the goal.
+    assert strengths["p"] is None
+    snap = quick_snapshot(
+        quick(
+            priorities=[6, 13],
+            gaps={6: {"today": 3, "ambition": 4}, 13: {"today": 4, "ambition": 4}},
+        )
+    )
+    assert assessment_strengths(snap)["p"] == "planet"
 
 
 def test_strengths_full_path_best_goals_first() -> None:
@@ -331,8 +342,17 @@ def test_next_steps_full_path_use_levels_gap_and_ambition() -> None:
         {16: lv(1, 2, 1), 11: lv(1, 3, 0), 17: lv(1, 4, 4)},
     )
     assert assessment_next_steps(snap, 25) == [
-        "gap", "footprint", "twinning", "ambition", "priorities", "peer", "week", "post2030",
+        "gap", "footprint", "twinning", "ambition", "complete", "priorities", "peer", "week",
+        "post2030",
     ]  # fmt: skip
+
+
+def test_next_steps_full_path_ask_to_finish_the_circle_only_when_stopped_early() -> None:
+    every = {g: lv(3, 3, 3) for g in range(1, 18)}
+    assert "complete" not in assessment_next_steps(assessment_full_snapshot(every, every), 25)
+    del every[5]
+    assert "complete" in assessment_next_steps(assessment_full_snapshot(every, every), 25)
+    assert "complete" not in assessment_next_steps(quick_snapshot(quick()), 25)
 
 
 def test_next_steps_for_a_leader_and_for_nothing_answered_are_still_three() -> None:
@@ -417,7 +437,8 @@ def test_change_compares_only_the_goals_rated_both_times() -> None:
     assert change["moves"] == []  # people 3.0 → 1.0 would be an artefact of stopping early
     now = assessment_full_snapshot({1: lv(2, 3, 1)}, {})
     moves = assessment_change(now, before)["moves"]
-    assert {m["kind"] for m in moves} == {"p", "level", "goal"}
+    # people is measured on goal 1 alone both times: it is reported once, as goal 1
+    assert {m["kind"] for m in moves} == {"level", "goal"}
     assert {"kind": "level", "key": "local", "before": 1.0, "after": 3.0, "delta": 2.0} in moves
 
 
@@ -461,6 +482,34 @@ def test_chart_helpers() -> None:
     assert assessment_goal_labels([16, "x", 17], "SDG") == ["SDG 16", "SDG 17"]
 
 
+def test_numbers_and_goal_lists_follow_the_reader_s_language() -> None:
+    assert assessment_bar_lines(["A"], [1.5], 4, [3], 8, "fr") == "A ▓▓▓░░░░░ 1,5→3,0"
+    assert assessment_bar_lines(["A"], [1.5], 4, [3], 8, "en") == "A ▓▓▓░░░░░ 1.5→3.0"
+    assert assessment_score_text(2.0, "nl") == "2"
+    assert assessment_score_text(2.333, "es") == "2,3"
+    assert assessment_score_text(2.333, "en") == "2.3"
+    assert assessment_score_text(None, "fr") == "–"
+    assert assessment_goal_list([6, 13, 16], "fr") == "ODD 6, 13 et 16"
+    assert assessment_goal_list([16, 11], "nl") == "SDG 16 en 11"
+    assert assessment_goal_list([6, "x", 11], "es") == "ODS 6 y 11"
+    assert assessment_goal_list([17], "en") == "SDG 17"
+    assert assessment_goal_list([3, 16, 11], "en") == "SDGs 3, 16 and 11"
+    assert assessment_goal_list(None, "en") == ""
+
+
+def test_declared_strongest_p_against_the_scores() -> None:
+    def declared(p: str, gaps: dict[int, dict[str, int]]) -> dict[str, object]:
+        snap = quick_snapshot(quick(strongest_p=p, priorities=list(gaps), gaps=gaps))
+        return assessment_declared_p(snap)
+
+    low_planet = {6: {"today": 0, "ambition": 3}, 16: {"today": 2, "ambition": 4}}
+    assert declared("planet", low_planet) == {"p": "planet", "measured": 0.0, "verdict": "weakest"}
+    assert declared("peace", low_planet)["verdict"] == "confirmed"
+    assert declared("people", low_planet) == {"p": "people", "measured": None, "verdict": None}
+    assert declared("planet", {6: {"today": 1, "ambition": 3}})["verdict"] is None  # one P only
+    assert assessment_declared_p(quick_snapshot({}))["p"] is None
+
+
 def test_levels_text() -> None:
     assert assessment_levels_text(lv(2, 3, 1)) == "2 · 3 · 1"
     assert assessment_levels_text({"local": 2}) == "– · 2 · –"
@@ -475,7 +524,8 @@ def test_functions_are_registered_for_flow_expressions() -> None:
         "assessment_profile", "assessment_quick_snapshot", "assessment_full_snapshot",
         "assessment_gaps", "assessment_strengths", "assessment_next_steps", "assessment_change",
         "assessment_bar_lines", "assessment_series", "assessment_goal_labels",
-        "assessment_goal_series", "assessment_levels_text",
+        "assessment_goal_series", "assessment_levels_text", "assessment_score_text",
+        "assessment_goal_list", "assessment_declared_p",
     ):  # fmt: skip
         assert name in FUNCTIONS
     assert FUNCTIONS["assessment_change"] is assessment_change

@@ -1,0 +1,1 @@
+"""Benchmarks of sdgbot against a bare python-telegram-bot baseline (run: ``python -m bench.run``)."""

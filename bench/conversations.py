@@ -1,0 +1,154 @@
+"""Conversation runs for one bot process: first contact, the assessment, bytes per assessment.
+
+The same scenarios run against the baseline and against sdgbot, each bot in its own process
+with its own fake Bot API (flood control off) and, for sdgbot, a fresh database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.fakeapi import BenchApi
+from bench.procs import BotProcess
+from bench.scripts import ASSESSMENT, FIRST_CONTACT, LITE_ON, ONBOARDING, Step
+from bench.users import Outcome, SimulatedUser, run_together
+from tests.fakes.bot_api import RequestRecord
+
+__all__ = ["Sizes", "Traffic", "Usage", "converse", "summary", "usage_of"]
+
+_SENDS = frozenset({"sendmessage", "sendphoto", "senddocument"})
+_EDITS = frozenset({"editmessagetext", "editmessagereplymarkup"})
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many simulated users each run has."""
+
+    first_contact: int = 400
+    assessment: int = 200
+    warmup: int = 20
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one user's completed quick self-assessment cost on the wire.
+
+    Attributes:
+        inputs: updates the user sent.
+        messages: messages the bot sent (sendMessage/sendPhoto/sendDocument).
+        edits: messages it edited (closing a tapped question).
+        calls: every Bot API request it made for the user (answerCallbackQuery included;
+            getUpdates excluded, it is shared by all users).
+        text_bytes: UTF-8 bytes of the texts and captions sent or edited in.
+        request_bytes: HTTP request bodies (texts, keyboards, files).
+    """
+
+    inputs: int
+    messages: int
+    edits: int
+    calls: int
+    text_bytes: int
+    request_bytes: int
+
+    @property
+    def messages_per_input(self) -> float:
+        """Messages sent or edited per input: 1.0 is one message per step."""
+        return (self.messages + self.edits) / self.inputs
+
+
+@dataclass
+class Traffic:
+    """Everything measured on one bot process."""
+
+    first_contact: Outcome = field(default_factory=Outcome)
+    assessment: Outcome = field(default_factory=Outcome)
+    cpu_first_contact: float = 0.0
+    cpu_assessment: float = 0.0
+    usage: dict[str, Usage] = field(default_factory=dict)
+    requests_rejected: int = 0
+    too_many_requests: int = 0
+
+
+def usage_of(records: Sequence[RequestRecord], chat_id: int, inputs: int) -> Usage:
+    """Sum the requests made for ``chat_id`` (taps are answered by query id: counted too)."""
+    mine = [
+        r
+        for r in records
+        if r.method.lower() != "getupdates"
+        and (str(r.params.get("chat_id")) == str(chat_id) or r.method.lower() == "answercallbackquery")
+    ]
+    text = sum(len(str(r.params.get("text") or r.params.get("caption") or "").encode()) for r in mine)
+    return Usage(
+        inputs=inputs,
+        messages=sum(1 for r in mine if r.method.lower() in _SENDS and r.status == 200),
+        edits=sum(1 for r in mine if r.method.lower() in _EDITS and r.status == 200),
+        calls=len(mine),
+        text_bytes=text,
+        request_bytes=sum(r.bytes_in for r in mine),
+    )
+
+
+async def _one_user(api: BenchApi, user: SimulatedUser, setup: Sequence[Step]) -> Usage:
+    """Set the user up, then measure one quick self-assessment alone on the bot."""
+    for step in setup:
+        await user.say(step)
+    index = len(api.requests)
+    for step in ASSESSMENT:
+        await user.say(step)
+    return usage_of(api.requests_since(index), user.handle.id, len(ASSESSMENT))
+
+
+async def converse(api: BenchApi, bot: BotProcess, sizes: Sizes, *, baseline: bool) -> Traffic:
+    """Run every conversation scenario on a started bot; returns what was measured."""
+    traffic = Traffic()
+
+    def users(first: int, count: int) -> list[SimulatedUser]:
+        return [SimulatedUser(api, first + i, baseline=baseline) for i in range(count)]
+
+    # Warm-up: first imports, SQL statement caches, connection pools (not measured).
+    await run_together(users(900_001, sizes.warmup), [FIRST_CONTACT, *ONBOARDING])
+
+    cpu = bot.cpu_seconds()
+    traffic.first_contact = await run_together(users(1_000_001, sizes.first_contact),
+                                               [FIRST_CONTACT])  # fmt: skip
+    traffic.cpu_first_contact = bot.cpu_seconds() - cpu
+
+    assessing = users(2_000_001, sizes.assessment)
+    await run_together(assessing, ONBOARDING)  # not measured: the users get ready
+    cpu = bot.cpu_seconds()
+    traffic.assessment = await run_together(assessing, ASSESSMENT)
+    traffic.cpu_assessment = bot.cpu_seconds() - cpu
+
+    normal = SimulatedUser(api, 3_000_001, baseline=baseline)
+    traffic.usage["normal"] = await _one_user(api, normal, ONBOARDING)
+    if not baseline:
+        lite = SimulatedUser(api, 3_000_002, baseline=False, lite=True)
+        traffic.usage["lite"] = await _one_user(api, lite, [LITE_ON, *ONBOARDING])
+    traffic.requests_rejected = sum(1 for r in api.requests if r.status == 400 and r.fault is None)
+    traffic.too_many_requests = api.stats.too_many_requests
+    return traffic
+
+
+def summary(traffic: Traffic) -> dict[str, Any]:
+    """The raw figures of a `Traffic`, for ``results.json``."""
+    from dataclasses import asdict
+
+    from bench.report import percentile
+
+    def outcome(o: Outcome, cpu: float) -> dict[str, Any]:
+        lat = o.latencies
+        return {"updates": o.updates, "seconds": round(o.seconds, 3),
+                "updates_per_second": round(o.updates / o.seconds, 1),
+                "latency_ms": {q: round(percentile(lat, q) * 1000, 1) for q in (50, 95, 99)}
+                | {"max": round(max(lat, default=0) * 1000, 1)},
+                "cpu_ms_per_update": round(cpu * 1000 / max(o.updates, 1), 2)}  # fmt: skip
+
+    return {
+        "first_contact": outcome(traffic.first_contact, traffic.cpu_first_contact),
+        "assessment": outcome(traffic.assessment, traffic.cpu_assessment),
+        "usage": {mode: asdict(u) for mode, u in traffic.usage.items()},
+        "requests_rejected": traffic.requests_rejected,
+        "too_many_requests": traffic.too_many_requests,
+    }

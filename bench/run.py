@@ -1,0 +1,265 @@
+"""The benchmark: sdgbot against a bare python-telegram-bot baseline, in one run.
+
+Usage::
+
+    python -m bench.run            # the full run (a few minutes on 2 cores)
+    python -m bench.run --quick    # tiny sizes, to check the harness works
+    python -m bench.run --postgres postgresql://postgres@127.0.0.1:5432/postgres
+
+Prints a table (metric, sdgbot, baseline, ratio, goal, pass/fail) and writes
+``bench/results.json``. See ``bench/README.md`` for what each row measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import matching
+from bench.broadcast import BroadcastResult, missing, run_broadcast
+from bench.conversations import Sizes, Traffic, converse, summary
+from bench.database import fresh_database
+from bench.fakeapi import UNLIMITED, BenchApi
+from bench.procs import BotProcess, Memory, python
+from bench.report import Row, percentile, render_table, write_results
+from bench.scripts import ASSESSMENT, Step
+from bench.seeding import RUN_NEXT, seed
+from bench.users import SimulatedUser, run_together
+
+__all__ = ["Plan", "main", "run"]
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The sizes of one benchmark run."""
+
+    sizes: Sizes
+    memory_users: int
+    memory_runs: int
+    broadcast_recipients: int
+    matching_rounds: int
+
+    @classmethod
+    def full(cls) -> Plan:
+        """The sizes the issue asks for."""
+        return cls(Sizes(400, 200, 20), 10_000, 2_000, 1_000, 5)
+
+    @classmethod
+    def quick(cls) -> Plan:
+        """Tiny sizes: checks that every part runs, measures nothing meaningful."""
+        return cls(Sizes(12, 6, 3), 200, 40, 20, 1)
+
+
+def _bot(kind: str, api: BenchApi, database_url: str, folder: Path) -> BotProcess:
+    env = {"SDGBOT_TELEGRAM_TOKEN": api.token, "SDGBOT_TELEGRAM_API_URL": api.base_url}
+    if kind == "baseline":
+        return BotProcess(kind, [python(), "-m", "bench.baseline"], env, folder / f"{kind}.log")
+    env["SDGBOT_DATABASE_URL"] = database_url
+    argv = [python(), "-m", "bench.sdgbot_proc", "--pace", "off"]
+    return BotProcess(kind, argv, env, folder / f"{kind}.log")
+
+
+async def _conversations(kind: str, plan: Plan, folder: Path,
+                         postgres: str | None) -> tuple[Traffic, Memory]:  # fmt: skip
+    """One bot process through every conversation scenario; its memory at the end."""
+    async with fresh_database(postgres, folder, kind) as url:
+        api = BenchApi(rate_limits=UNLIMITED)
+        await api.start()
+        bot = _bot(kind, api, url, folder)
+        try:
+            await bot.start(api)
+            traffic = await converse(api, bot, plan.sizes, baseline=kind == "baseline")
+            return traffic, bot.memory()
+        finally:
+            await bot.stop()
+            await api.stop()
+
+
+async def _memory(plan: Plan, folder: Path, postgres: str | None) -> dict[str, Any]:
+    """Seed users and runs, start sdgbot, let every user with a run answer; read its memory."""
+    async with fresh_database(postgres, folder, "memory") as url:
+        seeded = await seed(url, plan.memory_users, plan.memory_runs)
+        api = BenchApi(rate_limits=UNLIMITED)
+        await api.start()
+        bot = _bot("sdgbot", api, url, folder)
+        bot.log = folder / "sdgbot-memory.log"
+        try:
+            await bot.start(api)
+            idle = bot.memory()
+            users = [SimulatedUser(api, seeded.first_id + i, baseline=False)
+                     for i in range(seeded.runs)]  # fmt: skip
+            outcome = await run_together(users, [Step(RUN_NEXT[0], expect=RUN_NEXT[1])])
+            loaded = bot.memory()
+        finally:
+            await bot.stop()
+            await api.stop()
+    return {"users": seeded.users, "runs": seeded.runs, "answers_per_run": seeded.answers_per_run,
+            "idle_rss_mb": round(idle.rss_mb, 1), "rss_mb": round(loaded.rss_mb, 1),
+            "peak_mb": round(loaded.peak_mb, 1), "answers_handled": outcome.updates,
+            "p99_ms": round(percentile(outcome.latencies, 99) * 1000, 1)}  # fmt: skip
+
+
+def _rows(sizes: Sizes, base: Traffic, sdg: Traffic, memory: dict[str, Any],
+          base_memory: Memory, broadcast: BroadcastResult | str,
+          times: matching.MatchTimes) -> list[Row]:  # fmt: skip
+    rows: list[Row] = []
+    scenarios = ((f"{sizes.first_contact} users at once", base.first_contact, sdg.first_contact,
+                  "one first message each"),
+                 (f"{sizes.assessment} quick self-assessments", base.assessment, sdg.assessment,
+                  f"{len(ASSESSMENT)} inputs each, answering as soon as asked"))  # fmt: skip
+    for label, b, s, how in scenarios:
+        rows.append(Row.versus(f"{label}: updates/s", s.updates / s.seconds,
+                               b.updates / b.seconds, goal="≥ 0.7 × baseline", at_least=0.7,
+                               note=f"{s.updates} updates ({how}), from the first pushed to "
+                                    f"the last answered"))  # fmt: skip
+        for q in (50, 95):
+            rows.append(Row.versus(f"{label}: latency p{q} ms",
+                                   percentile(s.latencies, q) * 1000,
+                                   percentile(b.latencies, q) * 1000))  # fmt: skip
+        rows.append(Row.versus(f"{label}: latency p99 ms", percentile(s.latencies, 99) * 1000,
+                               percentile(b.latencies, 99) * 1000, goal="≤ 1.5 × baseline",
+                               at_most=1.5))  # fmt: skip
+    cpu = (sdg.cpu_assessment * 1000 / max(sdg.assessment.updates, 1),
+           base.cpu_assessment * 1000 / max(base.assessment.updates, 1))
+    rows.append(Row.versus("assessment: bot CPU ms per update", *cpu,
+                           note="CPU time of the bot process alone (context: the fake API and "
+                                "the simulated users share the machine)"))  # fmt: skip
+    if isinstance(broadcast, str):
+        rows.append(Row.alone("broadcast: achieved / configured rate", None, goal="≥ 0.95",
+                              note=f"not measured: {broadcast}"))  # fmt: skip
+    else:
+        rows.append(Row.alone("broadcast: achieved / configured rate",
+                              broadcast.rate / broadcast.configured_rate, goal="≥ 0.95",
+                              at_least=0.95,
+                              note=f"{broadcast.delivered}/{broadcast.recipients} delivered at "
+                                   f"{broadcast.rate:.1f}/s, configured "
+                                   f"{broadcast.configured_rate:g}/s"))  # fmt: skip
+        rows.append(Row.alone("broadcast: 429 answers", broadcast.too_many_requests, goal="= 0",
+                              at_most=0))  # fmt: skip
+    rows.append(Row.alone(f"memory: RSS MB, {memory['users']:,} users / {memory['runs']:,} runs",
+                          memory["rss_mb"], goal="≤ 150 MB", at_most=150,
+                          baseline=base_memory.rss_mb,
+                          note=f"after every user with a run answered once; idle "
+                               f"{memory['idle_rss_mb']} MB, peak {memory['peak_mb']} MB "
+                               f"(baseline: RSS after its runs)"))  # fmt: skip
+    for mode in ("normal", "lite"):
+        usage = sdg.usage[mode]
+        base_usage = base.usage["normal"]
+        rows.append(Row.alone(f"assessment {mode}: text KB sent", usage.text_bytes / 1024,
+                              goal="≤ 8 KB" if mode == "lite" else "",
+                              at_most=8 if mode == "lite" else None,
+                              baseline=base_usage.text_bytes / 1024,
+                              note=f"{usage.inputs} inputs, {usage.messages} messages, "
+                                   f"{usage.edits} edits, {usage.calls} API calls, "
+                                   f"{usage.request_bytes / 1024:.1f} KB of requests"))  # fmt: skip
+        rows.append(Row.alone(f"assessment {mode}: messages per step", usage.messages_per_input,
+                              goal="≤ 1" if mode == "lite" else "",
+                              at_most=1.0 if mode == "lite" else None,
+                              baseline=base_usage.messages_per_input))  # fmt: skip
+        rows.append(Row.alone(f"assessment {mode}: API calls per step",
+                              usage.calls / usage.inputs,
+                              baseline=base_usage.calls / base_usage.inputs))  # fmt: skip
+    micros = times.micros
+    rows.append(Row.alone("answer matching: p99 ms", percentile(micros, 99) / 1000, goal="≤ 1 ms",
+                          at_most=1.0,
+                          note=f"{len(micros)} typed answers over {times.questions} questions; "
+                               f"p50 {percentile(micros, 50):.0f} µs, max "
+                               f"{max(micros) / 1000:.2f} ms"))  # fmt: skip
+    return rows
+
+
+async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row], dict[str, Any]]:
+    """Every measurement, in order; returns the table rows and the raw figures."""
+    say = _progress
+    say("answer matching")
+    times = matching.measure(plan.matching_rounds)
+    say("baseline: conversations")
+    base, base_memory = await _conversations("baseline", plan, folder, postgres)
+    say("sdgbot: conversations")
+    sdg, sdg_memory = await _conversations("sdgbot", plan, folder, postgres)
+    say(f"sdgbot: memory with {plan.memory_users:,} users and {plan.memory_runs:,} runs")
+    memory = await _memory(plan, folder, postgres)
+    broadcast: BroadcastResult | str
+    reason = missing()
+    if reason is None:
+        say(f"sdgbot: broadcast to {plan.broadcast_recipients:,} recipients")
+        async with fresh_database(postgres, folder, "broadcast") as url:
+            broadcast = await run_broadcast(url, plan.broadcast_recipients,
+                                            folder / "sdgbot-broadcast.log")  # fmt: skip
+    else:
+        broadcast = reason
+    rows = _rows(plan.sizes, base, sdg, memory, base_memory, broadcast, times)
+    details = {
+        "baseline": summary(base) | {"rss_mb": round(base_memory.rss_mb, 1)},
+        "sdgbot": summary(sdg) | {"rss_mb": round(sdg_memory.rss_mb, 1)},
+        "memory": memory,
+        "broadcast": broadcast if isinstance(broadcast, str) else {
+            "recipients": broadcast.recipients, "delivered": broadcast.delivered,
+            "seconds": round(broadcast.seconds, 2), "rate": round(broadcast.rate, 2),
+            "configured_rate": broadcast.configured_rate,
+            "too_many_requests": broadcast.too_many_requests},
+        "matching_us": {"count": len(times.micros), "questions": times.questions,
+                        **{f"p{q}": round(percentile(times.micros, q), 1) for q in (50, 95, 99)},
+                        "max": round(max(times.micros), 1)},
+        "database": "postgresql" if postgres else "sqlite",
+        "quick": plan.memory_users < 1000,
+        "load_average_1min": {"start": _LOAD_AT_START, "end": round(os.getloadavg()[0], 2)},
+    }  # fmt: skip
+    return rows, details
+
+
+_STARTED = time.monotonic()
+_LOAD_AT_START = round(os.getloadavg()[0], 2)  # other work on the machine skews the figures
+
+
+def _progress(what: str) -> None:
+    print(f"[{time.monotonic() - _STARTED:6.1f} s] {what}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit code 0 when it ran (failed goals show in the table), 1 if broken."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="run sdgbot on scratch databases of this PostgreSQL server")  # fmt: skip
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results file (default: bench/results.json; --quick: none)")  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep the logs and databases")
+    args = parser.parse_args(argv)
+    plan = Plan.quick() if args.quick else Plan.full()
+    out = args.out if args.out is not None else (None if args.quick else RESULTS)
+    with contextlib.ExitStack() as stack:
+        if args.keep:
+            folder = Path(tempfile.mkdtemp(prefix="sdgbot-bench-"))
+        else:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sdgbot-bench-")))
+        try:
+            rows, details = asyncio.run(run(plan, folder, args.postgres))
+        except Exception as error:
+            print(f"bench: {type(error).__name__}: {error}", file=sys.stderr)
+            for log in sorted(folder.glob("*.log")):
+                print(f"--- {log.name} (end)", file=sys.stderr)
+                print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
+            return 1
+    print(render_table(rows))
+    if out is not None:
+        write_results(out, rows, details)
+        print(f"\nwritten: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The scheduler `sdgbot run` starts: APScheduler wakes the planner and the sender.
+
+One APScheduler job, every few seconds (and at once when `wake` is called, e.g. after a
+broadcast is confirmed): if this process holds (or can take) the sender's lease, plan what came
+due (at most once a minute) and send it. Every process runs the job; only the leader acts, and
+when it dies another takes over once the lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import Settings
+from bot.i18n import Localized
+from bot.scheduling.compose import Composer
+from bot.scheduling.planner import Planner, seed_deadlines
+from bot.scheduling.rate import Pacer
+from bot.scheduling.sender import Sender
+from bot.scheduling.transport import Transport
+
+if TYPE_CHECKING:
+    from bot.service.conversation import Conversations
+
+log = logging.getLogger(__name__)
+
+SEND_EVERY = 3.0  # seconds between two looks at the outbox
+PLAN_EVERY = 60.0  # seconds between two planning rounds
+
+_HANDLES: set[SchedulerHandle] = set()
+
+
+def flow_titles(service: Conversations) -> dict[str, Localized]:
+    """Flow id → title, for nudges and "Start now" buttons."""
+    return {flow_id: flow.title.source for flow_id, flow in service.flows.flows.items()}
+
+
+def build_sender(service: Conversations, transport: Transport, settings: Settings, *,
+                 pacer: Pacer | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 lease_ttl: float = 30.0, retry_base: float = 5.0) -> Sender:
+    """A `Sender` for the service's database, content and clock."""
+    composer = Composer(service.catalogue.messages, settings.default_language,
+                        flow_titles(service))
+    return Sender(service.store, transport, composer, service.catalogue, clock=service.clock,
+                  quiet=settings.quiet_hours, pacer=pacer or Pacer(settings.send_rate),
+                  sleep=sleep, lease_ttl=lease_ttl, retry_base=retry_base)
+
+
+def build_planner(service: Conversations, settings: Settings) -> Planner:
+    """A `Planner` for the service's database, content and clock."""
+    return Planner(service.store, service.catalogue, clock=service.clock,
+                   quiet=settings.quiet_hours)
+
+
+class SchedulerHandle:
+    """A running scheduler: `wake` it, `stop` it."""
+
+    def __init__(self, scheduler: AsyncIOScheduler, sender: Sender, planner: Planner,
+                 clock: Callable[[], datetime], plan_every: float) -> None:
+        self.scheduler = scheduler
+        self.sender = sender
+        self.planner = planner
+        self.clock = clock
+        self.plan_every = timedelta(seconds=plan_every)
+        self._last_plan: datetime | None = None
+        self._tick_lock = asyncio.Lock()
+        self._again = False
+        self._stopped = False
+
+    async def tick(self) -> None:
+        """Plan (once a minute) and send what is due, if this process leads."""
+        if self._tick_lock.locked():
+            self._again = True  # a tick is running: make it go round once more
+            return
+        async with self._tick_lock:
+            self._again = True
+            while self._again and not self._stopped:
+                self._again = False
+                try:
+                    await self._round()
+                except Exception:  # the scheduler must survive a bad round (database down…)
+                    log.exception("scheduler round failed; trying again at the next tick")
+
+    async def _round(self) -> None:
+        if not await self.sender.lead():
+            return
+        now = self.clock()
+        if self._last_plan is None or now - self._last_plan >= self.plan_every:
+            self._last_plan = now
+            added = await self.planner.run_once()
+            if added:
+                log.info("planned %d message(s)", added)
+        await self.sender.run_once()
+
+    def wake(self) -> None:
+        """Look at the outbox now (new rows were just written)."""
+        if self._stopped:
+            return
+        if self._tick_lock.locked():
+            self._again = True
+            return
+        job = self.scheduler.get_job("tick")
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
+
+    async def stop(self) -> None:
+        """Stop after the message in hand; give the lease up so another process takes over."""
+        if self._stopped:
+            return
+        self._stopped = True
+        _HANDLES.discard(self)
+        self.sender.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        async with self._tick_lock:  # wait for a round in progress to finish
+            pass
+        try:
+            await self.sender.release()
+        except Exception:
+            log.exception("could not release the sender's lease (it will expire)")
+
+
+def wake() -> None:
+    """Wake every scheduler of this process (called after writing outbox rows or broadcasts)."""
+    for handle in list(_HANDLES):
+        handle.wake()
+
+
+async def start_scheduler(service: Conversations, transport: Transport, settings: Settings, *,
+                          send_every: float = SEND_EVERY,
+                          plan_every: float = PLAN_EVERY) -> SchedulerHandle:
+    """Start planning and sending in the running event loop.
+
+    Args:
+        service: the conversation service (database, content, flows, clock).
+        transport: the channel's sending side (see `bot.scheduling.transport.Transport`).
+        settings: send rate and quiet hours.
+        send_every: seconds between two looks at the outbox.
+        plan_every: seconds between two planning rounds.
+
+    Returns:
+        The handle; ``await handle.stop()`` before closing the service.
+    """
+    await seed_deadlines(service.store, service.clock())
+    sender = build_sender(service, transport, settings)
+    planner = build_planner(service, settings)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    handle = SchedulerHandle(scheduler, sender, planner, service.clock, plan_every)
+    # Two instances: a tick firing during a long round only asks that round to go on.
+    scheduler.add_job(handle.tick, IntervalTrigger(seconds=send_every), id="tick",
+                      max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    _HANDLES.add(handle)
+    log.info("scheduler started (send rate %s/s, quiet hours %02d–%02d)",
+             settings.send_rate or "unlimited", *settings.quiet_hours)
+    return handle
+
+
+__all__ = ["SchedulerHandle", "build_planner", "build_sender", "flow_titles", "start_scheduler",
+           "wake"]

@@ -1,0 +1,223 @@
+"""Simulated Telegram users for the fault tests, and the ledger of what each one was told.
+
+A `Person` talks to the bot through the fake Bot API exactly as a phone would: it reads the
+bot's messages (never the database), recognises the question by its text, answers it (tapping
+the first button or typing "1", a name, "Gent", "2031"), and waits. If nothing comes for a while
+(the bot crashed, a message was lost) it does what people do: sends ``/start`` (or the flow's
+command) to get the current question back. It goes through onboarding, then the post-2030
+check (a mission flow), and stops at the menu that follows.
+
+The ledger is what the assertions are about:
+
+* an answer is *acknowledged* when, after it, the person is shown a different question or the
+  menu that closes the flow — the bot told them it was recorded;
+* a question shown again after its answer was acknowledged is a repeat (``repeats``); one shown
+  twice in a row without a nudge between is a duplicate (``duplicates``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+
+from bot.content import shipped_catalogue
+from bot.flow.definition import Flow
+from bot.i18n import html_to_plain
+from bot.service.flows import FlowLibrary
+from tests.fakes.bot_api import FakeBotApi, SentMessage, UserHandle
+
+MISSION = "post2030"
+FLOWS = ("onboarding", MISSION)
+TYPED = {"text": None, "lookup": "Gent", "number": "2031"}
+"""What a person types for the non-choice questions of the two flows (text: their name)."""
+MENU_KEYS = ("menu_intro", "onboarding_done", "menu_after_flow")
+SEND_FAILED_KEY = "tg_send_failed"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A question of a flow, recognised in a message by a literal piece of its French text."""
+
+    flow: str
+    step: str
+    kind: str
+    fragment: str
+
+
+def _fragment(text: str) -> str:
+    """The longest literal part of a templated text: it appears in every rendering of it."""
+    pieces = re.split(r"\{\{.*?\}\}|\{%.*?%\}", text, flags=re.S)
+    return max((html_to_plain(p).strip() for p in pieces), key=len)
+
+
+def flow_prompts(flows: tuple[str, ...] = FLOWS, lang: str = "fr") -> list[Prompt]:
+    """The questions of the shipped flows `flows`, each with its recognisable fragment."""
+    library = FlowLibrary.load(shipped_catalogue())
+    prompts = []
+    for flow_id in flows:
+        flow: Flow | None = library.get(flow_id)
+        assert flow is not None, f"the shipped flow {flow_id} did not load"
+        for step_id in flow.order:
+            step = flow.steps[step_id]
+            if step.waits and step.text is not None:
+                prompts.append(
+                    Prompt(flow_id, step_id, step.kind, _fragment(step.text.source.get(lang)))
+                )
+    fragments = [p.fragment for p in prompts]
+    assert len(set(fragments)) == len(fragments) and all(len(f) >= 12 for f in fragments)
+    return prompts
+
+
+@dataclass
+class Ledger:
+    """What a person saw and did, in order."""
+
+    shown: list[tuple[str, str]] = field(default_factory=list)
+    """Questions shown, as (flow, step)."""
+    answered: list[tuple[str, str, str]] = field(default_factory=list)
+    """Answers given, as (flow, step, expected display)."""
+    acknowledged: list[tuple[str, str, str]] = field(default_factory=list)
+    """Answers the bot confirmed by moving on, as (flow, step, expected display)."""
+    nudges: int = 0
+    told_to_retry: int = 0
+    """Messages saying a message could not be shown (`tg_send_failed`)."""
+    repeats: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Script:
+    """The plan every simulated user follows, and its bookkeeping (channel-neutral).
+
+    Subclasses do the talking: they call `question` when a question is shown, `answered` when
+    they answer it, `menu` when the menu that ends a flow is shown, and `nudge` when nothing
+    came for too long; these return what to send next where there is a choice.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ledger = Ledger()
+        self.phase = "onboarding"  # then "mission-start", "mission", "done"
+        self._pending: tuple[str, str, str] | None = None
+        self._nudged = False
+
+    @property
+    def done(self) -> bool:
+        """Whether they reached the menu after the mission flow."""
+        return self.phase == "done"
+
+    def typed(self, kind: str) -> str:
+        """What they type for a question of `kind` that is not a choice."""
+        return TYPED[kind] or self.name
+
+    def question(self, flow: str, step: str) -> None:
+        """A question is shown: the answer before it was acknowledged if it is another one."""
+        where = (flow, step)
+        if self._pending is not None and self._pending[:2] != where:
+            self.ledger.acknowledged.append(self._pending)
+        self._pending = None
+        if any(a[:2] == where for a in self.ledger.acknowledged):
+            self.ledger.repeats.append(where)
+        elif self.ledger.shown[-1:] == [where] and not self._nudged:
+            self.ledger.duplicates.append(where)
+        self.ledger.shown.append(where)
+        self._nudged = False
+        if flow == MISSION:
+            self.phase = "mission"
+
+    def answered(self, flow: str, step: str, display: str) -> None:
+        """They answered; `display` is how the bot should store it."""
+        self._pending = (flow, step, display)
+        self.ledger.answered.append(self._pending)
+
+    def menu(self) -> str | None:
+        """The menu is shown: the flow in progress is over. Returns a command to send, if any."""
+        if self._pending is not None:
+            self.ledger.acknowledged.append(self._pending)
+            self._pending = None
+        if self.phase == "onboarding" and any(s[0] == "onboarding" for s in self.ledger.shown):
+            self.phase = "mission-start"
+            return f"/{MISSION}"
+        if self.phase == "mission":
+            self.phase = "done"
+        return None
+
+    def nudge(self) -> str:
+        """Nothing came: the command that brings the current question back."""
+        self.ledger.nudges += 1
+        self._nudged = True
+        return f"/{MISSION}" if self.phase == "mission-start" else "/start"
+
+
+class Person(Script):
+    """One simulated Telegram user; `await person.run(deadline)` takes them through both flows.
+
+    Args:
+        api: the fake Bot API.
+        user_id: their Telegram id (also their private chat's id).
+        taps: tap the first button when a question has buttons (else type "1").
+        patience: seconds without a question or menu before nudging.
+        prompts: the recognisable questions (`flow_prompts()`).
+    """
+
+    def __init__(self, api: FakeBotApi, user_id: int, *, taps: bool, patience: float,
+                 prompts: list[Prompt]) -> None:  # fmt: skip
+        super().__init__(f"Personne {user_id}")
+        self.api = api
+        self.handle: UserHandle = api.user(user_id, first_name=f"P{user_id}", language_code="fr")
+        self.taps = taps
+        self.patience = patience
+        self.prompts = prompts
+        messages = shipped_catalogue().messages
+        self._menus = [html_to_plain(messages.get(key, "fr")) for key in MENU_KEYS]
+        self._send_failed = html_to_plain(messages.get(SEND_FAILED_KEY, "fr"))
+        self._cursor = 0
+
+    def _prompt_of(self, message: SentMessage) -> Prompt | None:
+        return next((p for p in self.prompts if p.fragment in message.plain), None)
+
+    def _is_menu(self, message: SentMessage) -> bool:
+        return any(menu in message.plain for menu in self._menus)
+
+    def _command(self, command: str) -> None:
+        self.api.push_command(self.handle, command)
+
+    async def run(self, deadline: float) -> None:
+        """Talk until done or until the loop time `deadline`."""
+        loop = asyncio.get_running_loop()
+        self._command("/start")
+        waited_since = loop.time()
+        while not self.done and loop.time() < deadline:
+            messages = self.api.messages_to(self.handle)
+            fresh, self._cursor = messages[self._cursor :], len(messages)
+            self.ledger.told_to_retry += sum(self._send_failed in m.plain for m in fresh)
+            significant = [m for m in fresh if self._prompt_of(m) or self._is_menu(m)]
+            if significant and self._react(significant[-1]):
+                waited_since = loop.time()
+            elif loop.time() - waited_since > self.patience:
+                self._command(self.nudge())
+                waited_since = loop.time()
+            await asyncio.sleep(0.05)
+
+    def _react(self, message: SentMessage) -> bool:
+        prompt = self._prompt_of(message)
+        if prompt is None:
+            command = self.menu()
+            if command is not None:
+                self._command(command)
+            return command is not None or self.done
+        self.question(prompt.flow, prompt.step)
+        first = re.search(r"^\s*1\.\s+(.+?)\s*$", message.plain, flags=re.M)
+        if prompt.kind == "choice":
+            assert first is not None, f"no numbered options in {message.plain!r}"
+            display = first.group(1)
+            options = [d for d in message.callback_data() if d.startswith("q:")]
+            if self.taps and options:
+                self.api.push_callback(self.handle, message, options[0])
+            else:
+                self.api.push_text(self.handle, "1")
+        else:
+            display = self.typed(prompt.kind)
+            self.api.push_text(self.handle, display)
+        self.answered(prompt.flow, prompt.step, display)
+        return True
