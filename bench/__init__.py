@@ -1,1 +1,1 @@
-"""Benchmarks of sdgbot against a bare python-telegram-bot baseline (run: ``python -m bench.run``)."""
+"""Benchmarks: sdgbot against a bare python-telegram-bot baseline (``python -m bench.run``)."""

@@ -53,7 +53,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def build(token: str, api_url: str) -> Application:  # type: ignore[type-arg]
+def build(token: str, api_url: str) -> Application:
     """The baseline application for ``token`` on the Bot API at ``api_url`` (ending in /bot)."""
     app = (
         Application.builder()

@@ -77,9 +77,14 @@ def usage_of(records: Sequence[RequestRecord], chat_id: int, inputs: int) -> Usa
         r
         for r in records
         if r.method.lower() != "getupdates"
-        and (str(r.params.get("chat_id")) == str(chat_id) or r.method.lower() == "answercallbackquery")
+        and (
+            str(r.params.get("chat_id")) == str(chat_id)
+            or r.method.lower() == "answercallbackquery"
+        )
     ]
-    text = sum(len(str(r.params.get("text") or r.params.get("caption") or "").encode()) for r in mine)
+    text = sum(
+        len(str(r.params.get("text") or r.params.get("caption") or "").encode()) for r in mine
+    )
     return Usage(
         inputs=inputs,
         messages=sum(1 for r in mine if r.method.lower() in _SENDS and r.status == 200),
@@ -100,23 +105,32 @@ async def _one_user(api: BenchApi, user: SimulatedUser, setup: Sequence[Step]) -
     return usage_of(api.requests_since(index), user.handle.id, len(ASSESSMENT))
 
 
-async def converse(api: BenchApi, bot: BotProcess, sizes: Sizes, *, baseline: bool) -> Traffic:
-    """Run every conversation scenario on a started bot; returns what was measured."""
+async def converse(api: BenchApi, bot: BotProcess, sizes: Sizes, *, baseline: bool,
+                   onboarded: int) -> Traffic:  # fmt: skip
+    """Run every conversation scenario on a started bot; returns what was measured.
+
+    Args:
+        api: the fake Bot API the bot polls.
+        bot: the bot's process (for its CPU time).
+        sizes: how many users.
+        baseline: the bot is the baseline.
+        onboarded: Telegram id of the first of ``sizes.assessment`` users already onboarded
+            (seeded in the database), who take the self-assessment.
+    """
     traffic = Traffic()
 
     def users(first: int, count: int) -> list[SimulatedUser]:
         return [SimulatedUser(api, first + i, baseline=baseline) for i in range(count)]
 
-    # Warm-up: first imports, SQL statement caches, connection pools (not measured).
-    await run_together(users(900_001, sizes.warmup), [FIRST_CONTACT, *ONBOARDING])
+    # Warm-up (not measured): imports, template and SQL statement caches, connection pools.
+    await run_together(users(900_001, sizes.warmup), [*ONBOARDING, *ASSESSMENT])
 
     cpu = bot.cpu_seconds()
     traffic.first_contact = await run_together(users(1_000_001, sizes.first_contact),
                                                [FIRST_CONTACT])  # fmt: skip
     traffic.cpu_first_contact = bot.cpu_seconds() - cpu
 
-    assessing = users(2_000_001, sizes.assessment)
-    await run_together(assessing, ONBOARDING)  # not measured: the users get ready
+    assessing = users(onboarded, sizes.assessment)
     cpu = bot.cpu_seconds()
     traffic.assessment = await run_together(assessing, ASSESSMENT)
     traffic.cpu_assessment = bot.cpu_seconds() - cpu

@@ -14,7 +14,7 @@ from tests.fakes.bot_api import FakeBotApi, RateLimits, RequestRecord, SentMessa
 __all__ = ["UNLIMITED", "BenchApi"]
 
 UNLIMITED = RateLimits(global_per_second=1_000_000, private_enabled=False)
-"""Flood control off: throughput runs measure how fast a bot handles updates, not Telegram's pace."""
+"""Flood control off: throughput runs measure how fast a bot works, not Telegram's pace."""
 
 
 class BenchApi(FakeBotApi):

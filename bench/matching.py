@@ -31,7 +31,7 @@ NOISE = ("je ne sais pas", "ok", "?", "👍", "peut-être plus tard", "c'est quo
          "bonjour", "merci beaucoup", "hmm", "non merci", "attendez", "1000")  # fmt: skip
 LONG = ("Bonjour, je suis l'agent de développement local de la commune et je voudrais savoir "
         "comment remplir ce questionnaire avec mes collègues du service environnement, car nous "
-        "n'avons pas encore de plan climat adopté par le conseil communal cette année.")  # fmt: skip
+        "n'avons pas encore de plan climat adopté par le conseil communal.")  # fmt: skip
 NUMBER_WORDS = ("un", "deux", "trois", "twee", "tres", "four", "n°2", "option 3", "2.", "(1)")
 
 
@@ -94,7 +94,12 @@ def _inputs(phrases: list[str], count: int, rng: random.Random) -> list[str]:
     typed = [str(rng.randint(1, max(1, count))), rng.choice(NUMBER_WORDS), rng.choice(NOISE), LONG]
     for phrase in rng.sample(phrases, min(4, len(phrases))):
         words = phrase.split()
-        typed += [phrase, _typo(phrase, rng), _plain_upper(phrase), words[0][: max(4, len(words[0]) // 2)]]
+        typed += [
+            phrase,
+            _typo(phrase, rng),
+            _plain_upper(phrase),
+            words[0][: max(4, len(words[0]) // 2)],
+        ]
     return typed
 
 

@@ -123,7 +123,7 @@ def render_table(rows: Sequence[Row]) -> str:
         out.append("  ".join(cells).rstrip())
         if index == 0:
             out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out + ([""] + notes if notes else []))
+    return "\n".join([*out, *(["", *notes] if notes else [])])
 
 
 def _clean(value: Any) -> Any:

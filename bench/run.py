@@ -34,7 +34,7 @@ from bench.fakeapi import UNLIMITED, BenchApi
 from bench.procs import BotProcess, Memory, python
 from bench.report import Row, percentile, render_table, write_results
 from bench.scripts import ASSESSMENT, Step
-from bench.seeding import RUN_NEXT, seed
+from bench.seeding import RUN_NEXT, SEEDED_FIRST_ID, seed
 from bench.users import SimulatedUser, run_together
 
 __all__ = ["Plan", "main", "run"]
@@ -55,12 +55,12 @@ class Plan:
     @classmethod
     def full(cls) -> Plan:
         """The sizes the issue asks for."""
-        return cls(Sizes(400, 200, 20), 10_000, 2_000, 1_000, 5)
+        return cls(Sizes(400, 200, 5), 10_000, 2_000, 1_000, 5)
 
     @classmethod
     def quick(cls) -> Plan:
         """Tiny sizes: checks that every part runs, measures nothing meaningful."""
-        return cls(Sizes(12, 6, 3), 200, 40, 20, 1)
+        return cls(Sizes(12, 6, 2), 200, 40, 20, 3)
 
 
 def _bot(kind: str, api: BenchApi, database_url: str, folder: Path) -> BotProcess:
@@ -76,12 +76,16 @@ async def _conversations(kind: str, plan: Plan, folder: Path,
                          postgres: str | None) -> tuple[Traffic, Memory]:  # fmt: skip
     """One bot process through every conversation scenario; its memory at the end."""
     async with fresh_database(postgres, folder, kind) as url:
+        onboarded = SEEDED_FIRST_ID
+        if kind != "baseline":  # the baseline keeps no state: nobody to onboard
+            onboarded = (await seed(url, plan.sizes.assessment, 0)).first_id
         api = BenchApi(rate_limits=UNLIMITED)
         await api.start()
         bot = _bot(kind, api, url, folder)
         try:
             await bot.start(api)
-            traffic = await converse(api, bot, plan.sizes, baseline=kind == "baseline")
+            traffic = await converse(api, bot, plan.sizes, baseline=kind == "baseline",
+                                     onboarded=onboarded)  # fmt: skip
             return traffic, bot.memory()
         finally:
             await bot.stop()
@@ -132,8 +136,10 @@ def _rows(sizes: Sizes, base: Traffic, sdg: Traffic, memory: dict[str, Any],
         rows.append(Row.versus(f"{label}: latency p99 ms", percentile(s.latencies, 99) * 1000,
                                percentile(b.latencies, 99) * 1000, goal="≤ 1.5 × baseline",
                                at_most=1.5))  # fmt: skip
-    cpu = (sdg.cpu_assessment * 1000 / max(sdg.assessment.updates, 1),
-           base.cpu_assessment * 1000 / max(base.assessment.updates, 1))
+    cpu = (
+        sdg.cpu_assessment * 1000 / max(sdg.assessment.updates, 1),
+        base.cpu_assessment * 1000 / max(base.assessment.updates, 1),
+    )
     rows.append(Row.versus("assessment: bot CPU ms per update", *cpu,
                            note="CPU time of the bot process alone (context: the fake API and "
                                 "the simulated users share the machine)"))  # fmt: skip
@@ -231,12 +237,14 @@ def _progress(what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit code 0 when it ran (failed goals show in the table), 1 if broken."""
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
     parser.add_argument("--postgres", metavar="URL",
-                        help="run sdgbot on scratch databases of this PostgreSQL server")  # fmt: skip
+                        help="run sdgbot on scratch databases of this server")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None,
-                        help="results file (default: bench/results.json; --quick: none)")  # fmt: skip
+                        help="results file (default: bench/results.json)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the logs and databases")
     args = parser.parse_args(argv)
     plan = Plan.quick() if args.quick else Plan.full()
@@ -252,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: {type(error).__name__}: {error}", file=sys.stderr)
             for log in sorted(folder.glob("*.log")):
                 print(f"--- {log.name} (end)", file=sys.stderr)
-                print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
+                print(
+                    "\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr
+                )
             return 1
     print(render_table(rows))
     if out is not None:

@@ -1,9 +1,9 @@
 """A populated database for the memory run: many users, many runs in progress.
 
 One template user is taken through onboarding and into the middle of the quick self-assessment
-by the real service (so the run state is exactly what the bot writes), then copied through the
-storage layer (`Tx.get_or_create_user`, `create_run`, `record_answer`) to as many users and runs
-as asked, in batches of a few hundred per transaction.
+by the real service (so the run state is exactly what the bot writes), then copied to as many
+users and runs as asked with the storage layer's models and a `Store` transaction, a thousand
+users per multi-row INSERT (the row-by-row `Tx` methods take minutes for 10,000 users).
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert, select
+
 from bot.config import Settings
 from bot.flow.state import TextInput
 from bot.service.conversation import Conversations
 from bot.service.messages import Command, ConversationKey, Incoming
+from bot.storage import answer_values
+from bot.storage._base import utcnow
+from bot.storage.models import Answer, FlowRun, User
 from bot.storage.tx import Tx
 
 __all__ = ["RUN_NEXT", "SEEDED_FIRST_ID", "Seeded", "seed"]
@@ -31,7 +36,7 @@ _TEMPLATE_INPUTS: tuple[Command | TextInput, ...] = (
 """Onboarding typed, then the quick path up to the ratings of the first priority goal."""
 RUN_NEXT = ("1 3", "ODD 11 ·")
 """What a seeded user with a run types next, and a piece of the bot's next question."""
-_BATCH = 250
+_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -71,16 +76,34 @@ async def _template(service: Conversations) -> tuple[dict[str, Any], dict[str, A
 
 async def _seed_batch(tx: Tx, ids: range, with_run: int, fields: dict[str, Any],
                       run: dict[str, Any], answers: list[Any]) -> None:  # fmt: skip
-    for external_id in ids:
-        user = await tx.get_or_create_user(CHANNEL, external_id,
-                                           **{**fields, "name": f"Agent {external_id}"})  # fmt: skip
-        if external_id >= with_run:
-            continue
-        created = await tx.create_run(user.id, run["flow_id"], run["flow_version"],
-                                      state=run["state"], municipality_id=run["municipality_id"],
-                                      waiting_since=run["waiting_since"])  # fmt: skip
-        for step_id, kind, value, display in answers:
-            await tx.record_answer(created.id, step_id, kind, value, display)
+    """Insert a batch of users, runs and answers with one multi-row INSERT per table."""
+    now = utcnow()
+    session = tx.session
+    await session.execute(insert(User), [
+        {**fields, "channel": CHANNEL, "external_id": str(external_id),
+         "name": f"Agent {external_id}", "role": "user", "created_at": now}
+        for external_id in ids
+    ])  # fmt: skip
+    with_runs = [str(i) for i in ids if i < with_run]
+    if not with_runs:
+        return
+    user_ids = (await session.execute(
+        select(User.id).where(User.channel == CHANNEL, User.external_id.in_(with_runs))
+    )).scalars().all()  # fmt: skip
+    await session.execute(insert(FlowRun), [
+        {"user_id": user_id, "flow_id": run["flow_id"], "flow_version": run["flow_version"],
+         "municipality_id": run["municipality_id"], "status": "active", "state": run["state"],
+         "started_at": now, "updated_at": now, "waiting_since": run["waiting_since"]}
+        for user_id in user_ids
+    ])  # fmt: skip
+    run_ids = (await session.execute(
+        select(FlowRun.id).where(FlowRun.user_id.in_(user_ids), FlowRun.status == "active")
+    )).scalars().all()  # fmt: skip
+    await session.execute(insert(Answer), [
+        {"run_id": run_id, "step_id": step_id, "kind": kind, "display": display,
+         "answered_at": now, **answer_values.encode(value)}
+        for run_id in run_ids for step_id, kind, value, display in answers
+    ])  # fmt: skip
 
 
 async def seed(database_url: str, users: int, runs: int) -> Seeded:

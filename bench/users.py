@@ -63,7 +63,9 @@ class SimulatedUser:
 
     def __init__(self, api: BenchApi, user_id: int, *, baseline: bool, lite: bool = False) -> None:
         self.api = api
-        self.handle: UserHandle = api.user(user_id, first_name=f"Agent{user_id}", language_code="fr")
+        self.handle: UserHandle = api.user(
+            user_id, first_name=f"Agent{user_id}", language_code="fr"
+        )
         self.baseline = baseline
         self.lite = lite
         self.inbox = api.inbox(user_id)

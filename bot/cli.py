@@ -250,6 +250,9 @@ async def db_upgrade() -> None:
 from bot.cli_admin import register_admin_commands  # noqa: E402
 
 register_admin_commands(main)
+from bot.cli_schedule import register_schedule_commands  # noqa: E402
+
+register_schedule_commands(main)
 
 if __name__ == "__main__":
     main()

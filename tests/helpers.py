@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import UTC, datetime
 from functools import cache
@@ -79,12 +80,9 @@ def shipped_flow(flow_id: str) -> Flow:
 def make_flow(text: str, file: str = "test.yaml") -> Flow:
     """A flow from a YAML snippet; `languages: [en]` is added when the snippet has none."""
     text = textwrap.dedent(text).strip() + "\n"
-    if "languages:" not in text:
-        text = "languages: [en]\n" + text
-    if "version:" not in text:
-        text = "version: 1\n" + text
-    if "title:" not in text:
-        text = "title: Test\n" + text
+    for key, default in (("languages", "[en]"), ("version", "1"), ("title", "Test")):
+        if not re.search(rf"^{key}:", text, re.MULTILINE):
+            text = f"{key}: {default}\n" + text
     return load_flow(text, file, catalogue())
 
 

@@ -126,8 +126,9 @@ async def test_libreoffice_opens_the_xlsx_and_evaluates_nothing(store: Store,
     await _populate(store)
     target = tmp_path / "week.xlsx"
     target.write_bytes(await _xlsx(store, "fr"))
+    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path), str(target)],
+                    "--convert-to", utf8_csv, "--outdir", str(tmp_path), str(target)],
                    check=True, capture_output=True, timeout=120)
     text = (tmp_path / "week.csv").read_text(encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))

@@ -7,7 +7,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Protocol
 
-from bot.service.messages import Incoming, Reply
+from bot.service.messages import ConversationKey, Incoming, Reply
 
 log = logging.getLogger("bot.channels")
 
@@ -21,6 +21,10 @@ class ConversationService(Protocol):
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The user blocked the bot: stop sending to them."""
+        ...
+
+    async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
+        """The reply to `update_id` reached the user."""
         ...
 
 

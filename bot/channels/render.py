@@ -53,7 +53,7 @@ CAPTION_LIMIT = 1000
 BUTTON_LIMIT = 100
 LABEL_LIMIT = 60
 SELECTED_MARK = "✅ "
-CONFIRM_YES, CONFIRM_NO, BACK = "~y", "~n", "~back"
+CONFIRM_YES, CONFIRM_NO, BACK, SKIP = "~y", "~n", "~back", "~skip"
 # Kinds whose option labels are values ("0".."4", "3. Good health"): numbering them by
 # position would contradict what typing a number means for them.
 VALUE_LABEL_KINDS = frozenset({"scale", "ratings"})
@@ -150,7 +150,7 @@ def fits(data: str) -> bool:
 
 def chart_data(run_id: int) -> str:
     """The service tap asking for a run's result chart."""
-    return f"c:chart:{run_id}"
+    return f"g:{run_id}"
 
 
 def _label(text: str) -> str:
@@ -314,9 +314,15 @@ def _question_buttons(
     if event.multiple and buttons:
         done = event.done_label or messages.get("done_label", lang)
         extra.append([Button(_label(done), submit_data(run_id, event.seq))])
+    nav: list[Button] = []
     if event.can_go_back:
         back = messages.get("back_label", lang)
-        extra.append([Button(_label(back), button_data(run_id, event.seq, BACK))])
+        nav.append(Button(_label(back), button_data(run_id, event.seq, BACK)))
+    if event.optional:
+        skip = messages.get("skip_label", lang)
+        nav.append(Button(_label(skip), button_data(run_id, event.seq, SKIP)))
+    if nav:
+        extra.append(nav)
     if len(buttons) + len(extra) > BUTTON_LIMIT:
         buttons = []  # too many to show: the numbered text still answers by typing
     rows = _rows(buttons, event.grid) if buttons else []

@@ -168,6 +168,8 @@ class _Pacer(BaseRateLimiter[int]):
                 if floods >= self.flood_attempts:
                     raise
                 log.warning("%s: flood control, waiting %.1f s", endpoint, wait)
+                if chat_id is None:  # not paced by chat: wait here
+                    await asyncio.sleep(wait)
             except (BadRequest, Forbidden, InvalidToken):
                 raise
             except NetworkError as error:
@@ -497,6 +499,8 @@ class TelegramChannel(Channel):
         if not reply.duplicate:
             self._langs.set(user.id, reply.lang)
             await self.deliver(chat_id, str(user.id), reply, tapped)
+            # Only now is the reply with the user; a re-delivered update after this is ignored.
+            await self.service.mark_replied(incoming.key, update.update_id)
         return reply
 
     # -- sending ----------------------------------------------------------------------------------

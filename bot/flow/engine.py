@@ -234,8 +234,7 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
         state.answers[key] = reading.value
         state.displays[key] = reading.display
         state.history.append(key)
-        # A copy: the live loop dict advances to the next item, the position must not.
-        loop = copy.deepcopy(state.vars.get("__loop"))
+        loop = state.vars.get("__loop")
         # A copy: moving on to the next item must not change where "back" returns to.
         snapshot = copy.deepcopy(loop) if loop else None
         state.vars.setdefault("__positions", {})[key] = {"step": step.id, "loop": snapshot}

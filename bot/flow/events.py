@@ -39,7 +39,8 @@ class QuestionAsked(Event):
     `seq` identifies this asking; a button carries it so a tap on an old question is recognised.
     `hint` says how to answer by typing ("Type a number from 0 to 4"). `multiple` means several
     options can be selected (then `selected` holds the current selection and a "done" button is
-    expected). `grid` > 0 suggests how many buttons per keyboard row.
+    expected). `grid` > 0 suggests how many buttons per keyboard row. `optional` questions may
+    be skipped (a "skip" button, or typing "skip").
     """
 
     step_id: str
@@ -53,6 +54,7 @@ class QuestionAsked(Event):
     can_go_back: bool = False
     grid: int = 0
     done_label: str = ""
+    optional: bool = False
 
 
 @dataclass(frozen=True)

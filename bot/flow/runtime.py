@@ -215,4 +215,5 @@ class Runtime:
             can_go_back=self.flow.allow_back and step.base.back and bool(self.state.history),
             grid=grid,
             done_label=self.msg("done_label") if multiple else "",
+            optional=step.base.optional,
         )

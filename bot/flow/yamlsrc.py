@@ -6,6 +6,7 @@ line of each key and item (`LineDict.line_of(key)`, `LineList.line_of(i)`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -37,6 +38,17 @@ class LineList(list[Any]):
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader whose tree we convert ourselves (no arbitrary tags, no Python objects)."""
+
+
+# Only true/false are booleans (as in YAML 1.2). YAML 1.1 also reads yes/no/on/off as booleans,
+# which silently turned synonyms such as `es: [nadie, no]` into False; here they stay words.
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
 
 
 def _convert(node: yaml.Node, loader: _Loader, file: str) -> Any:

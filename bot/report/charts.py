@@ -34,6 +34,10 @@ def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(label, width)[:3]) or "—"
 
 
+def _short(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
 def _nan(values: Sequence[float | None]) -> list[float]:
     return [math.nan if v is None else float(v) for v in values]
 
@@ -129,8 +133,7 @@ def dropoff(labels: Sequence[str], stopped: Sequence[int], waiting: Sequence[int
     positions = np.arange(len(labels))
     ax.barh(positions, stopped, color=STOPPED_COLOR, label=names[0])
     ax.barh(positions, waiting, left=stopped, color=WAITING_COLOR, label=names[1])
-    ax.set_yticks(positions, labels=[_wrap(label, 60).replace("\n", " ")[:70] for label in labels],
-                  fontsize=8)
+    ax.set_yticks(positions, labels=[_short(label, 60) for label in labels], fontsize=8)
     ax.invert_yaxis()
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(_wrap(title, 80), fontsize=10)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from bot.flow.library.assessment import PILLARS, snapshot_from_answers
 from bot.flow.library.checkin import MIRROR_QUESTIONS, mirror_report
@@ -86,7 +86,7 @@ class DropOff:
 
 @dataclass(frozen=True)
 class Reminders:
-    """Reminder status: per deadline when the deadline tables exist, else the question nudges.
+    """Reminder status: per deadline occurrence when deadlines exist, else the question nudges.
 
     `source` is ``"deadlines"`` or ``"nudges"``; `columns` and `rows` are what to show.
     """
@@ -257,15 +257,12 @@ async def _dropoffs(tx: Tx, since: datetime | None) -> dict[str, DropOff]:
 
 
 async def _reminders(tx: Tx) -> Reminders:
-    """Per-deadline reminder counts if the deadline/outbox tables exist, else question nudges."""
-    connection = await tx.session.connection()
-    tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-    if "deadlines" in tables:
-        from bot.report.reminders import deadline_reminders
+    """Reminders per deadline occurrence; without deadlines, how waiting questions were nudged."""
+    from bot.report.reminders import deadline_reminders
 
-        found = await deadline_reminders(tx, tables)
-        if found is not None:
-            return found
+    found = await deadline_reminders(tx)
+    if found is not None:
+        return found
     rows = (await tx.session.execute(
         select(FlowRun.flow_id, FlowRun.nudged_at.is_not(None), func.count())
         .where(FlowRun.status == "active", FlowRun.waiting_since.is_not(None))

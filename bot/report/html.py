@@ -184,19 +184,19 @@ def _reminders(data: ReportData, labels: Labels) -> list[str]:
     reminders = data.reminders
     if reminders is None or reminders.source == "nudges":
         out = _section(t("report_reminders_title"), t("report_reminders_nudges_intro"))
-        rows = reminders.rows if reminders else ()
-        if not rows:
+        nudges = reminders.rows if reminders else ()
+        if not nudges:
             return [*out, f'<p class="muted">{_e(t("report_empty"))}</p>']
         return [*out, _table([t("report_col_flow"), t("report_col_waiting"),
                               t("report_col_reminded")],
-                             [(labels.flow_title(r[0]), *r[1:]) for r in rows], lambda i: i > 0)]
+                             [(labels.flow_title(r[0]), *r[1:]) for r in nudges], lambda i: i > 0)]
     out = _section(t("report_reminders_title"), t("report_reminders_deadlines_intro"))
     if not reminders.rows:
         return [*out, f'<p class="muted">{_e(t("report_empty"))}</p>']
-    headers = [t("report_col_deadline"), t("report_col_due"), *reminders.columns[2:]]
-    dated = [(r[0], r[1].strftime("%d/%m/%Y") if isinstance(r[1], datetime) else r[1] or "—",
-              *r[2:]) for r in reminders.rows]
-    return [*out, _table(headers, dated, lambda i: i > 1)]
+    headers = [t("report_col_deadline"), t("report_col_due"), t("report_col_done"),
+               *(t(f"outbox_{s}") for s in reminders.columns[3:])]
+    rows = [(labels.pick(r[0]), r[1], *r[2:]) for r in reminders.rows]
+    return [*out, _table(headers, rows, lambda i: i > 1)]
 
 
 def _dropoff(data: ReportData, labels: Labels) -> list[str]:

@@ -27,6 +27,12 @@ class Labels:
         """A report text (``content/messages/coordination.yaml``) as plain text."""
         return html_to_plain(self.catalogue.messages.get(key, self.lang, **values))
 
+    def pick(self, text: Any) -> str:
+        """A text stored as ``{lang: text}`` (or plain) in the report's language."""
+        if isinstance(text, dict):
+            return str(text.get(self.lang) or text.get("en") or next(iter(text.values()), ""))
+        return "" if text is None else str(text)
+
     def flow_title(self, flow_id: str) -> str:
         """The flow's title, or its id when the flow is gone."""
         flow = self.library.get(flow_id)

@@ -1,79 +1,62 @@
-"""Reminder status per deadline, read from the deadline and outbox tables when they exist.
+"""Reminder status per deadline: what the scheduler's outbox did for each deadline occurrence.
 
-Those tables belong to the scheduling package (migration 0003) and may change while this report
-does not: they are reflected at run time and read through the columns found, so a renamed
-column makes the report fall back to question nudges instead of failing.
+The scheduler (migration 0003) writes one outbox row per reminder, keyed
+``reminder:<deadline>:<occurrence>:<offset>:<user>`` with the deadline, occurrence and due date
+in its payload; municipalities that reported mark the occurrence done (`deadline_done`). This
+module counts, per occurrence, the reminders in each status and the done marks. Deadlines with
+no reminder planned yet are listed too, so a silent deadline is visible.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, select
 
 from bot.report.data import Reminders
+from bot.storage.models import Deadline, DeadlineDone, OutboxItem
 from bot.storage.tx import Tx
 
-TITLE_COLUMNS = ("title", "name", "label", "key", "slug", "kind")
-DUE_COLUMNS = ("due_at", "due", "due_date", "deadline", "date", "at")
-LINK_COLUMNS = ("deadline_id",)
-STATUS_COLUMNS = ("status", "state")
-MAX_DEADLINES = 100
+REMINDER_KINDS = ("reminder", "snooze")
+STATUSES = ("pending", "sent", "failed", "blocked", "dropped")
+"""Outbox statuses shown as columns; ``sending`` and ``unknown`` are rare and counted as
+``pending`` and ``failed``."""
+FOLDED = {"sending": "pending", "unknown": "failed"}
 
 
-def _first(table: Table, names: Sequence[str]) -> Column[Any] | None:
-    for name in names:
-        if name in table.c:
-            return table.c[name]
-    return None
-
-
-def _title(value: Any) -> str:
-    if isinstance(value, dict):  # a localized title: any language is better than the raw JSON
-        return str(value.get("en") or next(iter(value.values()), ""))
-    return "" if value is None else str(value)
-
-
-async def deadline_reminders(tx: Tx, tables: set[str]) -> Reminders | None:
-    """Deadlines (soonest first) with how many reminders are in each outbox status.
+async def deadline_reminders(tx: Tx) -> Reminders | None:
+    """Per deadline occurrence: title, due date, done marks and reminders by status.
 
     Returns:
-        The table to show, or None when the deadline table lacks the columns needed.
+        The table, or None when no deadline is defined at all.
     """
-    connection = await tx.session.connection()
-
-    def reflect(sync: Connection) -> dict[str, Table]:
-        metadata = MetaData()
-        return {name: Table(name, metadata, autoload_with=sync)
-                for name in ("deadlines", "outbox") if name in tables}
-
-    reflected = await connection.run_sync(reflect)
-    deadlines = reflected["deadlines"]
-    ident, title, due = deadlines.c.get("id"), _first(deadlines, TITLE_COLUMNS), \
-        _first(deadlines, DUE_COLUMNS)
-    if ident is None or title is None:
+    deadlines = (await tx.session.execute(select(Deadline).order_by(Deadline.id))).scalars().all()
+    if not deadlines:
         return None
-    picked = [ident, title] + ([due] if due is not None else [])
-    statement = select(*picked).limit(MAX_DEADLINES)
-    if due is not None:
-        statement = statement.order_by(due)
-    found = (await tx.session.execute(statement)).all()
-    counts: dict[Any, dict[str, int]] = defaultdict(dict)
-    statuses: list[str] = []
-    outbox = reflected.get("outbox")
-    link = _first(outbox, LINK_COLUMNS) if outbox is not None else None
-    status = _first(outbox, STATUS_COLUMNS) if outbox is not None else None
-    if link is not None and status is not None:
-        for deadline_id, state, count in (await tx.session.execute(
-            select(link, status, func.count()).group_by(link, status)
-        )).all():
-            counts[deadline_id][str(state)] = int(count)
-        statuses = sorted({s for per in counts.values() for s in per})
-    rows = []
-    for row in found:
-        when = row[2] if due is not None else None
-        rows.append((_title(row[1]), when, *(counts[row[0]].get(s, 0) for s in statuses)))
-    return Reminders("deadlines", ("deadline", "due", *statuses), tuple(rows))
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+    due: dict[tuple[str, str], str] = {}
+    result = await tx.session.stream(
+        select(OutboxItem.payload, OutboxItem.status)
+        .where(OutboxItem.kind.in_(REMINDER_KINDS))
+        .execution_options(yield_per=1000))
+    async for payload, status in result:
+        payload = payload or {}
+        key = (str(payload.get("deadline", "")), str(payload.get("occurrence", "")))
+        state = FOLDED.get(status, status)
+        if state in STATUSES:
+            counts[key][state] += 1
+        due.setdefault(key, str(payload.get("due") or ""))
+    done = {(d, o): int(n) for d, o, n in (await tx.session.execute(
+        select(DeadlineDone.deadline_id, DeadlineDone.occurrence, func.count())
+        .group_by(DeadlineDone.deadline_id, DeadlineDone.occurrence))).all()}
+    rows: list[tuple[Any, ...]] = []
+    for deadline in deadlines:
+        title = (deadline.spec or {}).get("title") or deadline.id
+        occurrences = sorted((k for k in counts if k[0] == deadline.id), key=lambda k: due[k])
+        if not occurrences and deadline.active:
+            rows.append((title, "—", 0, *(0 for _ in STATUSES)))
+        for key in occurrences:
+            rows.append((title, due[key] or key[1], done.get(key, 0),
+                         *(counts[key][s] for s in STATUSES)))
+    return Reminders("deadlines", ("deadline", "due", "done", *STATUSES), tuple(rows))

@@ -227,7 +227,10 @@ def load_file(path: Path, *, require_all_languages: bool = True) -> list[Deadlin
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FlowError([FlowIssue(str(path), 1, f"cannot read the file: {exc}")]) from None
-    data = load_yaml(text, str(path))
+    try:
+        data = load_yaml(text, str(path))
+    except ValueError as exc:  # PyYAML builds dates itself: 2027-02-30 raises, without a line
+        raise FlowError([FlowIssue(str(path), 1, f"a value cannot be read: {exc}")]) from None
     items = data.get("deadlines") if isinstance(data, LineDict) else None
     if not isinstance(items, LineList):
         raise FlowError([FlowIssue(str(path), 1, "expected a top-level 'deadlines:' list")])

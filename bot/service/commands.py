@@ -55,15 +55,20 @@ def onboarded(turn: Turn) -> bool:
     return bool(turn.user.kind and turn.user.municipality_id)
 
 
-def offer_menu(turn: Turn, intro_key: str = "menu_intro") -> None:
-    """Add the menu of flows (and a few commands) to the reply."""
+def menu_options(turn: Turn) -> list[Option]:
+    """The menu's options, always in the same order (so "2" means the same after a restart)."""
     options = [
         Option(f"f:{flow.id}", flow.title.render(turn.lang, _NoScope()))
         for flow in turn.service.flows.menu()
     ]
     options.append(Option("c:results", turn.msg("menu_results")))
     options.append(Option("c:language", turn.msg("menu_language")))
-    turn.reply.events.append(MenuOffered(turn.msg(intro_key), tuple(options)))
+    return options
+
+
+def offer_menu(turn: Turn, intro_key: str = "menu_intro") -> None:
+    """Add the menu of flows (and a few commands) to the reply."""
+    turn.reply.events.append(MenuOffered(turn.msg(intro_key), tuple(menu_options(turn))))
 
 
 class _NoScope:
@@ -173,6 +178,12 @@ async def outside_flow(turn: Turn, payload: Input) -> None:
             await turn.service.start_flow(turn, onboarding)
             return
     if isinstance(payload, TextInput):
+        choice = payload.text.strip().rstrip(".")
+        options = menu_options(turn)
+        if choice.isdigit() and 1 <= int(choice) <= len(options):
+            # a number typed after the menu (the channel may have restarted since showing it)
+            await run_tap(turn, Tap(options[int(choice) - 1].id))
+            return
         status, flow = turn.service.flows.match_text(payload.text)
         if status == "accepted" and flow is not None:
             await start_or_resume(turn, flow)

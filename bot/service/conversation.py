@@ -142,7 +142,11 @@ class Conversations:
         if incoming.update_id is not None and not await tx.claim_update(
             key.channel, incoming.update_id
         ):
-            return Reply(duplicate=True)
+            if await tx.was_replied(key.channel, incoming.update_id):
+                return Reply(duplicate=True)
+            # Handled before, but its reply never reached the user (a crash between the commit
+            # and the send): record nothing, ask the current question again.
+            return await self._resend(tx, incoming)
         now = self.clock()
         language = normalize_language(incoming.language_code, self.settings.default_language)
         user = await tx.get_or_create_user(
@@ -168,6 +172,27 @@ class Conversations:
         turn.reply.lite = bool(turn.user.lite)
         turn.reply.user_id = turn.user.id
         return turn.reply
+
+    async def _resend(self, tx: Tx, incoming: Incoming) -> Reply:
+        user = await tx.get_user(incoming.key.channel, incoming.key.external_id)
+        if user is None:
+            return Reply(duplicate=True)
+        turn = Turn(tx, user, self.clock(), self)
+        if not await commands.ask_current_again(turn):
+            commands.offer_menu(turn)
+        turn.reply.lang, turn.reply.lite, turn.reply.user_id = turn.lang, bool(user.lite), user.id
+        return turn.reply
+
+    async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
+        """The channel delivered the reply to `update_id` (see `_resend`)."""
+
+        async def mark(tx: Tx) -> None:
+            await tx.mark_replied(key.channel, update_id)
+
+        try:
+            await self.store.run_in_transaction(mark)
+        except StorageError as exc:  # the mark only saves a re-ask later; never fail a reply
+            log.warning("could not mark update %s replied: %s", update_id, exc)
 
     async def _answer(self, turn: Turn, payload: Input, run_id: int | None) -> None:
         run = await turn.tx.active_run(turn.user.id)

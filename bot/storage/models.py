@@ -206,6 +206,9 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Set once the reply reached the user: a re-delivered update whose reply never went out
+    # (a crash between commit and send) gets the current question again instead of silence.
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class FlowVersion(Base):

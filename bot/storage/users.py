@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, update
 
 from bot.storage._base import TxPart, require_aware, utcnow
 from bot.storage.models import ROLES, ProcessedUpdate, User
@@ -70,6 +70,21 @@ class UsersPart(TxPart):
         )
         result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
         return result.rowcount == 1
+
+    async def mark_replied(self, channel: str, update_id: int | str) -> None:
+        """Record that the reply to an input was delivered."""
+        await self._session.execute(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id))
+            .values(replied_at=utcnow())
+        )
+
+    async def was_replied(self, channel: str, update_id: int | str) -> bool:
+        """Whether the reply to an already processed input was delivered."""
+        statement = select(ProcessedUpdate.replied_at).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none() is not None
 
     async def forget_updates(self, before: datetime) -> int:
         """Delete processed-update marks older than ``before`` (channels never resend those).

@@ -90,10 +90,10 @@ class BotUnderTest:
         deadline = loop.time() + timeout
         quiet = 0
         seen = len(self.api.requests)
-        while quiet < 3:
+        while quiet < 2:
             if loop.time() > deadline:
                 raise TimeoutError("the bot did not settle")
-            await asyncio.sleep(0.03)
+            await asyncio.sleep(0.02)
             busy = (
                 self.api.updates.pending_count
                 or not app.update_queue.empty()

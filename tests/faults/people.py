@@ -60,9 +60,9 @@ def flow_prompts(flows: tuple[str, ...] = FLOWS, lang: str = "fr") -> list[Promp
         assert flow is not None, f"the shipped flow {flow_id} did not load"
         for step_id in flow.order:
             step = flow.steps[step_id]
-            if step.waits and step.text is not None:
+            if step.waits and step.base.text is not None:
                 prompts.append(
-                    Prompt(flow_id, step_id, step.kind, _fragment(step.text.source.get(lang)))
+                    Prompt(flow_id, step_id, step.kind, _fragment(step.base.text.source.get(lang)))
                 )
     fragments = [p.fragment for p in prompts]
     assert len(set(fragments)) == len(fragments) and all(len(f) >= 12 for f in fragments)

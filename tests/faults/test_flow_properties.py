@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import random
+import traceback
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +33,7 @@ from bot.i18n import LANGUAGES
 from tests.helpers import FLOWS_DIR, NOW, catalogue, context_for, roundtrip, shipped_flow
 from tests.helpers import shipped_flow_ids as _shipped_flow_ids
 
-EXAMPLES = settings(max_examples=150, deadline=None,
+EXAMPLES = settings(max_examples=100, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 STEP_KINDS = ("message", "choice", "multi", "scale", "number", "text", "yesno", "date", "sdg",
               "lookup", "ratings", "branch", "compute", "collect", "summary")  # fmt: skip
@@ -79,7 +81,28 @@ flows = st.fixed_dictionaries(
 )
 
 
-def _load(text: str) -> None:
+# Loader bugs found by these properties, reported to the flow engine's owner. Each has a
+# strict xfail below; while it is open, the properties treat it as known so they keep looking
+# for new ones. When a fix lands its xfail passes, which fails the run: delete both then.
+KNOWN_BUGS = (
+    # (module, exception, words in its message, regression input)
+    ("yamlsrc.py", "ReaderError", "special characters are not allowed", "title: \x1b[2J\n"),
+    ("loader.py", "TypeError", "is not iterable", "keywords: {fr: 1.5}\n"),
+    ("loader.py", "TypeError", "unhashable type", "steps:\n- {id: a, kind: text, saves_to: []}\n"),
+    ("options.py", "TypeError", "unhashable type",
+     "steps:\n- {id: a, kind: choice, text: Q, options_from: []}\n"),
+)  # fmt: skip
+
+
+def _known(error: Exception) -> bool:
+    """Whether `error` is one of `KNOWN_BUGS` (by the bot module it was raised in)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/bot/" in f.filename]
+    module = Path(frames[-1].filename).name if frames else ""
+    return any(module == where and type(error).__name__ == kind and words in str(error)
+               for where, kind, words, _ in KNOWN_BUGS)  # fmt: skip
+
+
+def _load(text: str, *, tolerate_known: bool = True) -> None:
     """Load `text` as a flow: a flow or a `FlowError` are fine, anything else fails the test."""
     known = catalogue()  # outside the try: a broken content file is not the flow's problem
     try:
@@ -87,26 +110,21 @@ def _load(text: str) -> None:
     except FlowError as error:
         assert error.issues and all(str(issue).startswith("random.yaml:")
                                     for issue in error.issues)  # fmt: skip
+    except Exception as error:
+        if not (tolerate_known and _known(error)):
+            raise
 
 
-# Characters YAML refuses outright (C0/C1 controls but tab and newlines, surrogates, U+FFFE/F):
-# one of them crashes the loader (see the xfail below), so the property draws the others.
-yaml_printable = st.characters(blacklist_categories=("Cc", "Cs", "Cn")) | st.sampled_from("\t\n\r")
+@pytest.mark.xfail(strict=True, reason="a loader bug, reported (see KNOWN_BUGS)")
+@pytest.mark.parametrize("text", [bug[3] for bug in KNOWN_BUGS],
+                         ids=[f"{bug[0]}-{bug[1]}" for bug in KNOWN_BUGS])  # fmt: skip
+def test_known_loader_bugs(text: str) -> None:
+    _load(text, tolerate_known=False)
 
 
 @EXAMPLES
-@given(st.text(alphabet=yaml_printable))
+@given(st.text())
 def test_arbitrary_text_loads_or_gives_flow_error(text: str) -> None:
-    _load(text)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/flow/yamlsrc.py:load_yaml builds _Loader(text) before its try, so the "
-    "ReaderError PyYAML raises for a control character escapes as yaml.reader.ReaderError",
-)
-@pytest.mark.parametrize("text", ["\x08", "id: demo\x00\n", "title: \x1b[2J\n"])
-def test_control_characters_in_a_flow_file_give_flow_error(text: str) -> None:
     _load(text)
 
 
@@ -152,8 +170,12 @@ def _replaced(data: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any
     return copy_list
 
 
-@EXAMPLES
-@given(st.sampled_from(shipped_flow_ids()), st.data())
+# The biggest flows take half a second to load; these cover every step kind between them.
+MUTATED = ("onboarding", "demo", "post2030")
+
+
+@settings(EXAMPLES, max_examples=40)
+@given(st.sampled_from(MUTATED), st.data())
 def test_a_shipped_flow_with_one_part_broken_loads_or_gives_flow_error(
     flow_id: str, data: st.DataObject
 ) -> None:
@@ -177,6 +199,13 @@ def test_a_broken_flow_really_is_reported() -> None:
 SENSIBLE = {"text": ["A market of local products"], "number": ["3", "2031", "10", "250", "1"],
             "date": ["20/09/2027", "2027-09-20", "20 septembre 2027"],
             "lookup": ["Leuven", "Gent", "Cotonou"]}  # fmt: skip
+
+
+# What the bot puts in the context of a check-in (see the head of partnership_checkin.yaml).
+EXTRA_CONTEXT = {"partnership_checkin": {
+    "partnership": {"id": "leuven-hue", "name": "Leuven – Huế", "side": "north",
+                    "partner_municipality": "Huế", "my_municipality": "Leuven"},
+    "period": "2026-Q4", "partner_answers": None, "partner_previous": None}}  # fmt: skip
 
 
 def _question(events: list[Any]) -> QuestionAsked | None:
@@ -216,9 +245,10 @@ def waiting_states() -> dict[tuple[str, str, str], RunState]:
     rng = random.Random(20261122)
     for flow_id in shipped_flow_ids():
         flow = shipped_flow(flow_id)
-        for walk in range(12):
+        for walk in range(8):
             lang = LANGUAGES[walk % len(LANGUAGES)]
-            sprint = engine.start(flow, catalogue(), lang=lang, now=NOW, context=context_for(lang))
+            context = {**context_for(lang), **EXTRA_CONTEXT.get(flow_id, {})}
+            sprint = engine.start(flow, catalogue(), lang=lang, now=NOW, context=context)
             state, events = roundtrip(sprint.state), sprint.events
             for _ in range(200):
                 question = _question(events) or (
@@ -229,7 +259,7 @@ def waiting_states() -> dict[tuple[str, str, str], RunState]:
                 pending = state.pending
                 mode = ("confirm" if pending and pending.confirm is not None
                         else "select" if pending and pending.selection else "ask")  # fmt: skip
-                found.setdefault((flow_id, question.step_id, mode), state)
+                found.setdefault((flow_id, state.current or question.step_id, mode), state)
                 state, events = _advance(flow, state, question, rng)
                 if any(isinstance(e, AnswerRejected) for e in events) and rng.random() < 0.5:
                     sprint = engine.resume(flow, catalogue(), state, BackInput(), now=NOW)

@@ -56,7 +56,7 @@ def test_merge_keys_are_flattened() -> None:
 
 def test_scalars_and_key_types() -> None:
     data = load_yaml("1: one\ntrue: yes\n2.5: x\n", "f.yaml")
-    assert dict(data) == {"1": "one", "true": True, "2.5": "x"}
+    assert dict(data) == {"1": "one", "true": "yes", "2.5": "x"}
     assert load_yaml("", "f.yaml") is None
     assert load_yaml("just text", "f.yaml") == "just text"
 
@@ -85,3 +85,10 @@ def test_flow_error_sorts_and_joins_issues() -> None:
     error = FlowError([FlowIssue("b.yaml", 1, "late"), FlowIssue("a.yaml", 9, "x"),
                        FlowIssue("a.yaml", 2, "y")])
     assert str(error) == "a.yaml:2: y\na.yaml:9: x\nb.yaml:1: late"
+
+
+def test_only_true_and_false_are_booleans() -> None:
+    # YAML 1.1 reads no/yes/on/off as booleans: a Spanish synonym "no" became False.
+    data = load_yaml("es: [nadie, no]\nen: [yes, On, off]\nflags: [true, False, TRUE]\n", "f")
+    assert dict(data) == {"es": ["nadie", "no"], "en": ["yes", "On", "off"],
+                          "flags": [True, False, True]}

@@ -126,10 +126,14 @@ def contexts(flow_id: str, finished: list[RunState]) -> Iterator[tuple[str, dict
     yield "plain", base
     yield "newcomer", {**base, "user": {**base["user"], "municipality": "", "country": "",
                                         "name": "", "kind": ""}}
+    shapes: dict[frozenset[str], RunState] = {}
+    for run in reversed(finished):  # the latest run of each "shape" (what it answered, set)
+        shape = frozenset([*run.answers, *(k for k, v in run.vars.items() if v)])
+        shapes.setdefault(shape, run)
     previous = [{"answers": run.answers, "completed_at": "2026-03-01", "version": run.flow_version,
                  "by": "Jan", "vars": {k: v for k, v in run.vars.items() if not k.startswith("__")},
                  "context": {k: v for k, v in run.context.items() if k != "previous"}}
-                for run in finished[-3:]]
+                for run in sorted(shapes.values(), key=lambda r: -len(r.answers))[:4]]
     twinning = {"id": "leuven-tarija", "db_id": 1, "name": "Leuven – Tarija", "side": "north",
                 "my_municipality": "Leuven", "partner_municipality": "Tarija"}
     checkin = {"partnership": twinning, "period": "2026-Q4", "partner_answers": None,
@@ -246,7 +250,8 @@ def test_every_step_is_reached(flow_id: str, reached: Reached) -> None:
                     break
                 explorer = Explorer(flow, reached, now)
                 explorer.run(lang, context)
-                for pick in (0, 1, -1, *(random.Random(seed) for seed in range(8))):
+                other_language = lang != flow.languages[0]
+                for pick in (0,) if other_language else (0, 1, -1, *map(random.Random, range(5))):
                     explorer.walk(lang, context, pick)
                 finished.extend(explorer.finished)
                 tried.append(f"{name} @ {now.date()} ({lang})")

@@ -78,6 +78,7 @@ async def test_a_redelivered_update_changes_nothing(service: Conversations, stor
     talker = Talker(service, ConversationKey("test", "2"))
     await talker.send(Command("start"))
     await talker.send(TextInput("1"), update_id=50)
+    await service.mark_replied(talker.key, 50)  # the channel delivered the reply
     again = await talker.send(TextInput("1"), update_id=50)
     assert again.duplicate and again.events == []
     reply = await talker.send(TextInput("Bo"))
@@ -234,3 +235,30 @@ steps:
     kind: yesno
     text: Deuxième ?
 """
+
+
+async def test_a_redelivered_update_whose_reply_was_lost_gets_the_question_again(
+    service: Conversations, store: Store
+) -> None:
+    talker = Talker(service, ConversationKey("test", "13"))
+    await talker.send(Command("start"), update_id=70)
+    await service.mark_replied(talker.key, 70)
+    # the answer is committed, then the bot dies before its reply goes out
+    await talker.send(TextInput("1"), update_id=71)
+    again = await talker.send(TextInput("1"), update_id=71)
+    assert not again.duplicate
+    assert question(again).step_id == "name"
+    assert not any(isinstance(e, AnswerRecorded) for e in again.events)
+    await service.mark_replied(talker.key, 71)
+    assert (await talker.send(TextInput("1"), update_id=71)).duplicate
+    async with store.transaction() as tx:
+        user = await tx.get_user("test", "13")
+        run = await tx.active_run(user.id if user else 0)
+        assert run is not None and await tx.answers(run.id) == {"language": "fr"}
+
+
+async def test_a_number_typed_after_the_menu_picks_that_entry(service: Conversations) -> None:
+    talker = Talker(service, ConversationKey("test", "14"))
+    await onboard(talker)
+    reply = await talker.send(TextInput("1"))
+    assert reply.flow_id == service.flows.menu()[0].id

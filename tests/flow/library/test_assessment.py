@@ -211,7 +211,9 @@ def test_snapshot_from_answers_rebuilds_both_paths() -> None:
     assert snapshot_from_answers(answers) is None
     stored = {q: v for q, v in quick().items() if q != "gaps"}
     stored.update({"path": "quick", "gap_16": {"today": 1, "ambition": 4}})
-    assert snapshot_from_answers(stored)["goals"]["16"]["ambition"] == 4.0
+    rebuilt = snapshot_from_answers(stored)
+    assert rebuilt is not None
+    assert rebuilt["goals"]["16"]["ambition"] == 4.0
     full = {
         "path": "full",
         "now_focus_16": lv(1, 1, 1),

@@ -24,6 +24,7 @@ from bot.flow.library.checkin import (
     checkin_answers,
     checkin_mirror_questions,
     checkin_next_steps,
+    checkin_period_label,
     checkin_scores,
     checkin_sdg_overlap,
     checkin_trend,
@@ -69,6 +70,30 @@ def test_agreements_are_gaps_below_two_and_differences_two_or_more() -> None:
     ]
     assert report["difference_ids"] == ["expectations", "workplan"]
     assert report["unanswered"] == []
+
+
+def test_a_weak_point_both_sides_share_is_not_reported_as_plain_agreement() -> None:
+    mine, theirs = side(exchange=2, workplan=1, health=4), side(exchange=1, workplan=2, health=5)
+    report = mirror_report(mine, theirs, None, None, QS)
+    assert [w["id"] for w in report["weak_together"]] == ["exchange", "workplan"]
+    assert "exchange" not in [a["id"] for a in report["aligned"]]
+    assert "health" in [a["id"] for a in report["aligned"]]
+    # both lists split the agreements, nothing more
+    assert len(report["aligned"]) + len(report["weak_together"]) == len(report["agreements"])
+
+
+def test_period_labels_read_as_people_say_them() -> None:
+    assert checkin_period_label("2026-Q4", "fr") == "4e trimestre 2026"
+    assert checkin_period_label("2027-Q1", "fr") == "1er trimestre 2027"
+    assert checkin_period_label("2026-Q3", "nl") == "derde kwartaal van 2026"
+    assert checkin_period_label("2026-Q2", "es") == "segundo trimestre de 2026"
+    assert checkin_period_label("2026-Q4", "en") == "Q4 2026"
+    assert checkin_period_label("2026-H2", "nl") == "tweede semester van 2026"
+    assert checkin_period_label("2026-11", "es") == "noviembre de 2026"
+    assert checkin_period_label("2026-11", "fr") == "novembre 2026"
+    assert checkin_period_label("2026-13", "en") == "2026-13"  # not a month: shown as it is
+    assert checkin_period_label("2026", "nl") == "2026"
+    assert checkin_period_label(None, "fr") == ""
 
 
 def test_differences_sorted_by_gap_then_question_order() -> None:
@@ -352,6 +377,7 @@ def test_functions_are_registered() -> None:
         "checkin_scores": checkin_scores,
         "checkin_next_steps": checkin_next_steps,
         "checkin_mirror_questions": checkin_mirror_questions,
+        "checkin_period_label": checkin_period_label,
     }.items():
         assert FUNCTIONS[name] is function
     assert checkin_mirror_questions() == QS
@@ -482,17 +508,18 @@ def test_first_side_gets_its_snapshot_and_the_waiting_note(
 ) -> None:
     state, texts = north_first(loaded)
     result = texts[-1]
-    assert "Opvolgmoment 2026-Q4 — Brasschaat ↔ Tarija" in result
+    assert "Opvolgmoment · vierde kwartaal van 2026 — Brasschaat ↔ Tarija" in result
     assert "2/5 Wederzijdse verwachtingen" in result
-    assert "Sinds 2026-Q3: Relatie 3→4 · Werkplan 4→2." in result
-    assert "SDG's: 6, 13" in result
+    since = "Sinds het vorige opvolgmoment (derde kwartaal van 2026): Relatie 3→4 · Werkplan 4→2."
+    assert since in result
+    assert "SDG 6, 13" in result
     assert "Budget gebruikt: 40%" in result
     # expectations 2 → put them on the agenda; a change with weak support → hand over;
     # priorities set by the funder → set them together, from the SDGs named
     assert state.vars["next_steps"] == ["expectations", "handover", "co_priorities"]
     assert "Na de wijzigingen (nieuwe schepen)" in result
-    assert "(6, 13)" in result
-    assert "Tarija heeft voor 2026-Q4 nog niet geantwoord" in result
+    assert "(SDG 6, 13)" in result
+    assert "Tarija heeft voor deze periode (vierde kwartaal van 2026) nog niet geantwoord" in result
     assert "Spiegel" not in result
     assert state.vars["report"] is None
     chart = state.vars["__chart"]
@@ -511,10 +538,11 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     south, texts = run(loaded, "es", context, SOUTH_ANSWERS)
     assert "Brasschaat ya respondió" in texts[0]
     result = texts[-1]
-    assert "Espejo 2026-Q4: ustedes y Brasschaat" in result
+    assert "Espejo · cuarto trimestre de 2026: ustedes y Brasschaat" in result
     assert "Expectativas mutuas: ustedes 5/5, Brasschaat 2/5" in result
     assert "¿Qué espera cada uno del otro y qué aporta?" in result
-    assert "ODS mencionados por ambos: 6; solo por Brasschaat: 13." in result
+    goals = "Mencionados por ambos: ODS 6; solo por ustedes: ODS 11; solo por Brasschaat: ODS 13."
+    assert goals in result
     assert "Quién aprendió de quién: coinciden, «Ellos de nosotros»." in result
     assert "Brasschaat: Relación 3→4 · Plan de trabajo 4→2." in result
     assert "todavía no respondió" not in result
@@ -536,7 +564,7 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
         flow, catalogue, north, "mirror_report", now=NOW, mine=north.vars["mine"],
         theirs=south.vars["mine"], report=report, partner_name="Tarija", period="2026-Q4",
     ))
-    assert mirror.startswith("🪞 Spiegel 2026-Q4: jullie en Tarija")
+    assert mirror.startswith("🪞 Spiegel · vierde kwartaal van 2026: jullie en Tarija")
     assert "Wederzijdse verwachtingen: u 2/5, Tarija 5/5" in mirror
     assert "Wat verwacht ieder van de ander" in mirror
     assert "Wie leerde van wie: jullie zijn het eens, ‘Wij van hen’." in mirror

@@ -1,7 +1,7 @@
 """Audit log of privileged actions, and the coordinator-access request each reviewer is shown.
 
 Revision ID: 0004
-Revises: 0002 (set to "0003" once the outbox/deadlines migration exists)
+Revises: 0003
 Create Date: 2026-11-23
 """
 

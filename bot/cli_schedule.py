@@ -1,0 +1,468 @@
+"""`sdgbot deadlines add|list|remove|import|ics|pending` and `sdgbot broadcast … | status | retry`.
+
+Coordinators keep the reporting calendar here without a release, and send broadcasts. Changes
+are audited as ``cli:<login>``. `bot.cli` registers these with `register_schedule_commands`;
+this module does not import `bot.cli` at load time (the two import each other).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Coroutine
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.config import Settings
+from bot.flow.errors import FlowError
+from bot.i18n import LANGUAGES
+from bot.scheduling import broadcasts as bc
+from bot.scheduling.audience import describe
+from bot.scheduling.deadlines import EVERY, Deadline, Occurrence, load_file, occurrences, parse
+from bot.scheduling.ics import calendar
+from bot.scheduling.planner import Recipients, pending_users, remind_pending, seed_deadlines
+from bot.scheduling.sender import load_deadlines
+from bot.storage.audit import ACTION_BROADCAST, ACTION_DEADLINE_CHANGE, audit
+from bot.storage.store import Store
+from bot.storage.tx import Tx
+
+T = TypeVar("T")
+OFFICE_ZONE = ZoneInfo("Europe/Brussels")  # a time given without offset is Brussels time
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"sdgbot: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    from bot.cli import settings
+
+    return settings()
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; database and file problems become one line."""
+    from bot.storage.errors import StorageError
+
+    try:
+        return asyncio.run(coroutine)
+    except StorageError as exc:
+        _fail(str(exc))
+    except FlowError as exc:
+        _fail(str(exc), 1)
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _open() -> Store:
+    store = await Store.open(_settings().database_url)
+    await seed_deadlines(store, _now())
+    return store
+
+
+def _localized_option(values: tuple[str, ...], name: str) -> str | dict[str, str] | None:
+    """``--title "fr:Rapport"`` (repeatable) → ``{"fr": "Rapport"}``; a bare text for everyone."""
+    if not values:
+        return None
+    texts: dict[str, str] = {}
+    for value in values:
+        head, sep, rest = value.partition(":")
+        if sep and head.strip().lower() in LANGUAGES:
+            texts[head.strip().lower()] = rest.strip()
+        elif len(values) == 1:
+            return value.strip()
+        else:
+            _fail(f"--{name} {value!r}: prefix each text with its language, e.g. fr:…")
+    return texts
+
+
+# --- deadlines --------------------------------------------------------------------------------
+
+
+@click.group()
+def deadlines() -> None:
+    """The reporting calendar: deadlines and their reminders."""
+
+
+def _next(deadline: Deadline, today: date, partnerships: list[tuple[str, str | None]]
+          ) -> Occurrence | None:
+    found = occurrences(deadline, today, today + timedelta(days=3 * 366), partnerships)
+    return found[0] if found else None
+
+
+@deadlines.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also removed deadlines.")
+def deadlines_list(show_all: bool) -> None:
+    """List deadlines with their next due date, reminders and audience."""
+
+    async def run() -> list[str]:
+        store = await _open()
+        try:
+            async with store.transaction(readonly=True) as tx:
+                rows = await tx.deadline_rows(active_only=not show_all)
+                partnerships = [(p.slug, p.rhythm) for p in await tx.partnerships(active_only=True)]
+                lines = []
+                for row in rows:
+                    spec_ok, problems = parse(row.spec)
+                    if spec_ok is None:
+                        lines.append(f"{row.id}  (unusable: {problems[0][1]})")
+                        continue
+                    upcoming = _next(spec_ok, _now().date(), partnerships)
+                    due = upcoming.due.isoformat() if upcoming else "—"
+                    state = "" if row.active else "  [removed]"
+                    offsets = ",".join(map(str, spec_ok.offsets)) or "—"
+                    lines.append(
+                        f"{row.id:<24} next {due:<10} {spec_ok.every:<11} "
+                        f"offsets {offsets} at {spec_ok.hour:02d}:00 "
+                        f"[{describe(spec_ok.audience)}] {row.source}{state}"
+                    )
+                return lines
+        finally:
+            await store.close()
+
+    for line in _run(run()) or ["no deadlines"]:
+        click.echo(line)
+
+
+@deadlines.command("add")
+@click.argument("deadline_id")
+@click.option("--title", multiple=True, required=True,
+              help="Title; repeat with a language prefix for each: --title 'fr:…' --title 'nl:…'.")
+@click.option("--description", multiple=True, help="Optional hint, same form as --title.")
+@click.option("--due", required=False, help="Due date (YYYY-MM-DD); the first one if recurring.")
+@click.option("--every", type=click.Choice(EVERY), default="once", show_default=True)
+@click.option("--until", help="Last possible due date (YYYY-MM-DD).")
+@click.option("--offsets", default="30,7,1", show_default=True,
+              help="Days before the due date when reminders go out.")
+@click.option("--hour", type=click.IntRange(0, 23), default=9, show_default=True,
+              help="Local hour of each recipient.")
+@click.option("--audience", multiple=True, help="all, role:R, country:CC, side:north… (repeat).")
+@click.option("--flow", help="Flow opened by the reminder's Start now button.")
+@click.option("--timezone", default="Europe/Brussels", show_default=True,
+              help="Where the due date ends.")
+@click.option("--replace", is_flag=True, help="Change an existing deadline.")
+def deadlines_add(deadline_id: str, title: tuple[str, ...], description: tuple[str, ...],
+                  due: str | None, every: str, until: str | None, offsets: str, hour: int,
+                  audience: tuple[str, ...], flow: str | None, timezone: str,
+                  replace: bool) -> None:
+    """Add (or with --replace change) a deadline."""
+    try:
+        offset_list = [int(part) for part in offsets.split(",") if part.strip()]
+    except ValueError:
+        _fail(f"--offsets {offsets!r}: whole numbers separated by commas, e.g. 30,7,1")
+    spec: dict[str, Any] = {"id": deadline_id, "title": _localized_option(title, "title"),
+                            "every": every, "offsets": offset_list, "hour": hour,
+                            "audience": list(audience) or ["all"], "timezone": timezone}
+    for name, value in (("due", due), ("until", until), ("flow", flow),
+                        ("description", _localized_option(description, "description"))):
+        if value:
+            spec[name] = value
+    deadline, problems = parse(spec)
+    if deadline is None:
+        _fail("; ".join(message for _, message in problems))
+
+    async def run() -> str:
+        store = await _open()
+        try:
+            async with store.transaction() as tx:
+                existing = await tx.deadline_row(deadline.id)
+                if existing is not None and existing.active and not replace:
+                    return f"deadline {deadline.id} exists; use --replace to change it"
+                await tx.save_deadline(deadline.id, deadline.to_spec(), source="coordinator",
+                                       now=_now())
+                await audit(tx, _actor(), ACTION_DEADLINE_CHANGE,
+                            {"deadline": deadline.id, "change": "replace" if existing else "add"})
+                return ""
+        finally:
+            await store.close()
+
+    problem = _run(run())
+    if problem:
+        _fail(problem, 1)
+    click.echo(f"deadline {deadline.id} saved")
+
+
+@deadlines.command("remove")
+@click.argument("deadline_id")
+def deadlines_remove(deadline_id: str) -> None:
+    """Remove a deadline (its pending reminders are dropped; a restart does not bring it back)."""
+
+    async def run() -> bool:
+        store = await _open()
+        try:
+            async with store.transaction() as tx:
+                removed = await tx.deactivate_deadline(deadline_id, _now())
+                if removed:
+                    await audit(tx, _actor(), ACTION_DEADLINE_CHANGE,
+                                {"deadline": deadline_id, "change": "remove"})
+                return removed
+        finally:
+            await store.close()
+
+    if not _run(run()):
+        _fail(f"no active deadline {deadline_id!r} (see sdgbot deadlines list)", 1)
+    click.echo(f"deadline {deadline_id} removed")
+
+
+@deadlines.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def deadlines_import(file: Path) -> None:
+    """Add or change every deadline of a YAML file (the format of content/deadlines.yaml)."""
+    found = load_file(file, require_all_languages=False) if file else []
+
+    async def run() -> int:
+        store = await _open()
+        try:
+            async with store.transaction() as tx:
+                for deadline in found:
+                    await tx.save_deadline(deadline.id, deadline.to_spec(), source="coordinator",
+                                           now=_now())
+                await audit(tx, _actor(), ACTION_DEADLINE_CHANGE,
+                            {"imported": [d.id for d in found], "file": file.name})
+                return len(found)
+        finally:
+            await store.close()
+
+    try:
+        count = _run(run())
+    except FlowError as exc:
+        _fail(str(exc), 1)
+    click.echo(f"{count} deadline(s) imported from {file}")
+
+
+@deadlines.command("ics")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("sdg-deadlines.ics"), show_default=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the titles (default: SDGBOT_DEFAULT_LANGUAGE).")
+@click.option("--months", type=click.IntRange(1, 60), default=12, show_default=True)
+def deadlines_ics(out: Path, lang: str | None, months: int) -> None:
+    """Write an .ics calendar file of every deadline in the coming months."""
+    language = lang or _settings().default_language
+
+    async def run() -> bytes:
+        store = await _open()
+        try:
+            async with store.transaction(readonly=True) as tx:
+                found = await _all_occurrences(tx, _now().date(), months)
+        finally:
+            await store.close()
+        return calendar(found, language, _now())
+
+    content = _run(run())
+    out.write_bytes(content)
+    click.echo(f"{out}: {content.count(b'BEGIN:VEVENT')} event(s)")
+
+
+async def _all_occurrences(tx: Tx, today: date, months: int) -> list[Occurrence]:
+    partnerships = [(p.slug, p.rhythm) for p in await tx.partnerships(active_only=True)]
+    found: list[Occurrence] = []
+    for deadline in (await load_deadlines(tx)).values():
+        found += occurrences(deadline, today, today + timedelta(days=31 * months), partnerships)
+    return sorted(found, key=lambda o: (o.due, o.deadline.id, o.key))
+
+
+@deadlines.command("pending")
+@click.argument("deadline_id")
+@click.option("--due", help="Which occurrence (YYYY-MM-DD); default: the next one.")
+@click.option("--remind", is_flag=True, help="Send them (only them) a reminder now.")
+def deadlines_pending(deadline_id: str, due: str | None, remind: bool) -> None:
+    """List the municipalities that have not marked a deadline done (and remind only them)."""
+    settings = _settings()
+
+    async def run() -> list[str]:
+        from bot.content import shipped_catalogue
+
+        store = await _open()
+        try:
+            async with store.transaction() as tx:
+                deadline = (await load_deadlines(tx)).get(deadline_id)
+                if deadline is None:
+                    _fail(f"no active deadline {deadline_id!r}", 1)
+                day = date.fromisoformat(due) if due else _now().date()
+                partnerships = [(p.slug, p.rhythm)
+                                for p in await tx.partnerships(active_only=True)]
+                chosen = [o for o in occurrences(deadline, day, day + timedelta(days=3 * 366),
+                                                 partnerships) if not due or o.due == day]
+                if not chosen:
+                    _fail(f"{deadline_id} has no occurrence {'on ' + due if due else 'ahead'}", 1)
+                first = chosen[0].due
+                recipients = await Recipients.load(tx)
+                lines = []
+                for occurrence in (o for o in chosen if o.due == first):
+                    users = await pending_users(tx, occurrence, recipients, _now())
+                    places = sorted({recipients.names.get(u.municipality_id or 0, "—")
+                                     for u in users})
+                    label = f"{occurrence.key}: {len(places)} municipality(ies) not done"
+                    lines.append(label + ("" if not places else ": " + ", ".join(places)))
+                    if remind:
+                        count = await remind_pending(tx, deadline, occurrence, _now(),
+                                                     shipped_catalogue(), settings.quiet_hours)
+                        lines.append(f"  reminder queued for {count} people")
+                return lines
+        finally:
+            await store.close()
+
+    for line in _run(run()):
+        click.echo(line)
+
+
+# --- broadcast --------------------------------------------------------------------------------
+
+
+def _when(value: str | None, now: datetime) -> datetime:
+    if not value:
+        return now
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--at {value!r}: use ISO 8601, e.g. 2027-03-01T09:00 or 2027-03-01T09:00+01:00")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=OFFICE_ZONE)
+    return max(moment.astimezone(UTC), now)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--text", "texts", multiple=True,
+              help="The message; repeat with a language prefix for translations: 'nl:…'.")
+@click.option("--text-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A text file, or YAML {fr: …, nl: …, es: …, en: …}.")
+@click.option("--audience", multiple=True,
+              help="all, role:R, country:CC, municipality:NAME, language:xx, partnership:ID, "
+                   "side:north|south (repeat; same kind: either, different kinds: both).")
+@click.option("--at", "at", help="When (ISO 8601; without offset: Brussels time). Default: now.")
+@click.option("--dry-run", is_flag=True, help="Only count the recipients.")
+@click.option("--ignore-quiet-hours", is_flag=True,
+              help="Send even during recipients' night hours (emergencies only).")
+@click.pass_context
+def broadcast(ctx: click.Context, texts: tuple[str, ...], text_file: Path | None,
+              audience: tuple[str, ...], at: str | None, dry_run: bool,
+              ignore_quiet_hours: bool) -> None:
+    """Send a message to many users; `broadcast status [ID]` shows how it went."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        given = bc.read_text_file(text_file) if text_file else {}
+        for lang, text in bc.parse_texts(texts).items():
+            bc.add_text(given, lang, text)
+    except ValueError as exc:
+        _fail(str(exc))
+    now = _now()
+    when = _when(at, now)
+
+    async def run() -> bc.Planned:
+        store = await _open()
+        try:
+            planned = await bc.create(store, texts=given, audience=audience, at=when, now=now,
+                                      created_by=_actor(), ignore_quiet=ignore_quiet_hours,
+                                      dry_run=dry_run)
+            if planned.broadcast_id is not None:
+                async with store.transaction() as tx:
+                    await audit(tx, _actor(), ACTION_BROADCAST,
+                                {"broadcast": planned.broadcast_id,
+                                 "audience": [str(t) for t in planned.audience],
+                                 "recipients": planned.recipients, "at": when.isoformat()})
+            return planned
+        finally:
+            await store.close()
+
+    try:
+        planned = _run(run())
+    except ValueError as exc:
+        _fail(str(exc))
+    audience_text = describe(planned.audience)
+    languages = ", ".join(sorted(planned.texts)).replace("*", "everyone")
+    if planned.broadcast_id is None:
+        click.echo(f"dry run: {planned.recipients} recipient(s) [{audience_text}], "
+                   f"texts: {languages}; nothing sent")
+        return
+    click.echo(f"broadcast #{planned.broadcast_id} scheduled for "
+               f"{planned.at.strftime('%Y-%m-%d %H:%M UTC')} to {planned.recipients} "
+               f"recipient(s) [{audience_text}]; texts: {languages}")
+
+
+@broadcast.command("status")
+@click.argument("broadcast_id", type=int, required=False)
+def broadcast_status(broadcast_id: int | None) -> None:
+    """Sent / failed / blocked / pending per broadcast (the latest 20, or one)."""
+
+    async def run() -> list[str]:
+        store = await Store.open(_settings().database_url)
+        try:
+            async with store.transaction(readonly=True) as tx:
+                return [s.line() for s in await bc.status(tx, broadcast_id)]
+        finally:
+            await store.close()
+
+    lines = _run(run())
+    if not lines:
+        _fail("no such broadcast" if broadcast_id is not None else "no broadcasts yet", 1)
+    for line in lines:
+        click.echo(line)
+
+
+@broadcast.command("retry")
+@click.argument("broadcast_id", type=int)
+@click.option("--unknown", is_flag=True,
+              help="Also re-send the ones interrupted by a crash (may duplicate them).")
+def broadcast_retry(broadcast_id: int, unknown: bool) -> None:
+    """Send the failed messages of a broadcast again."""
+    statuses = ("failed", "unknown") if unknown else ("failed",)
+
+    async def run() -> int:
+        store = await Store.open(_settings().database_url)
+        try:
+            async with store.transaction() as tx:
+                count = await tx.requeue(broadcast_id, statuses, _now())
+                await audit(tx, _actor(), ACTION_BROADCAST,
+                            {"broadcast": broadcast_id, "retry": list(statuses), "rows": count})
+                return count
+        finally:
+            await store.close()
+
+    click.echo(f"{_run(run())} message(s) queued again")
+
+
+@broadcast.command("cancel")
+@click.argument("broadcast_id", type=int)
+def broadcast_cancel(broadcast_id: int) -> None:
+    """Cancel a broadcast: what has not gone out yet will not."""
+
+    async def run() -> bool:
+        store = await Store.open(_settings().database_url)
+        try:
+            async with store.transaction() as tx:
+                found = await tx.broadcast(broadcast_id)
+                if found is None or found.status in {"draft", "cancelled"}:
+                    return False
+                found.status = "cancelled"
+                await audit(tx, _actor(), ACTION_BROADCAST,
+                            {"broadcast": broadcast_id, "change": "cancel"})
+                return True
+        finally:
+            await store.close()
+
+    if not _run(run()):
+        _fail(f"no broadcast #{broadcast_id} to cancel", 1)
+    click.echo(f"broadcast #{broadcast_id} cancelled")
+
+
+def register_schedule_commands(main: click.Group) -> None:
+    """Add ``deadlines`` and ``broadcast`` to the ``sdgbot`` command."""
+    main.add_command(deadlines)
+    main.add_command(broadcast)
+
+
+__all__ = ["broadcast", "deadlines", "register_schedule_commands"]

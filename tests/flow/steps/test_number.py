@@ -1,0 +1,58 @@
+"""`number`: whole or decimal numbers within bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.flow.events import AnswerRecorded, AnswerRejected
+from tests.helpers import Talk, make_flow
+
+FLOW = make_flow("""
+    id: n
+    steps:
+      - id: people
+        kind: number
+        min: 1
+        max: 5000
+        unit: residents
+        text: How many?
+      - id: share
+        kind: number
+        integer: false
+        max: 100
+        text: Which share?
+""")
+
+
+def test_hints() -> None:
+    talk = Talk(FLOW)
+    assert talk.question.hint == "Type a whole number. (between 1 and 5000)"
+    talk.send("12")
+    assert talk.question.hint.endswith("(at most 100)")
+
+
+@pytest.mark.parametrize(("typed", "value", "display"), [
+    ("12", 12, "12 residents"), ("1 500", 1500, "1500 residents"), ("5000", 5000, None)])
+def test_whole_numbers(typed: str, value: int, display: str | None) -> None:
+    talk = Talk(FLOW)
+    talk.send(typed)
+    (recorded,) = talk.of(AnswerRecorded)
+    assert recorded.value == value and isinstance(recorded.value, int)
+    if display:
+        assert recorded.display == display
+
+
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("0", "between 1 and 5000"), ("5001", "between 1 and 5000"), ("2.5", "whole number"),
+    ("many", "whole number")])
+def test_refused(typed: str, reason: str) -> None:
+    talk = Talk(FLOW)
+    talk.send(typed)
+    assert reason in talk.of(AnswerRejected)[0].reason
+
+
+def test_decimals() -> None:
+    talk = Talk(FLOW)
+    talk.send("3")
+    talk.send("12,5")
+    assert talk.answers == {"people": 3, "share": 12.5}
