@@ -95,7 +95,7 @@ async def run_broadcast(database_url: str, recipients: int, log: Path,
                 break
             await asyncio.sleep(0.25)
     finally:
-        await bot.stop()
+        await bot.stop(api)
         await api.stop()
     delivered = [m for m in api.sent if m.chat_id in ids]
     times = sorted(m.time for m in delivered)

@@ -1,7 +1,8 @@
-"""Conversation runs for one bot process: first contact, the assessment, bytes per assessment.
+"""Conversation scenarios for one bot process: first contact, the assessment, bytes per step.
 
 The same scenarios run against the baseline and against sdgbot, each bot in its own process
-with its own fake Bot API (flood control off) and, for sdgbot, a fresh database.
+with its own fake Bot API (flood control off) and, for sdgbot, a fresh database. `run.py`
+alternates the two bots scenario by scenario, so each pair is measured under the same load.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bench.scripts import ASSESSMENT, FIRST_CONTACT, LITE_ON, ONBOARDING, Step
 from bench.users import Outcome, SimulatedUser, run_together
 from tests.fakes.bot_api import RequestRecord
 
-__all__ = ["Sizes", "Traffic", "Usage", "converse", "summary", "usage_of"]
+__all__ = ["Session", "Sizes", "Traffic", "Usage", "summary", "usage_of"]
 
 _SENDS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 _EDITS = frozenset({"editmessagetext", "editmessagereplymarkup"})
@@ -95,54 +96,72 @@ def usage_of(records: Sequence[RequestRecord], chat_id: int, inputs: int) -> Usa
     )
 
 
-async def _one_user(api: BenchApi, user: SimulatedUser, setup: Sequence[Step]) -> Usage:
-    """Set the user up, then measure one quick self-assessment alone on the bot."""
-    for step in setup:
-        await user.say(step)
-    index = len(api.requests)
-    for step in ASSESSMENT:
-        await user.say(step)
-    return usage_of(api.requests_since(index), user.handle.id, len(ASSESSMENT))
-
-
-async def converse(api: BenchApi, bot: BotProcess, sizes: Sizes, *, baseline: bool,
-                   onboarded: int) -> Traffic:  # fmt: skip
-    """Run every conversation scenario on a started bot; returns what was measured.
+class Session:
+    """One bot process under measurement, scenario by scenario (see `run.py` for the order).
 
     Args:
         api: the fake Bot API the bot polls.
         bot: the bot's process (for its CPU time).
         sizes: how many users.
-        baseline: the bot is the baseline.
+        baseline: the bot is the baseline (any next message is its answer).
         onboarded: Telegram id of the first of ``sizes.assessment`` users already onboarded
             (seeded in the database), who take the self-assessment.
     """
-    traffic = Traffic()
 
-    def users(first: int, count: int) -> list[SimulatedUser]:
-        return [SimulatedUser(api, first + i, baseline=baseline) for i in range(count)]
+    def __init__(self, api: BenchApi, bot: BotProcess, sizes: Sizes, *, baseline: bool,
+                 onboarded: int) -> None:  # fmt: skip
+        self.api = api
+        self.bot = bot
+        self.sizes = sizes
+        self.baseline = baseline
+        self.onboarded = onboarded
+        self.traffic = Traffic()
 
-    # Warm-up (not measured): imports, template and SQL statement caches, connection pools.
-    await run_together(users(900_001, sizes.warmup), [*ONBOARDING, *ASSESSMENT])
+    def _users(self, first: int, count: int) -> list[SimulatedUser]:
+        return [SimulatedUser(self.api, first + i, baseline=self.baseline) for i in range(count)]
 
-    cpu = bot.cpu_seconds()
-    traffic.first_contact = await run_together(users(1_000_001, sizes.first_contact),
-                                               [FIRST_CONTACT])  # fmt: skip
-    traffic.cpu_first_contact = bot.cpu_seconds() - cpu
+    async def warm_up(self) -> None:
+        """Not measured: imports, template and SQL statement caches, connection pools."""
+        await run_together(self._users(900_001, self.sizes.warmup), [*ONBOARDING, *ASSESSMENT])
 
-    assessing = users(onboarded, sizes.assessment)
-    cpu = bot.cpu_seconds()
-    traffic.assessment = await run_together(assessing, ASSESSMENT)
-    traffic.cpu_assessment = bot.cpu_seconds() - cpu
+    async def first_contact(self) -> None:
+        """Every user writes a first message at the same moment."""
+        cpu = self.bot.cpu_seconds()
+        users = self._users(1_000_001, self.sizes.first_contact)
+        self.traffic.first_contact = await run_together(users, [FIRST_CONTACT])
+        self.traffic.cpu_first_contact = self.bot.cpu_seconds() - cpu
 
-    normal = SimulatedUser(api, 3_000_001, baseline=baseline)
-    traffic.usage["normal"] = await _one_user(api, normal, ONBOARDING)
-    if not baseline:
-        lite = SimulatedUser(api, 3_000_002, baseline=False, lite=True)
-        traffic.usage["lite"] = await _one_user(api, lite, [LITE_ON, *ONBOARDING])
-    traffic.requests_rejected = sum(1 for r in api.requests if r.status == 400 and r.fault is None)
-    traffic.too_many_requests = api.stats.too_many_requests
-    return traffic
+    async def assessment(self) -> None:
+        """Onboarded users all start ``/assess`` at once and answer each question at once."""
+        cpu = self.bot.cpu_seconds()
+        users = self._users(self.onboarded, self.sizes.assessment)
+        self.traffic.assessment = await run_together(users, ASSESSMENT)
+        self.traffic.cpu_assessment = self.bot.cpu_seconds() - cpu
+
+    async def usage(self) -> None:
+        """One user alone takes the assessment in normal mode, then another in lite mode."""
+        normal = SimulatedUser(self.api, 3_000_001, baseline=self.baseline)
+        self.traffic.usage["normal"] = await self._one_user(normal, ONBOARDING)
+        if not self.baseline:
+            lite = SimulatedUser(self.api, 3_000_002, baseline=False, lite=True)
+            self.traffic.usage["lite"] = await self._one_user(lite, [LITE_ON, *ONBOARDING])
+
+    async def _one_user(self, user: SimulatedUser, setup: Sequence[Step]) -> Usage:
+        for step in setup:
+            await user.say(step)
+        index = len(self.api.requests)
+        for step in ASSESSMENT:
+            await user.say(step)
+        return usage_of(self.api.requests_since(index), user.handle.id, len(ASSESSMENT))
+
+    def finish(self) -> Traffic:
+        """The figures, with the requests the fake refused over the whole session."""
+        api = self.api
+        self.traffic.requests_rejected = sum(
+            1 for r in api.requests if r.status == 400 and r.fault is None
+        )
+        self.traffic.too_many_requests = api.stats.too_many_requests
+        return self.traffic
 
 
 def summary(traffic: Traffic) -> dict[str, Any]:

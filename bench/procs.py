@@ -94,13 +94,21 @@ class BotProcess:
         """The process's resident memory now and at its peak."""
         return read_memory(self.pid)
 
-    async def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM (a clean shutdown, like systemd), SIGKILL if it hangs."""
+    async def stop(self, api: BenchApi | None = None, timeout: float = 15.0) -> None:
+        """SIGTERM (a clean shutdown, like systemd), SIGKILL if it hangs.
+
+        With ``api``, its long polls are released at once: a stopping bot waits for the
+        ``getUpdates`` in flight, which would otherwise hold it for the whole poll timeout.
+        The fake then answers every later poll at once, so use it for nothing else after.
+        """
         proc = self.proc
         if proc is None or proc.returncode is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             proc.send_signal(signal.SIGTERM)
+        if api is not None:
+            await asyncio.sleep(0.1)  # the bot sees the signal before its poll returns empty
+            api.updates.close()
         try:
             await asyncio.wait_for(proc.wait(), timeout)
         except TimeoutError:

@@ -28,13 +28,13 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 from bench import matching
 from bench.broadcast import BroadcastResult, missing, run_broadcast
-from bench.conversations import Sizes, Traffic, converse, summary
+from bench.conversations import Session, Sizes, Traffic, summary
 from bench.database import fresh_database
 from bench.fakeapi import UNLIMITED, BenchApi
 from bench.procs import BotProcess, Memory, python
 from bench.report import Row, percentile, render_table, write_results
 from bench.scripts import ASSESSMENT, Step
-from bench.seeding import RUN_NEXT, SEEDED_FIRST_ID, seed
+from bench.seeding import RUN_NEXT, seed
 from bench.users import SimulatedUser, run_together
 
 __all__ = ["Plan", "main", "run"]
@@ -72,24 +72,34 @@ def _bot(kind: str, api: BenchApi, database_url: str, folder: Path) -> BotProces
     return BotProcess(kind, argv, env, folder / f"{kind}.log")
 
 
-async def _conversations(kind: str, plan: Plan, folder: Path,
-                         postgres: str | None) -> tuple[Traffic, Memory]:  # fmt: skip
-    """One bot process through every conversation scenario; its memory at the end."""
-    async with fresh_database(postgres, folder, kind) as url:
-        onboarded = SEEDED_FIRST_ID
-        if kind != "baseline":  # the baseline keeps no state: nobody to onboard
-            onboarded = (await seed(url, plan.sizes.assessment, 0)).first_id
-        api = BenchApi(rate_limits=UNLIMITED)
-        await api.start()
-        bot = _bot(kind, api, url, folder)
+async def _conversations(plan: Plan, folder: Path, postgres: str | None
+                         ) -> tuple[Traffic, Traffic, Memory, Memory]:  # fmt: skip
+    """Both bots side by side, each scenario on the baseline then at once on sdgbot.
+
+    Returns:
+        The baseline's and sdgbot's figures, and their memory at the end.
+    """
+    async with fresh_database(postgres, folder, "sdgbot") as url:
+        onboarded = (await seed(url, plan.sizes.assessment, 0)).first_id
+        sessions: list[Session] = []
         try:
-            await bot.start(api)
-            traffic = await converse(api, bot, plan.sizes, baseline=kind == "baseline",
-                                     onboarded=onboarded)  # fmt: skip
-            return traffic, bot.memory()
+            for kind in ("baseline", "sdgbot"):
+                api = BenchApi(rate_limits=UNLIMITED)
+                await api.start()
+                bot = _bot(kind, api, url, folder)
+                sessions.append(Session(api, bot, plan.sizes, baseline=kind == "baseline",
+                                        onboarded=onboarded))  # fmt: skip
+                await bot.start(api)
+            for scenario in ("warm_up", "first_contact", "assessment", "usage"):
+                for session in sessions:
+                    _progress(f"{session.bot.name}: {scenario.replace('_', ' ')}")
+                    await getattr(session, scenario)()
+            base, sdg = (session.finish() for session in sessions)
+            return base, sdg, sessions[0].bot.memory(), sessions[1].bot.memory()
         finally:
-            await bot.stop()
-            await api.stop()
+            for session in sessions:
+                await session.bot.stop(session.api)
+                await session.api.stop()
 
 
 async def _memory(plan: Plan, folder: Path, postgres: str | None) -> dict[str, Any]:
@@ -108,7 +118,7 @@ async def _memory(plan: Plan, folder: Path, postgres: str | None) -> dict[str, A
             outcome = await run_together(users, [Step(RUN_NEXT[0], expect=RUN_NEXT[1])])
             loaded = bot.memory()
         finally:
-            await bot.stop()
+            await bot.stop(api)
             await api.stop()
     return {"users": seeded.users, "runs": seeded.runs, "answers_per_run": seeded.answers_per_run,
             "idle_rss_mb": round(idle.rss_mb, 1), "rss_mb": round(loaded.rss_mb, 1),
@@ -192,10 +202,7 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
     say = _progress
     say("answer matching")
     times = matching.measure(plan.matching_rounds)
-    say("baseline: conversations")
-    base, base_memory = await _conversations("baseline", plan, folder, postgres)
-    say("sdgbot: conversations")
-    sdg, sdg_memory = await _conversations("sdgbot", plan, folder, postgres)
+    base, sdg, base_memory, sdg_memory = await _conversations(plan, folder, postgres)
     say(f"sdgbot: memory with {plan.memory_users:,} users and {plan.memory_runs:,} runs")
     memory = await _memory(plan, folder, postgres)
     broadcast: BroadcastResult | str

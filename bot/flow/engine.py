@@ -207,7 +207,9 @@ def _read(rt: Runtime, step: Step, inp: Input) -> Reading | None:
             return _confirm(rt, step, answer)
     if norm in BACK_WORDS and step.kind != "text":
         return None
-    if step.base.optional and (norm in SKIP_WORDS or text in SKIP_WORDS):
+    no_remark = step.kind == "text" and parse_yesno(text) is False
+    if step.base.optional and (norm in SKIP_WORDS or text in SKIP_WORDS or no_remark):
+        # "non" to an optional remark means "nothing to add", not a remark reading "non"
         return Reading.accepted(None, "—")
     return step.understand(rt, text)
 

@@ -190,6 +190,13 @@ class Runtime:
         """A system message in the conversation's language."""
         return self.catalogue.messages.get(key, self.lang, **values)
 
+    @staticmethod
+    def with_range(sentence: str, bounds: str) -> str:
+        """Put "(between 0 and 4)" inside a sentence: "Type a number (between 0 and 4)."."""
+        if not bounds:
+            return sentence
+        return f"{sentence.rstrip().rstrip('.')} {bounds}."
+
     def ask(
         self,
         step: Step,

@@ -26,6 +26,7 @@ from bot.flow.expressions import (
 from bot.i18n import Raw, escape
 
 _TAG = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+_LANG = parse_expression("lang")
 
 
 class TemplateError(ValueError):
@@ -59,19 +60,24 @@ class TextPart(Part):
         out.append(self.text)
 
 
-def format_value(value: Any) -> str:
-    """Format a value for display: 2.0 → 2, 2.345 → 2.3, lists joined with commas, none → ''."""
+DECIMAL_COMMA = frozenset({"fr", "nl", "es"})
+"""Languages whose readers write 1,5 rather than 1.5."""
+
+
+def format_value(value: Any, lang: str = "en") -> str:
+    """Format a value for display: 2.0 → 2, 2.345 → 2,3 (fr/nl/es) or 2.3, lists with commas."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, float | Decimal):
         rounded = round(float(value), 1)
-        return str(int(rounded)) if rounded == int(rounded) else str(rounded)
+        text = str(int(rounded)) if rounded == int(rounded) else str(rounded)
+        return text.replace(".", ",") if lang in DECIMAL_COMMA else text
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, list | tuple):
-        return ", ".join(format_value(item) for item in value)
+        return ", ".join(format_value(item, lang) for item in value)
     return str(value)
 
 
@@ -87,7 +93,8 @@ class ValuePart(Part):
         if isinstance(value, Raw):
             out.append(str(value))
         else:
-            out.append(escape(format_value(value)))
+            lang = evaluate(_LANG, scope, "en")
+            out.append(escape(format_value(value, lang if isinstance(lang, str) else "en")))
 
     def expressions(self) -> Iterator[Node]:
         """The value expression."""

@@ -292,16 +292,28 @@ class SchedulePart(TxPart):
             statement = statement.where(OutboxItem.status == status)
         return (await self._session.execute(statement)).scalars().all()
 
-    async def due_outbox(self, now: datetime, limit: int = 100) -> list[tuple[int, str]]:
-        """Return ``(row id, recipient's external id)`` of due pending rows, in sending order."""
+    async def due_outbox(self, now: datetime, limit: int = 100
+                         ) -> list[tuple[OutboxItem, User]]:
+        """Return due pending rows with their recipients, in sending order (one query)."""
         statement = (
-            select(OutboxItem.id, User.external_id)
+            select(OutboxItem, User)
             .join(User, User.id == OutboxItem.user_id)
             .where(OutboxItem.status == "pending", OutboxItem.next_attempt_at <= now)
             .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
             .limit(limit)
+            .execution_options(populate_existing=True)
         )
         return [(row[0], row[1]) for row in (await self._session.execute(statement)).all()]
+
+    async def broadcasts_by_id(self, ids: Iterable[int]) -> dict[int, Broadcast]:
+        """Return broadcasts by id (one query)."""
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        statement = select(Broadcast).where(Broadcast.id.in_(wanted)).execution_options(
+            populate_existing=True
+        )
+        return {b.id: b for b in (await self._session.execute(statement)).scalars().all()}
 
     async def next_due_at(self) -> datetime | None:
         """Return when the earliest pending row is due, or None when nothing waits."""
@@ -310,22 +322,30 @@ class SchedulePart(TxPart):
         )
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def claim_outbox_item(self, item_id: int, holder: str,
-                                now: datetime) -> OutboxItem | None:
-        """Mark a pending row ``sending`` by ``holder`` (committed before the Bot API call).
+    async def claim_outbox_item(self, item_id: int, lease: str, holder: str,
+                                now: datetime) -> bool:
+        """Mark a pending row ``sending`` by ``holder``, only while it holds ``lease``.
+
+        One statement does both the claim and the fencing check, so a sender whose lease
+        expired (it stalled, another took over) claims nothing. Committed before the Bot API
+        call.
 
         Returns:
-            The row, or None if it is no longer pending (another path finished it).
+            False when the row is no longer pending or the lease is no longer held.
         """
+        leader = (
+            select(Lease.name)
+            .where(Lease.name == lease, Lease.holder == holder, Lease.expires_at > now)
+            .exists()
+        )
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.status == "pending")
+            .where(OutboxItem.id == item_id, OutboxItem.status == "pending", leader)
             .values(status="sending", claimed_by=holder, claimed_at=now,
                     attempts=OutboxItem.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
-            return None
-        return await self.outbox_item(item_id)
+        return result.rowcount == 1
 
     async def settle_outbox_item(
         self, item_id: int, holder: str, status: str, *, now: datetime,
@@ -435,6 +455,10 @@ class SchedulePart(TxPart):
             .on_conflict_do_nothing(index_elements=["name"])
         )
         return inserted.rowcount == 1
+
+    async def holds_lease(self, name: str, holder: str, now: datetime) -> bool:
+        """Whether ``holder`` holds the lease at ``now``."""
+        return await self.lease_holder(name, now) == holder
 
     async def renew_lease(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
         """Extend a lease ``holder`` still holds at ``now``; False if it expired or was taken.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from bot.storage import Store
 from bot.storage.models import Answer, FlowRun, User
-from tests.faults.people import FLOWS, Person
+from tests.faults.people import FLOWS, Script
 
 
 @dataclass
@@ -50,7 +51,7 @@ async def stored_by_user(database_url: str, channel: str = "telegram") -> dict[s
         await store.close()
 
 
-def problems(people: list[Person], stored: dict[str, Stored], *,
+def problems(people: Sequence[Script], stored: dict[str, Stored], *,
              nudges_need_notice: bool = False) -> list[str]:  # fmt: skip
     """Every broken promise, one line each (an empty list when all is well).
 
@@ -62,9 +63,9 @@ def problems(people: list[Person], stored: dict[str, Stored], *,
     """
     found = []
     for person in people:
-        who = f"user {person.handle.id}"
+        who = f"user {person.external_id}"
         ledger = person.ledger
-        mine = stored.get(str(person.handle.id), Stored())
+        mine = stored.get(person.external_id, Stored())
         if not person.done:
             found.append(f"{who} did not finish (phase {person.phase}, saw {ledger.shown[-3:]})")
         for flow in FLOWS:

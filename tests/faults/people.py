@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from bot.content import shipped_catalogue
 from bot.flow.definition import Flow
@@ -51,7 +52,8 @@ def _fragment(text: str) -> str:
     return max((html_to_plain(p).strip() for p in pieces), key=len)
 
 
-def flow_prompts(flows: tuple[str, ...] = FLOWS, lang: str = "fr") -> list[Prompt]:
+@cache
+def flow_prompts(flows: tuple[str, ...] = FLOWS, lang: str = "fr") -> tuple[Prompt, ...]:
     """The questions of the shipped flows `flows`, each with its recognisable fragment."""
     library = FlowLibrary.load(shipped_catalogue())
     prompts = []
@@ -66,7 +68,7 @@ def flow_prompts(flows: tuple[str, ...] = FLOWS, lang: str = "fr") -> list[Promp
                 )
     fragments = [p.fragment for p in prompts]
     assert len(set(fragments)) == len(fragments) and all(len(f) >= 12 for f in fragments)
-    return prompts
+    return tuple(prompts)
 
 
 @dataclass
@@ -94,8 +96,9 @@ class Script:
     came for too long; these return what to send next where there is a choice.
     """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, external_id: str) -> None:
+        self.external_id = external_id
+        self.name = f"Personne {external_id}"
         self.ledger = Ledger()
         self.phase = "onboarding"  # then "mission-start", "mission", "done"
         self._pending: tuple[str, str, str] | None = None
@@ -157,21 +160,21 @@ class Person(Script):
         user_id: their Telegram id (also their private chat's id).
         taps: tap the first button when a question has buttons (else type "1").
         patience: seconds without a question or menu before nudging.
-        prompts: the recognisable questions (`flow_prompts()`).
     """
 
-    def __init__(self, api: FakeBotApi, user_id: int, *, taps: bool, patience: float,
-                 prompts: list[Prompt]) -> None:  # fmt: skip
-        super().__init__(f"Personne {user_id}")
+    def __init__(self, api: FakeBotApi, user_id: int, *, taps: bool, patience: float) -> None:
+        super().__init__(str(user_id))
         self.api = api
         self.handle: UserHandle = api.user(user_id, first_name=f"P{user_id}", language_code="fr")
         self.taps = taps
         self.patience = patience
-        self.prompts = prompts
+        self.prompts = flow_prompts()
         messages = shipped_catalogue().messages
         self._menus = [html_to_plain(messages.get(key, "fr")) for key in MENU_KEYS]
         self._send_failed = html_to_plain(messages.get(SEND_FAILED_KEY, "fr"))
-        self._cursor = 0
+        self._cursor = 0  # into api.sent, shared by everyone: only new messages are looked at
+        self.updates: list[int] = []
+        """Ids of the updates they sent (for redelivery storms)."""
 
     def _prompt_of(self, message: SentMessage) -> Prompt | None:
         return next((p for p in self.prompts if p.fragment in message.plain), None)
@@ -180,7 +183,10 @@ class Person(Script):
         return any(menu in message.plain for menu in self._menus)
 
     def _command(self, command: str) -> None:
-        self.api.push_command(self.handle, command)
+        self.updates.append(self.api.push_command(self.handle, command)["update_id"])
+
+    def _text(self, text: str) -> None:
+        self.updates.append(self.api.push_text(self.handle, text)["update_id"])
 
     async def run(self, deadline: float) -> None:
         """Talk until done or until the loop time `deadline`."""
@@ -188,8 +194,9 @@ class Person(Script):
         self._command("/start")
         waited_since = loop.time()
         while not self.done and loop.time() < deadline:
-            messages = self.api.messages_to(self.handle)
-            fresh, self._cursor = messages[self._cursor :], len(messages)
+            sent = self.api.sent
+            fresh = [m for m in sent[self._cursor :] if m.chat_id == self.handle.id]
+            self._cursor = len(sent)
             self.ledger.told_to_retry += sum(self._send_failed in m.plain for m in fresh)
             significant = [m for m in fresh if self._prompt_of(m) or self._is_menu(m)]
             if significant and self._react(significant[-1]):
@@ -197,7 +204,7 @@ class Person(Script):
             elif loop.time() - waited_since > self.patience:
                 self._command(self.nudge())
                 waited_since = loop.time()
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
 
     def _react(self, message: SentMessage) -> bool:
         prompt = self._prompt_of(message)
@@ -213,11 +220,12 @@ class Person(Script):
             display = first.group(1)
             options = [d for d in message.callback_data() if d.startswith("q:")]
             if self.taps and options:
-                self.api.push_callback(self.handle, message, options[0])
+                update = self.api.push_callback(self.handle, message, options[0])
+                self.updates.append(update["update_id"])
             else:
-                self.api.push_text(self.handle, "1")
+                self._text("1")
         else:
             display = self.typed(prompt.kind)
-            self.api.push_text(self.handle, display)
+            self._text(display)
         self.answered(prompt.flow, prompt.step, display)
         return True

@@ -35,6 +35,8 @@ MAX_RESUMES = 2500
 """Inputs tried per flow and setting (context × date)."""
 EXPANSIONS_PER_QUESTION = 3
 """How many different states waiting at the same question are expanded."""
+WALK_TURNS = 250
+"""Answers given in one walk (17 rounds of a repeated block fit)."""
 DATES = (NOW, datetime(2026, 9, 20, 10, tzinfo=UTC), datetime(2026, 6, 10, 10, tzinfo=UTC),
          datetime(2027, 3, 1, 10, tzinfo=UTC))
 
@@ -120,12 +122,28 @@ def answers_for(flow: Flow, state: RunState, now: datetime) -> Iterator[Input]:
         yield OptionInput(seq, engine.SKIP)
 
 
-def contexts(flow_id: str, finished: list[RunState]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The contexts a flow is explored with (see the module docstring)."""
+def contexts(flow: Flow, finished: list[RunState]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The contexts a flow is explored with (see the module docstring).
+
+    `finished` is read lazily: the `context.previous` variants use the runs completed by the
+    explorations before them (at the same date, so a "previous run of this edition" exists).
+    Variants a flow cannot see (it never names `partnership` or `previous`) are left out.
+    """
     base = context_for("en")
     yield "plain", base
     yield "newcomer", {**base, "user": {**base["user"], "municipality": "", "country": "",
                                         "name": "", "kind": ""}}
+    twinned = "partner" in flow.source
+    if not twinned and "previous" not in flow.source:
+        return
+    twinning = {"id": "leuven-tarija", "db_id": 1, "name": "Leuven – Tarija", "side": "north",
+                "my_municipality": "Leuven", "partner_municipality": "Tarija"}
+    checkin = {"partnership": twinning, "period": "2026-Q4", "partner_answers": None,
+               "previous": None}
+    if twinned:
+        yield "twinning", {**base, **checkin}
+        yield "twinning, south side", {**base, **checkin,
+                                       "partnership": {**twinning, "side": "south"}}
     shapes: dict[frozenset[str], RunState] = {}
     for run in reversed(finished):  # the latest run of each "shape" (what it answered, set)
         shape = frozenset([*run.answers, *(k for k, v in run.vars.items() if v)])
@@ -134,15 +152,10 @@ def contexts(flow_id: str, finished: list[RunState]) -> Iterator[tuple[str, dict
                  "by": "Jan", "vars": {k: v for k, v in run.vars.items() if not k.startswith("__")},
                  "context": {k: v for k, v in run.context.items() if k != "previous"}}
                 for run in sorted(shapes.values(), key=lambda r: -len(r.answers))[:4]]
-    twinning = {"id": "leuven-tarija", "db_id": 1, "name": "Leuven – Tarija", "side": "north",
-                "my_municipality": "Leuven", "partner_municipality": "Tarija"}
-    checkin = {"partnership": twinning, "period": "2026-Q4", "partner_answers": None,
-               "previous": None}
-    yield "twinning", {**base, **checkin}
-    yield "twinning, south side", {**base, **checkin,
-                                   "partnership": {**twinning, "side": "south"}}
     for index, summary in enumerate(previous):
         yield f"previous #{index}", {**base, "previous": summary}
+        if not twinned:
+            continue
         yield f"twinning, partner answered #{index}", {
             **base, **checkin, "previous": {**summary, "context": {"period": "2026-Q3"}},
             "partner_answers": summary["answers"], "partner_previous": summary}
@@ -200,7 +213,7 @@ class Explorer:
         sprint = engine.start(self.flow, catalogue(), lang=lang, now=self.now, context=context)
         self._note(sprint.state, sprint.events, "start")
         state = roundtrip(sprint.state)
-        for turn in range(400):
+        for turn in range(WALK_TURNS):
             if not state.is_active:
                 return
             inputs = [TextInput(f"{inp.text} {turn}") if isinstance(inp, TextInput)
@@ -243,17 +256,25 @@ def test_every_step_is_reached(flow_id: str, reached: Reached) -> None:
     flow = shipped_flow(flow_id)
     finished: list[RunState] = []
     tried: list[str] = []
-    for now in DATES:
+    dated = any(word in flow.source for word in ("today", "year"))
+    for now in DATES if dated else DATES[:1]:
+        finished_here: list[RunState] = []
         for lang in flow.languages[:1] if now != NOW else flow.languages:
-            for name, context in list(contexts(flow_id, finished)):
+            for name, context in contexts(flow, finished_here):
                 if set(flow.order) <= reached and len(finished) >= 2:
                     break
                 explorer = Explorer(flow, reached, now)
                 explorer.run(lang, context)
-                other_language = lang != flow.languages[0]
-                for pick in (0,) if other_language else (0, 1, -1, *map(random.Random, range(5))):
+                # Long walks cost most; the plain context gets the most of them.
+                picks: tuple[int | random.Random, ...] = (0, -1)
+                if lang != flow.languages[0]:
+                    picks = (0,)
+                elif name == "plain":
+                    picks = (0, 1, -1, *map(random.Random, range(4)))
+                for pick in picks:
                     explorer.walk(lang, context, pick)
                 finished.extend(explorer.finished)
+                finished_here.extend(explorer.finished)
                 tried.append(f"{name} @ {now.date()} ({lang})")
                 if name == "plain" and lang != flow.languages[0]:
                     break  # other languages: one plain pass shows their texts render

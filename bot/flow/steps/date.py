@@ -81,13 +81,14 @@ class DateStep(Step):
 
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask for a date, with an example in the right range."""
-        return rt.ask(self, f"{rt.msg('hint_date')} {self._range(rt)}".strip())
+        return rt.ask(self, rt.with_range(rt.msg("hint_date"), self._range(rt)))
 
     def understand(self, rt: Runtime, text: str) -> Reading:
         """Parse and bound-check the date."""
         day = parse_date(text, date.fromisoformat(rt.today))
         if day is None:
-            return Reading.rejected(f"{rt.msg('reject_date', answer=text[:80])} {self._range(rt)}")
+            return Reading.rejected(rt.with_range(rt.msg("reject_date", answer=text[:80]),
+                                                  self._range(rt)))
         low, high = self._bound(rt, "min"), self._bound(rt, "max")
         if (low and day < low) or (high and day > high):
             return Reading.rejected(rt.msg("reject_out_of_range", answer=format_value(day),

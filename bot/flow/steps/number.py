@@ -55,14 +55,15 @@ class NumberStep(Step):
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask for a typed number."""
         key = "hint_integer" if self.integer else "hint_decimal"
-        return rt.ask(self, f"{rt.msg(key)} {self._range(rt)}".strip())
+        return rt.ask(self, rt.with_range(rt.msg(key), self._range(rt)))
 
     def understand(self, rt: Runtime, text: str) -> Reading:
         """Read and bound-check a number."""
         number = parse_number(text)
         reason_key = "reject_integer" if self.integer else "reject_number"
         if number is None or (self.integer and number != number.to_integral()):
-            return Reading.rejected(f"{rt.msg(reason_key, answer=text[:80])} {self._range(rt)}")
+            return Reading.rejected(rt.with_range(rt.msg(reason_key, answer=text[:80]),
+                                                  self._range(rt)))
         if (self.low is not None and number < self.low) or (
             self.high is not None and number > self.high
         ):

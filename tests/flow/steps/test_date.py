@@ -24,7 +24,7 @@ FLOW = make_flow("""
 
 
 def test_hint_shows_the_range() -> None:
-    assert Talk(FLOW).question.hint.endswith("(between 22/11/2026 and 22/12/2026)")
+    assert Talk(FLOW).question.hint.endswith("(between 22/11/2026 and 22/12/2026).")
 
 
 @pytest.mark.parametrize(("typed", "value"), [

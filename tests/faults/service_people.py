@@ -1,0 +1,148 @@
+"""The same simulated users at the service level: `Conversations.handle` without Telegram.
+
+`Desk` is the service as users reach it, and as a crash leaves it: `crash()` kills every
+`handle` in flight at whatever await it has reached (before the claim of the update, between
+two statements, during the commit…) and closes the database; `open()` starts a new service on
+the same database, as a restarted process would. A `Caller` follows the same `Script` as the
+Telegram `Person` and behaves as Telegram does for it: an update whose handling died is
+delivered again with the same update id; an answer that never came makes the person nudge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from bot.config import Settings
+from bot.content import shipped_catalogue
+from bot.flow.events import QuestionAsked
+from bot.flow.state import Input, OptionInput, TextInput
+from bot.service.conversation import Conversations
+from bot.service.flows import FlowLibrary
+from bot.service.messages import Command, ConversationKey, Incoming, MenuOffered, Notice, Reply
+from bot.storage import Store
+from tests.faults.people import Script
+
+CHANNEL = "test"
+
+
+class Desk:
+    """A `Conversations` on `database_url` that can crash and come back (see the module doc)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.catalogue = shipped_catalogue()
+        # Parsed once: a restart re-reads the same files, which only costs time here.
+        self._flows = FlowLibrary.load(self.catalogue).flows
+        self.service: Conversations | None = None
+        self.up = asyncio.Event()
+        self.crashes = 0
+        self._in_flight: set[asyncio.Task[Reply]] = set()
+        self._update_ids = itertools.count(1)
+
+    def next_update_id(self) -> int:
+        """A fresh update id (they are unique per channel, like Telegram's)."""
+        return next(self._update_ids)
+
+    async def open(self) -> None:
+        """Start a service with fresh caches on the database (the first start or a restart)."""
+        store = await Store.open(self.url)
+        library = FlowLibrary(dict(self._flows), self.catalogue)
+        settings = Settings(database_url=self.url)
+        self.service = Conversations(store, self.catalogue, library, settings)
+        self.up.set()
+
+    async def handle(self, incoming: Incoming) -> Reply | None:
+        """Handle one input; None when the service crashed before it answered."""
+        await self.up.wait()
+        assert self.service is not None
+        task = asyncio.create_task(self.service.handle(incoming))
+        self._in_flight.add(task)
+        try:
+            await asyncio.wait({task})
+        finally:
+            self._in_flight.discard(task)
+        return None if task.cancelled() else task.result()
+
+    async def crash(self) -> None:
+        """Kill every `handle` in flight wherever it is, and drop the database connections."""
+        self.up.clear()
+        self.crashes += 1
+        for task in list(self._in_flight):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self.service is not None:
+            await self.service.close()
+            self.service = None
+
+    async def close(self) -> None:
+        """Stop for good."""
+        await self.crash()
+
+
+class Caller(Script):
+    """One simulated user of the service (see the module docstring).
+
+    Args:
+        desk: the service.
+        external_id: their id on the `test` channel.
+        taps: answer choices by tapping (an `OptionInput`) rather than typing "1".
+    """
+
+    def __init__(self, desk: Desk, external_id: str, *, taps: bool = False) -> None:
+        super().__init__(external_id)
+        self.desk = desk
+        self.key = ConversationKey(CHANNEL, external_id)
+        self.taps = taps
+        self.redeliveries = 0
+        self._retry_text = self.desk.catalogue.messages.get("db_trouble", "fr")
+
+    async def send(self, payload: Input | Command, *, run_id: int | None = None) -> Reply | None:
+        """Send one input; re-deliver it, same update id, while the service crashes on it.
+
+        Returns None when the reply was lost: the update had been handled, its reply not sent.
+        """
+        incoming = Incoming(self.key, payload, update_id=self.desk.next_update_id(),
+                            run_id=run_id, name="Ana", language_code="fr")  # fmt: skip
+        while True:
+            reply = await self.desk.handle(incoming)
+            if reply is not None:
+                return None if reply.duplicate else reply
+            self.redeliveries += 1
+
+    async def run(self, max_inputs: int = 120) -> None:
+        """Go through onboarding and the mission flow (or give up after `max_inputs`)."""
+        reply = await self.send(Command("start"))
+        for _ in range(max_inputs):
+            if self.done:
+                return
+            reply = await self._react(reply)
+
+    async def _react(self, reply: Reply | None) -> Reply | None:
+        if reply is None:
+            return await self.send(Command(self.nudge().lstrip("/")))
+        if any(isinstance(e, Notice) and e.text == self._retry_text for e in reply.events):
+            # "A technical problem, nothing is lost, try again": they type the answer again.
+            self.ledger.told_to_retry += 1
+            await asyncio.sleep(0.2)
+            return await self.send(Command(self.nudge().lstrip("/")))
+        shown = [e for e in reply.events if isinstance(e, QuestionAsked | MenuOffered)]
+        if not shown:
+            return await self.send(Command(self.nudge().lstrip("/")))
+        last = shown[-1]
+        if isinstance(last, MenuOffered):
+            command = self.menu()
+            if command is None:
+                return None if self.done else await self.send(Command(self.nudge().lstrip("/")))
+            return await self.send(Command(command.lstrip("/")))
+        assert reply.flow_id is not None
+        self.question(reply.flow_id, last.step_id)
+        if last.kind == "choice":
+            first = last.options[0]
+            self.answered(reply.flow_id, last.step_id, first.label)
+            if self.taps:
+                return await self.send(OptionInput(last.seq, first.id), run_id=reply.run_id)
+            return await self.send(TextInput("1"))
+        typed = self.typed(last.kind)
+        self.answered(reply.flow_id, last.step_id, typed)
+        return await self.send(TextInput(typed))
