@@ -108,28 +108,28 @@ class Talk:
                               context=context if context is not None else context_for(lang),
                               now=now)
         self.state = roundtrip(sprint.state)
-        self.events: list[Event] = sprint.events
+        self.events: list[Any] = list(sprint.events)  # Any: tests read the fields directly
         self.log: list[Event] = list(sprint.events)
 
-    def send(self, inp: Input | str) -> list[Event]:
+    def send(self, inp: Input | str) -> list[Any]:
         """Resume with `inp` (a plain string is typed text); return the new events."""
         if isinstance(inp, str):
             inp = TextInput(inp)
         sprint = engine.resume(self.flow, catalogue(), self.state, inp, now=self.now)
         self.state = roundtrip(sprint.state)
-        self.events = sprint.events
+        self.events = list(sprint.events)
         self.log.extend(sprint.events)
         return sprint.events
 
-    def tap(self, option_id: str) -> list[Event]:
+    def tap(self, option_id: str) -> list[Any]:
         """Tap a button of the current question."""
         return self.send(OptionInput(self.state.seq, option_id))
 
-    def submit(self) -> list[Event]:
+    def submit(self) -> list[Any]:
         """Tap "done" on the current multi-select question."""
         return self.send(SubmitInput(self.state.seq))
 
-    def back(self) -> list[Event]:
+    def back(self) -> list[Any]:
         """Go back one question."""
         return self.send(BackInput())
 
@@ -148,6 +148,10 @@ class Talk:
     def answers(self) -> dict[str, Any]:
         """The answers recorded so far."""
         return self.state.answers
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _lines(head: str, text: str) -> list[str]:
@@ -174,7 +178,7 @@ def render(event: Event) -> list[str]:
         lines[-1] += options.replace("\n", " ")
         return [*lines, *_lines("hint: ", event.hint)]
     if isinstance(event, AnswerRecorded):
-        value = json.dumps(event.value, ensure_ascii=False, default=str)
+        value = _json(event.value)
         saved = f" -> {event.saves_to}" if event.saves_to else ""
         return _lines(f"recorded[{event.step_id}] = {value}{saved}: ", event.display)
     if isinstance(event, AnswerRejected):
@@ -189,7 +193,7 @@ def render(event: Event) -> list[str]:
         return [f"went-back: {event.from_step} -> {event.to_step}"]
     if isinstance(event, RunCompleted):
         # One line per computed value: what a result was built from, pinned down.
-        return ["completed", *(f"  var[{name}] = {json.dumps(value, ensure_ascii=False, default=str)}"
+        return ["completed", *(f"  var[{name}] = {_json(value)}"
                                for name, value in sorted(event.vars.items()))]
     if isinstance(event, RunCancelled):
         return _lines("cancelled: ", event.text)

@@ -80,7 +80,9 @@ def flow_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_flows(paths: Iterable[Path], catalogue: Catalogue) -> tuple[dict[str, Flow], list[FlowIssue]]:
+def load_flows(
+    paths: Iterable[Path], catalogue: Catalogue
+) -> tuple[dict[str, Flow], list[FlowIssue]]:
     """Load every flow under `paths`; broken flows are left out and their issues returned."""
     flows: dict[str, Flow] = {}
     issues: list[FlowIssue] = []
@@ -138,7 +140,8 @@ def _parse_flow(data: LineDict, ctx: ParseContext, source: str) -> Flow | None:
     keywords: dict[str, tuple[str, ...]] = {}
     raw_keywords = data.get("keywords", LineDict())
     if isinstance(raw_keywords, LineDict):
-        keywords = {lang: tuple(str(w) for w in (words or [])) for lang, words in raw_keywords.items()}
+        keywords = {lang: tuple(str(w) for w in (words or []))
+                    for lang, words in raw_keywords.items()}
     steps = _parse_steps(data, ctx)
     if title is None or not steps:
         return None
@@ -194,7 +197,8 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
                 ctx.issue(spec.line_of(key), f"unknown field {key!r} for a {kind} step")
         saves_to = spec.get("saves_to")
         if saves_to is not None and saves_to not in SAVES_TO:
-            ctx.issue(spec.line_of("saves_to"), f"'saves_to' must be one of {', '.join(sorted(SAVES_TO))}")
+            ctx.issue(spec.line_of("saves_to"),
+                      f"'saves_to' must be one of {', '.join(sorted(SAVES_TO))}")
         base = StepBase(
             id=step_id,
             kind=kind,
@@ -241,7 +245,8 @@ def _check_graph(flow: Flow, ctx: ParseContext) -> None:
     for step in flow.steps.values():
         for target, line in step.targets():
             if target != END and target not in flow.steps:
-                ctx.issue(line, f"step {step.id!r}: 'next' points to {target!r}, which does not exist")
+                ctx.issue(line, f"step {step.id!r}: 'next' points to {target!r}, "
+                                f"which does not exist")
     if ctx.issues:
         return
     _check_blocks(flow, ctx)
@@ -349,7 +354,9 @@ def _check_names(flow: Flow, ctx: ParseContext) -> None:
                     ctx.issue(step.fields_line, f"collect {step.id!r}: {field_id!r} is not a step")
     functions = set(FUNCTIONS) | set(RUNTIME_FUNCTIONS)
 
-    def check(node: Node, line: int, extra: frozenset[str] = frozenset(), strict: bool = True) -> None:
+    def check(
+        node: Node, line: int, extra: frozenset[str] = frozenset(), strict: bool = True
+    ) -> None:
         for name in functions_in(node):
             if name not in functions:
                 ctx.issue(line, f"unknown function {name!r}")

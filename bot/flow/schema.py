@@ -41,7 +41,8 @@ OPTION = {
         "next": STEP_REF,
     },
 }
-LABELS = {"type": "object", "patternProperties": {"^-?[0-9]+$": TEXT}, "additionalProperties": False}
+LABELS = {"type": "object", "patternProperties": {"^-?[0-9]+$": TEXT},
+          "additionalProperties": False}
 
 FIELD_SCHEMAS: dict[str, Any] = {
     "id": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"},

@@ -60,7 +60,8 @@ def _convert(node: yaml.Node, loader: _Loader, file: str) -> Any:
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | bool | float):
-                raise FlowError([FlowIssue(file, key_node.start_mark.line + 1, "a key must be a word")])
+                line = key_node.start_mark.line + 1
+                raise FlowError([FlowIssue(file, line, "a key must be a word")])
             skey = str(key).lower() if isinstance(key, bool) else str(key)
             if skey in result:
                 raise FlowError(

@@ -1,8 +1,9 @@
 """Pacing bulk sends: a global rate, at most 20 a minute into one group, and pauses after 429s.
 
-Sliding windows, because Telegram counts messages per window: a leaky bucket could let 21 into
-one group within some minute. The clock and the sleep are injected, so tests run rates of
-hundreds per second in virtual time.
+The global rate spaces messages evenly (one every 1/rate seconds, no bursts), so any one-second
+window Telegram looks at holds at most `per_second` of them. Groups use a sliding window,
+because Telegram counts per minute: a leaky bucket could let 21 into one group within some
+minute. The clock and the sleep are injected, so tests run in virtual time.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Pacer:
         self.group_per_minute = group_per_minute
         self.clock = clock
         self.sleep = sleep
-        self._recent: deque[float] = deque()
+        self._next_free = 0.0
         self._groups: dict[int, deque[float]] = {}
         self._paused_until = 0.0
 
@@ -53,13 +54,7 @@ class Pacer:
     def _wait(self, chat: int | None, now: float) -> float:
         wait = self._paused_until - now
         if self.per_second > 0:
-            # Over a one-second window, at most `per_second` messages (at least one).
-            window = max(1, int(self.per_second))
-            span = window / self.per_second
-            while self._recent and self._recent[0] <= now - span:
-                self._recent.popleft()
-            if len(self._recent) >= window:
-                wait = max(wait, self._recent[0] + span - now)
+            wait = max(wait, self._next_free - now)
         if chat is not None and chat < 0 and self.group_per_minute > 0:
             group = self._groups.setdefault(chat, deque())
             while group and group[0] <= now - 60.0:
@@ -74,9 +69,13 @@ class Pacer:
             now = self.clock()
             wait = self._wait(chat, now)
             if wait <= 0:
-                self._recent.append(now)
+                if self.per_second > 0:
+                    self._next_free = max(now, self._next_free) + 1.0 / self.per_second
                 if chat is not None and chat < 0:
                     self._groups.setdefault(chat, deque()).append(now)
+                    if len(self._groups) > 1000:  # forget groups quiet for a minute
+                        self._groups = {c: q for c, q in self._groups.items()
+                                        if q and q[-1] > now - 60.0}
                 return
             await self.sleep(wait)
 

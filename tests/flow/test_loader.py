@@ -44,7 +44,7 @@ def test_fixture(path: Path, catalogue: Catalogue) -> None:
         found = [i for i in unmatched if i.line == line and fragment in i.message]
         assert found, f"expected line {line}: …{fragment}…; got:\n{info.value}"
         unmatched.remove(found[0])
-    assert not unmatched, f"unexpected issues:\n" + "\n".join(map(str, unmatched))
+    assert not unmatched, "unexpected issues:\n" + "\n".join(map(str, unmatched))
 
 
 def test_every_check_has_a_fixture() -> None:
@@ -104,7 +104,9 @@ def test_too_long_text(catalogue: Catalogue) -> None:
 )
 def test_flow_level_checks(snippet: str, line: int, message: str, catalogue: Catalogue) -> None:
     # languages go last, so the lines of the snippet stay as written
-    text = snippet if "languages" in snippet or snippet.startswith("-") else snippet + "languages: [en]\n"
+    text = snippet
+    if "languages" not in snippet and not snippet.startswith("-"):
+        text += "languages: [en]\n"
     with pytest.raises(FlowError) as info:
         load_flow(text, "flows/x.yaml", catalogue)
     assert any(i.line == line and message in i.message for i in info.value.issues), (
@@ -170,8 +172,11 @@ def test_loaded_flow(catalogue: Catalogue) -> None:
     assert len(flow.checksum) == 16
 
 
-def test_load_flows_reports_broken_and_duplicate_flows(tmp_path: Path, catalogue: Catalogue) -> None:
-    good = "id: same\nversion: 1\ntitle: T\nlanguages: [en]\nsteps: [{id: a, kind: message, text: Hi}]\n"
+def test_load_flows_reports_broken_and_duplicate_flows(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    good = ("id: same\nversion: 1\ntitle: T\nlanguages: [en]\n"
+            "steps: [{id: a, kind: message, text: Hi}]\n")
     (tmp_path / "a.yaml").write_text(good, encoding="utf-8")
     (tmp_path / "b.yml").write_text(good, encoding="utf-8")
     (tmp_path / "c.yaml").write_text("id: [\n", encoding="utf-8")

@@ -20,8 +20,10 @@ from tests.helpers import FLOWS_DIR
 KEYWORDS = {"$schema", "title", "description", "type", "properties", "required",
             "additionalProperties", "patternProperties", "items", "anyOf", "oneOf", "enum",
             "const", "pattern", "minItems", "maxLength", "minimum", "maximum"}
-TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict,
-         "array": list, "null": type(None)}
+TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str, "integer": int, "number": (int, float), "boolean": bool, "object": dict,
+    "array": list, "null": type(None),
+}
 
 
 def _is(value: Any, name: str) -> bool:

@@ -86,7 +86,8 @@ def test_nested_blocks_and_loop_variables() -> None:
 
 
 def test_for_over_a_mapping_gives_its_keys_and_over_nothing_renders_nothing() -> None:
-    assert render("{% for k in d %}{{ k }}={{ d[k] }} {% endfor %}", d={"a": 1, "b": 2}) == "a=1 b=2"
+    source = "{% for k in d %}{{ k }}={{ d[k] }} {% endfor %}"
+    assert render(source, d={"a": 1, "b": 2}) == "a=1 b=2"
     assert render("[{% for k in missing %}x{% endfor %}]") == "[]"
     assert render("[{% for k in 5 %}x{% endfor %}]") == "[]"
 

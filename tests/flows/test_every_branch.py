@@ -92,7 +92,7 @@ def answers_for(flow: Flow, state: RunState, now: datetime) -> Iterator[Input]:
             if low <= value <= high:
                 yield _typed(str(int(value)) if step.integer else str(value))
     elif kind == "text":
-        for text in ("Ana Peeters", "Repair café at the library", "2026", "a@b.be", "+32 16 27 20 00"):
+        for text in ("Ana Peeters", "Repair café at the library", "2026", "a@b.be", "+32 16 27"):
             yield _typed(text)
     elif kind == "yesno":
         yield OptionInput(seq, "yes")
@@ -106,12 +106,14 @@ def answers_for(flow: Flow, state: RunState, now: datetime) -> Iterator[Input]:
         goals = list(step.goals)
         if step.multiple:
             low = max(step.min, 1)
-            for chosen in (goals[:low], goals[-low:], goals[: step.max],
-                           [g for g in (16, 11, 17) if g in goals][: step.max]):
-                if len(chosen) >= low:
-                    yield _typed(", ".join(str(g) for g in chosen))
+            subsets: list[list[int]] = [goals[:low], goals[-low:], goals[: step.max],
+                                        [g for g in (16, 11, 17) if g in goals][: step.max]]
+            for subset in subsets:
+                if len(subset) >= low:
+                    yield _typed(", ".join(str(g) for g in subset))
         else:
-            for goal in dict.fromkeys([goals[0], goals[-1], *(g for g in (16, 11, 13) if g in goals)]):
+            focus = [g for g in (16, 11, 13) if g in goals]
+            for goal in dict.fromkeys([goals[0], goals[-1], *focus]):
                 yield OptionInput(seq, str(goal))
     elif kind == "lookup":
         for name in ("Leuven", "Tarija", "Dakar", "Nieuwdorp aan Zee"):

@@ -63,7 +63,7 @@ def play(flow_id: str, lang: str, data: dict[str, Any], where: str) -> list[str]
     lines = [line for event in talk.events for line in render(event)]
     for index, entry in enumerate(data.get("inputs") or []):
         if not talk.state.is_active:
-            raise AssertionError(f"{where}: input {index + 1} ({entry!r}) comes after the run ended")
+            raise AssertionError(f"{where}: input {index + 1} ({entry!r}) comes after the end")
         inp, said = _input(entry, talk.state.seq, f"{where}: input {index + 1}")
         lines.append(said)
         lines.extend(line for event in talk.send(inp) for line in render(event))
@@ -85,7 +85,8 @@ def rewrite(text: str, transcript: list[str]) -> str:
     return kept + dumped
 
 
-@pytest.mark.parametrize("path", GOLDEN_FILES, ids=[f"{p.parent.name}-{p.stem}" for p in GOLDEN_FILES])
+@pytest.mark.parametrize("path", GOLDEN_FILES,
+                         ids=[f"{p.parent.name}-{p.stem}" for p in GOLDEN_FILES])
 def test_transcript(path: Path, update_golden: bool) -> None:
     flow_id, lang = path.parent.name, path.stem
     text = path.read_text(encoding="utf-8")

@@ -26,9 +26,9 @@ FLOW = make_flow("""
 
 def test_hints() -> None:
     talk = Talk(FLOW)
-    assert talk.question.hint == "Type a whole number. (between 1 and 5000)"
+    assert "whole number" in talk.question.hint and "between 1 and 5000" in talk.question.hint
     talk.send("12")
-    assert talk.question.hint.endswith("(at most 100)")
+    assert "at most 100" in talk.question.hint
 
 
 @pytest.mark.parametrize(("typed", "value", "display"), [
