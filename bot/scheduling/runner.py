@@ -72,6 +72,7 @@ class SchedulerHandle:
         self._last_plan: datetime | None = None
         self._tick_lock = asyncio.Lock()
         self._again = False
+        self._plan_now = False
         self._stopped = False
 
     async def tick(self) -> None:
@@ -92,7 +93,8 @@ class SchedulerHandle:
         if not await self.sender.lead():
             return
         now = self.clock()
-        if self._last_plan is None or now - self._last_plan >= self.plan_every:
+        if self._plan_now or self._last_plan is None or now - self._last_plan >= self.plan_every:
+            self._plan_now = False
             self._last_plan = now
             added = await self.planner.run_once()
             if added:
@@ -100,9 +102,10 @@ class SchedulerHandle:
         await self.sender.run_once()
 
     def wake(self) -> None:
-        """Look at the outbox now (new rows were just written)."""
+        """Plan and look at the outbox now (a broadcast was confirmed, rows were written)."""
         if self._stopped:
             return
+        self._plan_now = True
         if self._tick_lock.locked():
             self._again = True
             return

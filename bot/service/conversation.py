@@ -97,10 +97,12 @@ class Conversations:
         return service
 
     async def seed(self) -> None:
-        """Seed municipalities and partnerships from content (idempotent)."""
+        """Seed municipalities and partnerships, promote `SDGBOT_COORDINATORS` (idempotent)."""
+        from bot.service.coordination import apply_seeded_coordinators
         from bot.service.seeding import seed_content
 
         await seed_content(self.store)
+        await apply_seeded_coordinators(self.store, self.settings.coordinators)
 
     async def close(self) -> None:
         """Close the database."""

@@ -146,8 +146,10 @@ async def show_deadlines(turn: Turn) -> None:
             total = {scope_of(u) for u in recipients.of(occurrence)}
             pending = {scope_of(u) for u in await pending_users(turn.tx, occurrence, recipients,
                                                                  turn.now)}
-            if total:
+            if pending:
                 lines.append(turn.msg("dl_pending", pending=len(pending), total=len(total)))
+            elif total:
+                lines.append(turn.msg("dl_all_done", total=len(total)))
             if pending and not occurrence.partnership and len(remindable) < 3:
                 remindable.append(occurrence)
     hour = min((o.deadline.hour for o in shown), default=9)

@@ -53,16 +53,27 @@ class Desk:
         self.up.set()
 
     async def handle(self, incoming: Incoming) -> Reply | None:
-        """Handle one input; None when the service crashed before it answered."""
+        """Handle one input as a channel does; None when the service crashed before the end.
+
+        Like the Telegram channel, a reply that reached the user is then marked replied; a
+        crash before that mark makes the re-delivered update ask the current question again.
+        """
         await self.up.wait()
         assert self.service is not None
-        task = asyncio.create_task(self.service.handle(incoming))
+        task = asyncio.create_task(self._handle(self.service, incoming))
         self._in_flight.add(task)
         try:
             await asyncio.wait({task})
         finally:
             self._in_flight.discard(task)
         return None if task.cancelled() else task.result()
+
+    @staticmethod
+    async def _handle(service: Conversations, incoming: Incoming) -> Reply:
+        reply = await service.handle(incoming)
+        if not reply.duplicate and incoming.update_id is not None:
+            await service.mark_replied(incoming.key, incoming.update_id)
+        return reply
 
     async def crash(self) -> None:
         """Kill every `handle` in flight wherever it is, and drop the database connections."""

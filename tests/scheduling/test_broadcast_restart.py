@@ -4,6 +4,7 @@ one database), and when it is killed in the middle of sending."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from bot.scheduling import broadcasts as bc
@@ -77,10 +78,8 @@ async def test_killed_in_the_middle_resumes_where_it_stopped(
     dying = DiesAfter(vtime)
     dying.limit = 120
     await planner_for(service).run_once()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         await sender_for(service, dying, vtime).run_once()
-    except KeyboardInterrupt:
-        pass
     vtime.advance(seconds=31)
     second_store = await Store.open(database_url)
     try:

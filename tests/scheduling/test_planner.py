@@ -1,4 +1,4 @@
-"""Planning reminders and nudges: time zones, quiet hours, done marks, restarts, one nudge per run."""
+"""Planning reminders and nudges: time zones, quiet hours, done marks, restarts, nudges."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.scheduling import broadcasts as bc
-from bot.scheduling.transport import SendBlocked, SendFailed, SendRateLimited, SendRejected
+from bot.scheduling.transport import SendFailed, SendRateLimited, SendRejected
 from bot.service.conversation import Conversations
 from bot.storage import Store
 from bot.storage.tx import Tx

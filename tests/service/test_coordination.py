@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -231,3 +232,21 @@ def test_period_start_is_the_quarter_in_the_users_zone() -> None:
     period, start = period_start(datetime(2026, 3, 31, 23, 30, tzinfo=UTC), "Europe/Brussels")
     assert period == "2026-Q2"
     assert start.isoformat() == "2026-04-01T00:00:00+02:00"
+
+
+async def test_a_plain_users_broadcast_reaches_nobody(service: Conversations,
+                                                      store: Store) -> None:
+    pytest.importorskip("bot.service.reminders")  # registers /broadcast (scheduling)
+    from bot.storage.models import Broadcast, OutboxItem
+
+    await onboard(Talker(service, ConversationKey("telegram", "2")))
+    user = Talker(service, ConversationKey("telegram", "1"))
+    await onboard(user)
+    for payload in (Command("broadcast", "Hello everyone"), Tap("c:bcsend")):
+        reply = await user.send(payload)
+        assert REFUSAL in texts(reply), payload
+        assert reply.others == []
+    async with store.transaction(readonly=True) as tx:
+        for table in (Broadcast, OutboxItem, AuditEntry):
+            rows = (await tx.session.execute(select(func.count()).select_from(table))).scalar()
+            assert rows == 0, table

@@ -1,0 +1,87 @@
+"""Crashes at random moments while people are mid-flow: nothing acknowledged is lost or redone.
+
+The promise (ARCHITECTURE.md, "one input = one transaction"): every answer a person was told
+was recorded — they were shown the next question, or the menu closing the flow — is in the
+database exactly once, as they gave it; and a question whose answer was acknowledged is never
+asked again. Two variants:
+
+* service level: `Conversations.handle` calls are killed wherever they are (`Desk.crash`) and
+  the service restarted on the same database, many times a second;
+* end to end: ``python -m bot run`` against the fake Bot API, killed with SIGKILL at random
+  (seeded) moments and restarted, while 50 people talk to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.bot_api import FakeBotApi
+from tests.faults.bots import BotProcess
+from tests.faults.checks import problems, stored_by_user
+from tests.faults.people import Person
+from tests.faults.service_people import CHANNEL, Caller, Desk
+
+
+async def test_service_crashes_lose_and_repeat_nothing(database_url: str) -> None:
+    desk = Desk(database_url)
+    await desk.open()
+    callers = [Caller(desk, f"c{n}", taps=n % 2 == 0) for n in range(20)]
+    rng = random.Random(11)
+
+    async def chaos() -> None:
+        while True:
+            await asyncio.sleep(rng.uniform(0.02, 0.3))
+            await desk.crash()
+            await desk.open()
+
+    crashing = asyncio.create_task(chaos())
+    try:
+        await asyncio.wait_for(asyncio.gather(*(c.run() for c in callers)), 150)
+    finally:
+        crashing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await crashing
+        await desk.close()
+    assert desk.crashes >= 10
+    assert sum(c.redeliveries for c in callers) >= 5  # crashes did hit inputs being handled
+    found = problems(callers, await stored_by_user(database_url, channel=CHANNEL))
+    assert not found, "\n".join(found)
+
+
+KILLS = 4
+
+
+@pytest.mark.slow
+async def test_kill_9_at_random_moments_loses_and_repeats_nothing(
+    api: FakeBotApi, database_url: str, tmp_path: Path
+) -> None:
+    bot = BotProcess(api, database_url, tmp_path)
+    await bot.start()
+    people = [Person(api, 9000 + n, taps=n % 2 == 0, patience=6) for n in range(50)]
+    rng = random.Random(2026)
+
+    async def chaos() -> None:
+        for _ in range(KILLS):
+            await asyncio.sleep(rng.uniform(1.0, 5.0))
+            await bot.kill()
+            await bot.start()
+
+    killing = asyncio.create_task(chaos())
+    try:
+        deadline = asyncio.get_running_loop().time() + 180
+        await asyncio.gather(*(person.run(deadline) for person in people))
+        await killing
+    finally:
+        killing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await killing
+        code = await bot.stop()
+    assert bot.kills == KILLS
+    assert code == 0, bot.log_tail()
+    found = problems(people, await stored_by_user(database_url))
+    assert not found, "\n".join(found) + "\n" + bot.log_tail()
