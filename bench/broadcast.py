@@ -22,7 +22,10 @@ from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.storage.store import Store
 
-__all__ = ["BroadcastResult", "missing", "run_broadcast"]
+__all__ = ["FIRST_WITHIN", "BroadcastResult", "missing", "run_broadcast"]
+
+FIRST_WITHIN = 30.0
+"""Seconds within which the first broadcast message must go out (the planner runs at start)."""
 
 TEXT = ("Rappel : la Semaine de la commune durable commence le 18 septembre. "
         "Partagez vos actions ODD avec nous !")  # fmt: skip
@@ -88,11 +91,14 @@ async def run_broadcast(database_url: str, recipients: int, log: Path,
     try:
         await bot.start(api)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (timeout or recipients / max(rate, 1) * 2 + 90)
+        started = loop.time()
+        deadline = started + (timeout or recipients / max(rate, 1) * 2 + 90)
         while loop.time() < deadline:
             delivered = [m for m in api.sent if m.chat_id in ids]
             if len(delivered) >= recipients:
                 break
+            if not delivered and loop.time() > started + FIRST_WITHIN:
+                break  # the bot does not send the outbox at all (see `BroadcastResult`)
             await asyncio.sleep(0.25)
     finally:
         await bot.stop(api)

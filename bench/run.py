@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import matching
-from bench.broadcast import BroadcastResult, missing, run_broadcast
+from bench.broadcast import FIRST_WITHIN, BroadcastResult, missing, run_broadcast
 from bench.conversations import Session, Sizes, Traffic, summary
 from bench.database import fresh_database
 from bench.fakeapi import UNLIMITED, BenchApi
@@ -150,9 +150,14 @@ def _rows(sizes: Sizes, base: Traffic, sdg: Traffic, memory: dict[str, Any],
         sdg.cpu_assessment * 1000 / max(sdg.assessment.updates, 1),
         base.cpu_assessment * 1000 / max(base.assessment.updates, 1),
     )
+    harness = (
+        sdg.harness_cpu_assessment / sdg.assessment.seconds,
+        base.harness_cpu_assessment / base.assessment.seconds,
+    )
     rows.append(Row.versus("assessment: bot CPU ms per update", *cpu,
-                           note="CPU time of the bot process alone (context: the fake API and "
-                                "the simulated users share the machine)"))  # fmt: skip
+                           note="CPU time of the bot process alone; the fake API and the users "
+                                f"used {harness[0]:.0%} of a core during sdgbot's run, "
+                                f"{harness[1]:.0%} during the baseline's"))  # fmt: skip
     if isinstance(broadcast, str):
         rows.append(Row.alone("broadcast: achieved / configured rate", None, goal="≥ 0.95",
                               note=f"not measured: {broadcast}"))  # fmt: skip
@@ -212,6 +217,9 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
         async with fresh_database(postgres, folder, "broadcast") as url:
             broadcast = await run_broadcast(url, plan.broadcast_recipients,
                                             folder / "sdgbot-broadcast.log")  # fmt: skip
+        if broadcast.delivered == 0:
+            broadcast = (f"`sdgbot run` sent none of the {broadcast.recipients} messages "
+                         f"within {FIRST_WITHIN:.0f} s (no outbox scheduler?)")  # fmt: skip
     else:
         broadcast = reason
     rows = _rows(plan.sizes, base, sdg, memory, base_memory, broadcast, times)

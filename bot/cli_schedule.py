@@ -220,7 +220,10 @@ def deadlines_remove(deadline_id: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def deadlines_import(file: Path) -> None:
     """Add or change every deadline of a YAML file (the format of content/deadlines.yaml)."""
-    found = load_file(file, require_all_languages=False) if file else []
+    try:
+        found = load_file(file, require_all_languages=False)
+    except FlowError as exc:
+        _fail(str(exc), 1)
 
     async def run() -> int:
         store = await _open()
@@ -235,11 +238,7 @@ def deadlines_import(file: Path) -> None:
         finally:
             await store.close()
 
-    try:
-        count = _run(run())
-    except FlowError as exc:
-        _fail(str(exc), 1)
-    click.echo(f"{count} deadline(s) imported from {file}")
+    click.echo(f"{_run(run())} deadline(s) imported from {file}")
 
 
 @deadlines.command("ics")

@@ -1,9 +1,11 @@
 """The scheduler `sdgbot run` starts: APScheduler wakes the planner and the sender.
 
 One APScheduler job, every few seconds (and at once when `wake` is called, e.g. after a
-broadcast is confirmed): if this process holds (or can take) the sender's lease, plan what came
-due (at most once a minute) and send it. Every process runs the job; only the leader acts, and
-when it dies another takes over once the lease expires.
+broadcast is confirmed): if this process holds (or can take) the sender's lease, queue due
+broadcasts, plan reminders and nudges (once a minute), forget finished rows older than the
+retention period (once a day; reminder rows are kept as the record), and send what is due.
+Every process runs the job; only the leader acts, and when it dies another takes over once the
+lease expires.
 """
 
 from __future__ import annotations
@@ -63,13 +65,16 @@ class SchedulerHandle:
     """A running scheduler: `wake` it, `stop` it."""
 
     def __init__(self, scheduler: AsyncIOScheduler, sender: Sender, planner: Planner,
-                 clock: Callable[[], datetime], plan_every: float) -> None:
+                 clock: Callable[[], datetime], plan_every: float,
+                 keep_outbox: timedelta = timedelta(days=180)) -> None:
         self.scheduler = scheduler
         self.sender = sender
         self.planner = planner
         self.clock = clock
         self.plan_every = timedelta(seconds=plan_every)
+        self.keep_outbox = keep_outbox
         self._last_plan: datetime | None = None
+        self._last_prune: datetime | None = None
         self._tick_lock = asyncio.Lock()
         self._again = False
         self._plan_now = False
@@ -93,12 +98,21 @@ class SchedulerHandle:
         if not await self.sender.lead():
             return
         now = self.clock()
+        store = self.planner.store
+        # Due broadcasts at every tick (one cheap query): a confirmed one starts within seconds.
+        added = await store.run_in_transaction(lambda tx: self.planner.expand_broadcasts(tx, now))
         if self._plan_now or self._last_plan is None or now - self._last_plan >= self.plan_every:
             self._plan_now = False
             self._last_plan = now
-            added = await self.planner.run_once()
-            if added:
-                log.info("planned %d message(s)", added)
+            added += await self.planner.run_once()
+        if added:
+            log.info("planned %d message(s)", added)
+        if self._last_prune is None or now - self._last_prune >= timedelta(days=1):
+            self._last_prune = now
+            pruned = await store.run_in_transaction(
+                lambda tx: tx.forget_outbox(now - self.keep_outbox))
+            if pruned:
+                log.info("forgot %d finished outbox row(s)", pruned)
         await self.sender.run_once()
 
     def wake(self) -> None:
@@ -155,7 +169,8 @@ async def start_scheduler(service: Conversations, transport: Transport, settings
     sender = build_sender(service, transport, settings)
     planner = build_planner(service, settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    handle = SchedulerHandle(scheduler, sender, planner, service.clock, plan_every)
+    handle = SchedulerHandle(scheduler, sender, planner, service.clock, plan_every,
+                             keep_outbox=timedelta(days=settings.retention_days))
     # Two instances: a tick firing during a long round only asks that round to go on.
     scheduler.add_job(handle.tick, IntervalTrigger(seconds=send_every), id="tick",
                       max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))

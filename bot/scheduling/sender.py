@@ -1,11 +1,15 @@
 """The sender: takes due outbox rows, one at a time, and hands them to the transport.
 
-Exactly one process sends (a leader lease in the ``leases`` table; see `bot.storage.schedule`).
-Each row goes through three steps::
+Exactly one process sends: the holder of the ``sender`` lease (a row in ``leases`` with an
+expiry, renewed every lease_ttl/3; the same on SQLite and PostgreSQL, and testable with a
+controllable clock, unlike a session-bound advisory lock that a dropped pooled connection
+releases silently). A process that dies keeps it until it expires; a clean stop releases it.
+Rows are read in batches with their recipients; each then goes through three steps::
 
-    claim   — one transaction: renew the lease (fencing: a deposed leader claims nothing),
-              re-check the row (still pending, still useful, user reachable, not in their
-              quiet hours), render it, set it ``sending`` — commit;
+    claim   — check it is still wanted (not expired, user reachable, not done, not in the
+              user's quiet hours), render it, then one transaction whose single UPDATE sets it
+              ``sending`` only while this process still holds the lease (fencing: a deposed
+              leader that wakes up claims nothing) — commit;
     send    — the Bot API call, outside any transaction;
     settle  — one transaction, right after the answer: ``sent``, ``blocked`` (403),
               ``failed`` (400, or transient errors past `max_attempts`), or back to
@@ -19,7 +23,7 @@ the window is a few milliseconds per crash and holds at most ONE row (rows are c
 one, after the rate-limit wait, so nothing waits in ``sending``); a reminder is followed by the
 next offset's reminder anyway; and the issue's first promise is "never twice". ``unknown`` rows
 are counted in ``sdgbot broadcast status`` and can be re-queued on purpose
-(``sdgbot broadcast retry ID``). Everything else is at-least-once-safe and exactly-once in
+(``sdgbot broadcast retry ID --unknown``). Everything else is at-least-once-safe and exactly-once in
 effect: a row due while no sender ran stays ``pending`` and goes out when one runs again, once
 (its unique key prevents a second row; its status prevents a second send). Timeouts are
 retried, as the Bot API gives no answer either way; a timeout on a message Telegram did

@@ -370,3 +370,4 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 
 from bot.service import coordination  # noqa: E402,F401
+from bot.service import reminders  # noqa: E402,F401

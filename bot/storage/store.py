@@ -183,7 +183,25 @@ class Store:
         Raises:
             DatabaseBusy: the database stayed locked or conflicting through every retry.
             DatabaseUnavailable: the connection kept failing.
+            asyncio.CancelledError: the caller was cancelled; the transaction was first let
+                finish (committed or rolled back) — see below.
         """
+        # A cancellation delivered inside a database call can make SQLAlchemy terminate an
+        # aiosqlite connection without closing it, leaving SQLite write-locked until garbage
+        # collection: every later write then fails with "database is locked". So the unit of
+        # work runs in its own task and a cancelled caller waits for it to end before leaving.
+        work = asyncio.ensure_future(self._run_retrying(fn, retries, readonly))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await work
+            raise
+
+    async def _run_retrying(
+        self, fn: Callable[[Tx], Awaitable[T]], retries: int, readonly: bool
+    ) -> T:
+        """The body of `run_in_transaction`: one attempt, and more after transient errors."""
         attempt = 0
         while True:
             try:

@@ -65,8 +65,9 @@ async def run_hourly(service: Conversations, transport: FakeTransport, vtime: Vi
         await planner.run_once()
         before = len(transport.sent)
         await sender.run_once()
-        for delivery in transport.sent[before:]:
-            received.setdefault(delivery.key.external_id, []).append(now)
+        for delivery in transport.sent[before:]:  # (the pacer's spacing adds milliseconds)
+            received.setdefault(delivery.key.external_id, []).append(
+                now.replace(second=0, microsecond=0))
     return received
 
 
