@@ -8,10 +8,11 @@ the commit loses nothing the user was told; a crash after it cannot record anyth
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.config import Settings
@@ -35,6 +36,13 @@ from bot.storage.tx import Tx
 log = logging.getLogger(__name__)
 
 ONBOARDING = "onboarding"
+
+
+REPLIED_FLUSH_DELAY = 0.25
+"""Seconds reply marks are gathered before they are written in one transaction."""
+
+LAST_SEEN_PRECISION = timedelta(minutes=5)
+"""`last_seen_at` is refreshed at most this often (one write less for most inputs)."""
 
 
 def utc_now() -> datetime:
@@ -82,6 +90,8 @@ class Conversations:
         self.flows = flows
         self.settings = settings
         self.clock = clock
+        self._replied: set[tuple[str, int]] = set()
+        self._replied_flush: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -105,7 +115,9 @@ class Conversations:
         await apply_seeded_coordinators(self.store, self.settings.coordinators)
 
     async def close(self) -> None:
-        """Close the database."""
+        """Write pending reply marks, then close the database."""
+        if self._replied_flush is not None and not self._replied_flush.done():
+            await self._replied_flush
         await self.store.close()
 
     async def handle(self, incoming: Incoming) -> Reply:
@@ -144,22 +156,22 @@ class Conversations:
         if incoming.update_id is not None and not await tx.claim_update(
             key.channel, incoming.update_id
         ):
-            if await tx.was_replied(key.channel, incoming.update_id):
+            if self._known_replied(key.channel, incoming.update_id) or await tx.was_replied(
+                key.channel, incoming.update_id
+            ):
                 return Reply(duplicate=True)
             # Handled before, but its reply never reached the user (a crash between the commit
             # and the send): record nothing, ask the current question again.
             return await self._resend(tx, incoming)
         now = self.clock()
-        language = normalize_language(incoming.language_code, self.settings.default_language)
-        user = await tx.get_or_create_user(
-            key.channel,
-            key.external_id,
-            name=incoming.name[:200] or None,
-            language=language,
-            role="coordinator" if key.external_id in self.settings.coordinators else "user",
-        )
-        user = await tx.lock_user(user.id) or user
-        await tx.update_user(user, last_seen_at=now, blocked=False)
+        user = await self._user(tx, incoming)
+        changes: dict[str, Any] = {}
+        if user.blocked:
+            changes["blocked"] = False  # they wrote again: they unblocked the bot
+        if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_PRECISION:
+            changes["last_seen_at"] = now
+        if changes:
+            await tx.update_user(user, **changes)
         turn = Turn(tx, user, now, self)
         payload = incoming.payload
         if incoming.chat_kind == "group":
@@ -175,6 +187,26 @@ class Conversations:
         turn.reply.user_id = turn.user.id
         return turn.reply
 
+    async def _user(self, tx: Tx, incoming: Incoming) -> User:
+        """The user of an input, created on first contact and locked for this transaction."""
+        key = incoming.key
+        if self.store.dialect == "postgresql":
+            # Another process may handle this user's next update: wait for its transaction.
+            user = await tx.get_user(key.channel, key.external_id, for_update=True)
+        else:  # SQLite's BEGIN IMMEDIATE already serialises writers
+            user = await tx.get_user(key.channel, key.external_id)
+        if user is not None:
+            return user
+        language = normalize_language(incoming.language_code, self.settings.default_language)
+        user = await tx.get_or_create_user(
+            key.channel,
+            key.external_id,
+            name=incoming.name[:200] or None,
+            language=language,
+            role="coordinator" if key.external_id in self.settings.coordinators else "user",
+        )
+        return await tx.lock_user(user.id) or user
+
     async def _resend(self, tx: Tx, incoming: Incoming) -> Reply:
         user = await tx.get_user(incoming.key.channel, incoming.key.external_id)
         if user is None:
@@ -186,15 +218,34 @@ class Conversations:
         return turn.reply
 
     async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
-        """The channel delivered the reply to `update_id` (see `_resend`)."""
+        """The channel delivered the reply to `update_id` (see `_resend`).
+
+        Marks are written in batches a moment later, so a busy bot pays one small transaction
+        for many replies; until then this process remembers them itself.
+        """
+        self._replied.add((key.channel, update_id))
+        if self._replied_flush is None or self._replied_flush.done():
+            self._replied_flush = asyncio.create_task(self._flush_replied())
+
+    async def _flush_replied(self) -> None:
+        await asyncio.sleep(REPLIED_FLUSH_DELAY)
+        batch, self._replied = self._replied, set()
+        by_channel: dict[str, list[int]] = {}
+        for channel, update_id in batch:
+            by_channel.setdefault(channel, []).append(update_id)
 
         async def mark(tx: Tx) -> None:
-            await tx.mark_replied(key.channel, update_id)
+            for channel, ids in by_channel.items():
+                await tx.mark_replied(channel, *ids)
 
         try:
             await self.store.run_in_transaction(mark)
         except StorageError as exc:  # the mark only saves a re-ask later; never fail a reply
-            log.warning("could not mark update %s replied: %s", update_id, exc)
+            log.warning("could not mark %d replies as delivered: %s", len(batch), exc)
+            self._replied |= batch
+
+    def _known_replied(self, channel: str, update_id: int) -> bool:
+        return (channel, update_id) in self._replied
 
     async def _answer(self, turn: Turn, payload: Input, run_id: int | None) -> None:
         run = await turn.tx.active_run(turn.user.id)

@@ -71,11 +71,16 @@ class UsersPart(TxPart):
         result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
         return result.rowcount == 1
 
-    async def mark_replied(self, channel: str, update_id: int | str) -> None:
-        """Record that the reply to an input was delivered."""
+    async def mark_replied(self, channel: str, *update_ids: int | str) -> None:
+        """Record that the replies to these inputs were delivered (one statement)."""
+        if not update_ids:
+            return
         await self._session.execute(
             update(ProcessedUpdate)
-            .where(ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id))
+            .where(
+                ProcessedUpdate.channel == channel,
+                ProcessedUpdate.update_id.in_([str(u) for u in update_ids]),
+            )
             .values(replied_at=utcnow())
         )
 
@@ -97,11 +102,19 @@ class UsersPart(TxPart):
         result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
         return result.rowcount
 
-    async def get_user(self, channel: str, external_id: int | str) -> User | None:
-        """Return the user known on ``channel`` under ``external_id``, if any."""
+    async def get_user(
+        self, channel: str, external_id: int | str, *, for_update: bool = False
+    ) -> User | None:
+        """Return the user known on ``channel`` under ``external_id``, if any.
+
+        With ``for_update`` the row stays locked until the transaction ends (PostgreSQL's
+        ``SELECT … FOR UPDATE``), like `lock_user`, in one query.
+        """
         statement = select(User).where(
             User.channel == channel, User.external_id == str(external_id)
         )
+        if for_update:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
         return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def user(self, user_id: int) -> User | None:

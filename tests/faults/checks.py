@@ -61,7 +61,8 @@ def problems(people: Sequence[Script], stored: dict[str, Stored], *,
     nudge. With `nudges_need_notice`, a person may only have had to nudge if the bot told
     them a message could not be shown.
     """
-    found = []
+    found: list[str] = []
+    shown: list[str] = []  # people whose history is already in `found`
     for person in people:
         who = f"user {person.external_id}"
         ledger = person.ledger
@@ -81,4 +82,7 @@ def problems(people: Sequence[Script], stored: dict[str, Stored], *,
         if nudges_need_notice and ledger.nudges > ledger.told_to_retry:
             found.append(f"{who} had to nudge {ledger.nudges}× but was told only "
                          f"{ledger.told_to_retry}× that a message failed")  # fmt: skip
+        if found and found[-1].startswith(who) and (not shown or shown[-1] != who):
+            shown.append(who)
+            found.append(f"    {who} history: {' → '.join(ledger.history)}")
     return found

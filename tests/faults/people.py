@@ -86,6 +86,8 @@ class Ledger:
     """Messages saying a message could not be shown (`tg_send_failed`)."""
     repeats: list[tuple[str, str]] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    """Everything above in order, one short line each, for failure messages."""
 
 
 class Script:
@@ -102,7 +104,7 @@ class Script:
         self.ledger = Ledger()
         self.phase = "onboarding"  # then "mission-start", "mission", "done"
         self._pending: tuple[str, str, str] | None = None
-        self._nudged = False
+        self._nudges_unmatched = 0  # nudges whose re-asked question has not been seen yet
 
     @property
     def done(self) -> bool:
@@ -121,10 +123,14 @@ class Script:
         self._pending = None
         if any(a[:2] == where for a in self.ledger.acknowledged):
             self.ledger.repeats.append(where)
-        elif self.ledger.shown[-1:] == [where] and not self._nudged:
-            self.ledger.duplicates.append(where)
+        elif self.ledger.shown[-1:] == [where]:
+            # Each nudge may bring the current question back once; any other copy is a dup.
+            if self._nudges_unmatched:
+                self._nudges_unmatched -= 1
+            else:
+                self.ledger.duplicates.append(where)
         self.ledger.shown.append(where)
-        self._nudged = False
+        self.ledger.history.append(f"asked {flow}.{step}")
         if flow == MISSION:
             self.phase = "mission"
 
@@ -132,9 +138,11 @@ class Script:
         """They answered; `display` is how the bot should store it."""
         self._pending = (flow, step, display)
         self.ledger.answered.append(self._pending)
+        self.ledger.history.append(f"answered {display!r}")
 
     def menu(self) -> str | None:
         """The menu is shown: the flow in progress is over. Returns a command to send, if any."""
+        self.ledger.history.append("menu")
         if self._pending is not None:
             self.ledger.acknowledged.append(self._pending)
             self._pending = None
@@ -148,8 +156,10 @@ class Script:
     def nudge(self) -> str:
         """Nothing came: the command that brings the current question back."""
         self.ledger.nudges += 1
-        self._nudged = True
-        return f"/{MISSION}" if self.phase == "mission-start" else "/start"
+        self._nudges_unmatched += 1
+        command = f"/{MISSION}" if self.phase == "mission-start" else "/start"
+        self.ledger.history.append(f"nudged {command}")
+        return command
 
 
 class Person(Script):

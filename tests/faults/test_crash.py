@@ -26,7 +26,6 @@ from tests.faults.checks import problems, stored_by_user
 from tests.faults.people import Person
 from tests.faults.service_people import CHANNEL, Caller, Desk
 
-
 CRASHES = 15
 
 
