@@ -58,6 +58,9 @@ class TxPart:
         Both SQLite (3.24+) and PostgreSQL spell upserts ``INSERT … ON CONFLICT``; SQLAlchemy
         only exposes them on the dialect-specific insert constructs.
         """
+        # A Core table (not the mapped class) keeps the ORM's bulk-persistence machinery out of
+        # these single-row statements, which run on every input.
+        target = getattr(table, "__table__", table)
         if self._dialect == "postgresql":
-            return postgresql.insert(table)
-        return sqlite.insert(table)
+            return postgresql.insert(target)
+        return sqlite.insert(target)
