@@ -72,7 +72,15 @@ from bot.channels.render import (
 from bot.channels.sending import Limits, SendLimiter, backoff
 from bot.config import Settings
 from bot.flow.state import Input, TextInput
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Messages, html_to_plain, normalize_language
+from bot.i18n import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    Messages,
+    escape,
+    html_to_plain,
+    normalize_language,
+)
+from bot.scheduling.transport import SendBlocked, SendFailed, SendRateLimited, SendRejected
 from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
 
 log = logging.getLogger("bot.channels.telegram")
@@ -314,6 +322,12 @@ class TelegramChannel(Channel):
         self.limiter = SendLimiter(limits or Limits(per_second=settings.send_rate))
         self._langs: _Recent[str] = _Recent()
         self._numbered: _Recent[tuple[str, ...]] = _Recent()
+        self._inflight = 0
+        # Bulk sends (reminders, broadcasts) go through a bot of their own without retries:
+        # the outbox sender decides what a 429 or a timeout means for each message.
+        self._bulk_request = HTTPXRequest(connection_pool_size=8, read_timeout=timeout,
+                                          write_timeout=timeout, connect_timeout=timeout)
+        self._bulk: Bot | None = None
         self._request = HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
                                      write_timeout=timeout, connect_timeout=timeout,
                                      pool_timeout=timeout)  # fmt: skip
@@ -371,6 +385,10 @@ class TelegramChannel(Channel):
 
     async def stop(self) -> None:
         """Stop fetching updates, let handlers in progress finish, close connections."""
+        if self._bulk is not None:
+            with contextlib.suppress(Exception):
+                await self._bulk.shutdown()
+            self._bulk = None
         updater = self.app.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -400,6 +418,13 @@ class TelegramChannel(Channel):
     # -- updates --------------------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self._inflight += 1
+        try:
+            await self._handle_update(update)
+        finally:
+            self._inflight -= 1
+
+    async def _handle_update(self, update: Update) -> None:
         started = time.monotonic()
         kind = update_kind(update)
         user = update.effective_user
@@ -502,6 +527,52 @@ class TelegramChannel(Channel):
             # Only now is the reply with the user; a re-delivered update after this is ignored.
             await self.service.mark_replied(incoming.key, update.update_id)
         return reply
+
+    # -- bulk sending: the outbox's transport (bot.scheduling.transport.Transport) ------------
+
+    def busy(self) -> bool:
+        """True while updates are being handled: bulk sends wait, replies go first."""
+        return self._inflight > 0
+
+    async def send(self, key: ConversationKey, text: str,
+                   buttons: list[list[tuple[str, str]]] | None, *, lite: bool) -> None:  # fmt: skip
+        """Send one reminder or broadcast message; Bot API answers become transport errors."""
+        if key.channel != CHANNEL or not key.external_id.lstrip("-").isdigit():
+            raise SendRejected(f"not a Telegram chat: {key}")
+        chat_id = int(key.external_id)
+        if self._bulk is None:
+            self._bulk = Bot(self.settings.telegram_token or "",
+                             base_url=self.settings.telegram_api_url,
+                             request=self._bulk_request)  # fmt: skip
+            await self._bulk.initialize()
+        markup = None
+        numbered: tuple[str, ...] = ()
+        if buttons and not lite:
+            rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                    for row in buttons]  # fmt: skip
+            markup = InlineKeyboardMarkup(rows)
+        elif buttons:
+            flat = [(label, data) for row in buttons for label, data in row]
+            lines = [f"{n}. {escape(html_to_plain(label))}" for n, (label, _) in
+                     enumerate(flat, start=1)]  # fmt: skip
+            text += "\n\n" + "\n".join(lines)
+            numbered = tuple(data for _, data in flat)
+        try:
+            await self._bulk.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                          reply_markup=markup,
+                                          link_preview_options=NO_PREVIEW)  # fmt: skip
+        except RetryAfter as exc:
+            raise SendRateLimited(_seconds(exc.retry_after)) from exc
+        except Forbidden as exc:
+            raise SendBlocked() from exc
+        except BadRequest as exc:  # before NetworkError: BadRequest is one of them
+            raise SendRejected(exc.message) from exc
+        except NetworkError as exc:  # 5xx, timeouts, dropped connections: the sender retries
+            raise SendFailed(exc.message) from exc
+        except TelegramError as exc:
+            raise SendRejected(exc.message) from exc
+        if numbered and chat_id > 0:
+            self._numbered.set(chat_id, numbered)
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -709,6 +780,9 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
             return _fail(problem)
         if logging.getLogger().level > logging.INFO:
             logging.getLogger().setLevel(logging.INFO)  # running: one line per update from now
+        from bot.scheduling.runner import start_scheduler
+
+        scheduler = await start_scheduler(service, channel, settings)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -717,6 +791,7 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         try:
             await stop.wait()
         finally:
+            await scheduler.stop()
             await channel.stop()
         return 0
     finally:

@@ -78,7 +78,11 @@ def _convert(node: yaml.Node, loader: _Loader, file: str) -> Any:
             items.append(_convert(item, loader, file))
             items.item_lines.append(item.start_mark.line + 1)
         return items
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. a date that does not exist: 2027-02-30
+        line = node.start_mark.line + 1
+        raise FlowError([FlowIssue(file, line, f"invalid value {node.value!r}: {exc}")]) from None
 
 
 def load_yaml(text: str, file: str) -> Any:

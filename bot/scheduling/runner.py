@@ -26,6 +26,7 @@ from bot.scheduling.planner import Planner, seed_deadlines
 from bot.scheduling.rate import Pacer
 from bot.scheduling.sender import Sender
 from bot.scheduling.transport import Transport
+from bot.service.privacy import erase_stale_runs
 
 if TYPE_CHECKING:
     from bot.service.conversation import Conversations
@@ -113,6 +114,10 @@ class SchedulerHandle:
                 lambda tx: tx.forget_outbox(now - self.keep_outbox))
             if pruned:
                 log.info("forgot %d finished outbox row(s)", pruned)
+            # Unfinished runs older than the retention period are erased (privacy), daily.
+            erased = await erase_stale_runs(store, now, self.keep_outbox.days)
+            if erased:
+                log.info("erased %d unfinished run(s) past the retention period", erased)
         await self.sender.run_once()
 
     def wake(self) -> None:

@@ -119,8 +119,9 @@ async def start_or_resume(turn: Turn, flow: Flow) -> None:
 
 
 async def run_command(turn: Turn, command: Command) -> None:
-    """Dispatch a command."""
+    """Dispatch a command; its argument is in `turn.argument`."""
     name = command.name.lower().lstrip("/").split("@")[0]
+    turn.argument = command.argument
     handler = _COMMANDS.get(name)
     if handler is not None:
         await handler(turn)
@@ -160,7 +161,8 @@ async def run_tap(turn: Turn, tap: Tap) -> None:
         if not await ask_current_again(turn):
             offer_menu(turn)
     elif kind == "c":
-        await run_command(turn, Command(value))
+        name, _, argument = value.partition(" ")
+        await run_command(turn, Command(name, argument))
     elif kind == "g" and value.isdigit():
         from bot.service.results import send_chart
 
@@ -177,6 +179,8 @@ async def outside_flow(turn: Turn, payload: Input) -> None:
         if onboarding is not None:
             await turn.service.start_flow(turn, onboarding)
             return
+    if isinstance(payload, TextInput) and await reminders.on_text(turn, payload.text):
+        return  # a stop/start keyword, or the text of a broadcast being composed
     if isinstance(payload, TextInput):
         choice = payload.text.strip().rstrip(".")
         options = menu_options(turn)
@@ -369,5 +373,5 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-from bot.service import coordination  # noqa: E402,F401
-from bot.service import reminders  # noqa: E402,F401
+# Modules with more commands register them on import (they import `command` from here).
+from bot.service import coordination, reminders  # noqa: E402,F401

@@ -59,6 +59,8 @@ class Turn:
     now: datetime
     service: Conversations
     reply: Reply = field(default_factory=Reply)
+    argument: str = ""
+    """The text after a command (`/broadcast Hello`, or a button's `c:rdone 42`)."""
 
     @property
     def lang(self) -> str:

@@ -29,8 +29,11 @@ CHANNEL = "test"
 class Desk:
     """A `Conversations` on `database_url` that can crash and come back (see the module doc)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, busy_timeout: float = 5.0) -> None:
         self.url = database_url
+        self.busy_timeout = busy_timeout
+        self.slowest = 0.0
+        """The longest `handle` so far, in seconds."""
         self.catalogue = shipped_catalogue()
         # Parsed once: a restart re-reads the same files, which only costs time here.
         self._flows = FlowLibrary.load(self.catalogue).flows
@@ -46,7 +49,7 @@ class Desk:
 
     async def open(self) -> None:
         """Start a service with fresh caches on the database (the first start or a restart)."""
-        store = await Store.open(self.url)
+        store = await Store.open(self.url, busy_timeout=self.busy_timeout)
         library = FlowLibrary(dict(self._flows), self.catalogue)
         settings = Settings(database_url=self.url)
         self.service = Conversations(store, self.catalogue, library, settings)
@@ -62,10 +65,12 @@ class Desk:
         assert self.service is not None
         task = asyncio.create_task(self._handle(self.service, incoming))
         self._in_flight.add(task)
+        started = asyncio.get_running_loop().time()
         try:
             await asyncio.wait({task})
         finally:
             self._in_flight.discard(task)
+        self.slowest = max(self.slowest, asyncio.get_running_loop().time() - started)
         return None if task.cancelled() else task.result()
 
     @staticmethod
