@@ -6,7 +6,6 @@ with one readable line and a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
@@ -17,25 +16,16 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.config import Settings, SettingsError
+from bot.cli_support import fail, load_settings, run_coroutine
+from bot.config import Settings
 from bot.flow.errors import FlowError
 
 T = TypeVar("T")
 
 
-def fail(message: str, code: int = 2) -> None:
-    """Print one line on stderr and exit."""
-    click.echo(f"sdgbot: {message}", err=True)
-    sys.exit(code)
-
-
 def settings() -> Settings:
     """Settings from the environment, or exit with the reason."""
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        fail(str(exc))
-        raise  # unreachable: fail exits
+    return load_settings()
 
 
 def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
@@ -43,17 +33,7 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        from bot.storage.errors import StorageError
-
-        try:
-            return asyncio.run(fn(*args, **kwargs))
-        except StorageError as exc:
-            fail(str(exc))
-        except FlowError as exc:
-            fail(str(exc), 1)
-        except KeyboardInterrupt:
-            sys.exit(130)
-        raise AssertionError("unreachable")
+        return run_coroutine(fn(*args, **kwargs))
 
     return wrapper
 
@@ -61,7 +41,7 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what the bot does.")
 def main(verbose: bool) -> None:
-    """sdgbot — an SDG localisation assistant for local governments."""
+    """Sdgbot — an SDG localisation assistant for local governments."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

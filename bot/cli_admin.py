@@ -7,50 +7,23 @@ two import each other), it borrows its helpers when a command runs.
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
-import sys
-from collections.abc import Coroutine
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy import select
 
+from bot.cli_support import actor as _actor
+from bot.cli_support import fail as _fail
+from bot.cli_support import load_settings as _settings
+from bot.cli_support import run_coroutine as _run
 from bot.config import Settings
 from bot.storage.audit import ACTION_ROLE_CHANGE
 from bot.storage.models import ROLES, Municipality, User
 from bot.storage.store import Store
 from bot.storage.tx import Tx
-
-T = TypeVar("T")
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"sdgbot: {message}", err=True)
-    sys.exit(code)
-
-
-def _settings() -> Settings:
-    from bot.cli import settings
-
-    return settings()
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; database problems become one line."""
-    from bot.storage.errors import StorageError
-
-    try:
-        return asyncio.run(coroutine)
-    except StorageError as exc:
-        _fail(str(exc))
-
-
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _day(value: str | None, option: str) -> datetime | None:

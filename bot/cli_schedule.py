@@ -7,18 +7,17 @@ this module does not import `bot.cli` at load time (the two import each other).
 
 from __future__ import annotations
 
-import asyncio
-import getpass
-import sys
-from collections.abc import Coroutine
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from bot.config import Settings
+from bot.cli_support import actor as _actor
+from bot.cli_support import fail as _fail
+from bot.cli_support import load_settings as _settings
+from bot.cli_support import run_coroutine as _run
 from bot.flow.errors import FlowError
 from bot.i18n import LANGUAGES
 from bot.scheduling import broadcasts as bc
@@ -31,35 +30,15 @@ from bot.storage.audit import ACTION_BROADCAST, ACTION_DEADLINE_CHANGE, audit
 from bot.storage.store import Store
 from bot.storage.tx import Tx
 
-T = TypeVar("T")
 OFFICE_ZONE = ZoneInfo("Europe/Brussels")  # a time given without offset is Brussels time
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"sdgbot: {message}", err=True)
-    sys.exit(code)
 
 
-def _settings() -> Settings:
-    from bot.cli import settings
-
-    return settings()
 
 
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; database and file problems become one line."""
-    from bot.storage.errors import StorageError
-
-    try:
-        return asyncio.run(coroutine)
-    except StorageError as exc:
-        _fail(str(exc))
-    except FlowError as exc:
-        _fail(str(exc), 1)
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def _now() -> datetime:
