@@ -187,8 +187,15 @@ class Runtime:
         return text.render(self.lang, self) if text is not None else ""
 
     def msg(self, key: str, **values: Any) -> str:
-        """A system message in the conversation's language."""
-        return self.catalogue.messages.get(key, self.lang, **values)
+        """A system message in the conversation's language.
+
+        In lite mode (no buttons; `context.lite`, set by the channel's service) a `<key>_lite`
+        variant is used when there is one, so hints never ask to tap a button that is not there.
+        """
+        messages = self.catalogue.messages
+        if self.state.context.get("lite") and f"{key}_lite" in messages.texts:
+            key = f"{key}_lite"
+        return messages.get(key, self.lang, **values)
 
     @staticmethod
     def with_range(sentence: str, bounds: str) -> str:

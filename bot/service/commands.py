@@ -86,7 +86,7 @@ async def _current(turn: Turn) -> tuple[FlowRun | None, Flow | None, RunState | 
     if run is None:
         return None, None, None
     flow = await turn.service.flow_of(turn.tx, run)
-    return run, flow, RunState.model_validate(run.state)
+    return run, flow, turn.service.state_of(run, turn.user)
 
 
 async def ask_current_again(turn: Turn) -> bool:

@@ -231,7 +231,9 @@ class Conversations:
 
     async def _flush_replied(self) -> None:
         await asyncio.sleep(REPLIED_FLUSH_DELAY)
-        batch, self._replied = self._replied, set()
+        # Kept in memory until committed: a re-delivered update arriving during this
+        # transaction must still be seen as replied (else it is asked again, a duplicate).
+        batch = set(self._replied)
         by_channel: dict[str, list[int]] = {}
         for channel, update_id in batch:
             by_channel.setdefault(channel, []).append(update_id)
@@ -244,7 +246,8 @@ class Conversations:
             await self.store.run_in_transaction(mark)
         except StorageError as exc:  # the mark only saves a re-ask later; never fail a reply
             log.warning("could not mark %d replies as delivered: %s", len(batch), exc)
-            self._replied |= batch
+            return
+        self._replied -= batch
 
     def _known_replied(self, channel: str, update_id: int) -> bool:
         return (channel, update_id) in self._replied
@@ -255,7 +258,7 @@ class Conversations:
             await commands.outside_flow(turn, payload)
             return
         flow = await self.flow_of(turn.tx, run)
-        state = RunState.model_validate(run.state)
+        state = self.state_of(run, turn.user)
         if flow is None:  # the flow was removed while this run was open
             await self.finish_orphan(turn, run, state)
             return
@@ -272,6 +275,13 @@ class Conversations:
         await self.apply(turn, run, flow, sprint)
 
     # --- helpers used by commands ------------------------------------------------------------
+
+    @staticmethod
+    def state_of(run: FlowRun, user: User) -> RunState:
+        """The run's state, told whether the user is in lite mode now (hints differ)."""
+        state = RunState.model_validate(run.state)
+        state.context["lite"] = bool(user.lite)
+        return state
 
     async def flow_of(self, tx: Tx, run: FlowRun) -> Flow | None:
         """The definition `run` is pinned to."""
@@ -298,6 +308,7 @@ class Conversations:
     ) -> None:
         """Start a new run of `flow`; `then` names a flow to start when this one completes."""
         context = await start_context(turn.tx, flow.id, turn.user, turn.now)
+        context["lite"] = bool(turn.user.lite)
         if then:
             context["then"] = then
         sprint = engine.start(

@@ -34,6 +34,8 @@ class Desk:
         self.busy_timeout = busy_timeout
         self.slowest = 0.0
         """The longest `handle` so far, in seconds."""
+        self.handled = 0
+        """How many `handle` calls returned a reply."""
         self.catalogue = shipped_catalogue()
         # Parsed once: a restart re-reads the same files, which only costs time here.
         self._flows = FlowLibrary.load(self.catalogue).flows
@@ -71,7 +73,10 @@ class Desk:
         finally:
             self._in_flight.discard(task)
         self.slowest = max(self.slowest, asyncio.get_running_loop().time() - started)
-        return None if task.cancelled() else task.result()
+        if task.cancelled():
+            return None
+        self.handled += 1
+        return task.result()
 
     @staticmethod
     async def _handle(service: Conversations, incoming: Incoming) -> Reply:

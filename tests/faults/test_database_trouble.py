@@ -50,7 +50,9 @@ async def test_sqlite_locked_by_someone_else_is_waited_out(sqlite_url: str) -> N
     callers = [Caller(desk, f"l{n}", taps=n % 2 == 0) for n in range(6)]
     try:
         talking = asyncio.gather(*(c.run() for c in callers))
-        await asyncio.sleep(0.3)  # they are mid-onboarding when the lock is taken
+        # The lock comes while they are mid-onboarding.
+        while desk.handled < 2 * len(callers) and not talking.done():
+            await asyncio.sleep(0.001)
         started = asyncio.Event()
         loop = asyncio.get_running_loop()
         await asyncio.gather(
