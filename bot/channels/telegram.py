@@ -55,6 +55,7 @@ from telegram.ext import (
     BaseRateLimiter,
     BaseUpdateProcessor,
     ContextTypes,
+    ExtBot,
     TypeHandler,
 )
 from telegram.request import HTTPXRequest
@@ -128,6 +129,34 @@ def _chat_of(data: dict[str, Any]) -> int | None:
         return int(data["chat_id"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+class _TolerantBot(ExtBot[Any]):
+    """An `ExtBot` whose getUpdates survives an update it cannot read.
+
+    python-telegram-bot parses a whole `getUpdates` batch at once: one malformed update (no
+    date, a sender without a name…) fails the batch, and the same batch is fetched again
+    forever, so nobody gets an answer. Here an unreadable update becomes a bare `Update` with
+    only its id — skipped by the handlers, but confirmed, so polling moves on.
+    """
+
+    async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
+                    *args: Any, **kwargs: Any) -> Any:  # fmt: skip
+        result = await super()._post(endpoint, data, *args, **kwargs)
+        if endpoint != "getUpdates" or not isinstance(result, list):
+            return result
+        readable = []
+        for item in result:
+            try:
+                Update.de_json(item, self)
+            except Exception:  # any parsing failure: keep the id, drop the rest
+                update_id = item.get("update_id") if isinstance(item, dict) else None
+                log.warning("skipping unreadable update %s", update_id)
+                if not isinstance(update_id, int):
+                    continue
+                item = {"update_id": update_id}
+            readable.append(item)
+        return readable
 
 
 class _Pacer(BaseRateLimiter[int]):
@@ -334,17 +363,14 @@ class TelegramChannel(Channel):
         self._updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=timeout,
                                              connect_timeout=timeout)  # fmt: skip
         api = settings.telegram_api_url
-        builder = (
-            ApplicationBuilder()
-            .token(settings.telegram_token)
-            .base_url(api)
-            .request(self._request)
-            .get_updates_request(self._updates_request)
-            .rate_limiter(_Pacer(self.limiter, retry_base=retry_base))
-            .concurrent_updates(_InOrderPerUser())
-        )
-        if api.endswith("/bot"):
-            builder = builder.base_file_url(api.removesuffix("/bot") + "/file/bot")
+        base_file_url = (api.removesuffix("/bot") + "/file/bot" if api.endswith("/bot")
+                         else "https://api.telegram.org/file/bot")  # fmt: skip
+        bot = _TolerantBot(
+            settings.telegram_token, base_url=api, base_file_url=base_file_url,
+            request=self._request, get_updates_request=self._updates_request,
+            rate_limiter=_Pacer(self.limiter, retry_base=retry_base),
+        )  # fmt: skip
+        builder = ApplicationBuilder().bot(bot).concurrent_updates(_InOrderPerUser())
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)

@@ -140,8 +140,13 @@ def _parse_flow(data: LineDict, ctx: ParseContext, source: str) -> Flow | None:
     keywords: dict[str, tuple[str, ...]] = {}
     raw_keywords = data.get("keywords", LineDict())
     if isinstance(raw_keywords, LineDict):
-        keywords = {lang: tuple(str(w) for w in (words or []))
-                    for lang, words in raw_keywords.items()}
+        for lang, words in raw_keywords.items():
+            if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+                ctx.issue(raw_keywords.line_of(lang), f"keywords: {lang} must list words")
+                continue
+            keywords[lang] = tuple(words)
+    else:
+        ctx.issue(data.line_of("keywords"), "'keywords' maps languages to lists of words")
     steps = _parse_steps(data, ctx)
     if title is None or not steps:
         return None
@@ -196,7 +201,7 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
             if key not in COMMON_FIELDS and key not in cls.fields:
                 ctx.issue(spec.line_of(key), f"unknown field {key!r} for a {kind} step")
         saves_to = spec.get("saves_to")
-        if saves_to is not None and saves_to not in SAVES_TO:
+        if saves_to is not None and (not isinstance(saves_to, str) or saves_to not in SAVES_TO):
             ctx.issue(spec.line_of("saves_to"),
                       f"'saves_to' must be one of {', '.join(sorted(SAVES_TO))}")
         base = StepBase(

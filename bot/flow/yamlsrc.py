@@ -91,7 +91,10 @@ def load_yaml(text: str, file: str) -> Any:
     Raises:
         FlowError: with `file:line` for syntax errors and duplicate keys.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # e.g. a control character: the reader refuses the file
+        raise FlowError([FlowIssue(file, 1, f"YAML error: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:

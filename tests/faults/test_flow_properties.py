@@ -84,14 +84,15 @@ flows = st.fixed_dictionaries(
 # Loader bugs found by these properties, reported to the flow engine's owner. Each has a
 # strict xfail below; while it is open, the properties treat it as known so they keep looking
 # for new ones. When a fix lands its xfail passes, which fails the run: delete both then.
-KNOWN_BUGS = (
-    # (module, exception, words in its message, regression input)
-    ("yamlsrc.py", "ReaderError", "special characters are not allowed", "title: \x1b[2J\n"),
-    ("loader.py", "TypeError", "is not iterable", "keywords: {fr: 1.5}\n"),
-    ("loader.py", "TypeError", "unhashable type", "steps:\n- {id: a, kind: text, saves_to: []}\n"),
-    ("options.py", "TypeError", "unhashable type",
-     "steps:\n- {id: a, kind: choice, text: Q, options_from: []}\n"),
-)  # fmt: skip
+KNOWN_BUGS: tuple[tuple[str, str, str, str], ...] = ()  # none open: the four found are fixed
+
+# Inputs that used to crash the loader (found by these properties); each must give FlowError.
+REGRESSIONS = (
+    "title: \x1b[2J\n",
+    "keywords: {fr: 1.5}\n",
+    "steps:\n- {id: a, kind: text, saves_to: []}\n",
+    "steps:\n- {id: a, kind: choice, text: Q, options_from: []}\n",
+)
 
 
 def _known(error: Exception) -> bool:
@@ -115,10 +116,8 @@ def _load(text: str, *, tolerate_known: bool = True) -> None:
             raise
 
 
-@pytest.mark.xfail(strict=True, reason="a loader bug, reported (see KNOWN_BUGS)")
-@pytest.mark.parametrize("text", [bug[3] for bug in KNOWN_BUGS],
-                         ids=[f"{bug[0]}-{bug[1]}" for bug in KNOWN_BUGS])  # fmt: skip
-def test_known_loader_bugs(text: str) -> None:
+@pytest.mark.parametrize("text", REGRESSIONS)
+def test_inputs_that_once_crashed_the_loader_give_flow_errors(text: str) -> None:
     _load(text, tolerate_known=False)
 
 

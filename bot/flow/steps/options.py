@@ -92,7 +92,7 @@ def _static(text: Localized, line: int) -> LText:
 def _options_from(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
     source = spec["options_from"]
     line = spec.line_of("options_from")
-    if source not in OPTION_SOURCES:
+    if not isinstance(source, str) or source not in OPTION_SOURCES:
         ctx.issue(line, f"options_from must be one of {', '.join(sorted(OPTION_SOURCES))}")
         return []
     if source == "languages":
