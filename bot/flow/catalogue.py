@@ -1,4 +1,4 @@
-"""The shared content a flow can draw on: system messages, SDGs, countries, municipalities, glossary.
+"""The shared content flows draw on: system messages, SDGs, countries, municipalities, glossary.
 
 Plain frozen data, loaded from `content/` by `bot.content` and handed to the engine, which never
 reads files itself while a conversation runs.

@@ -7,7 +7,6 @@ import re
 from bot.flow.definition import END, Flow
 
 
-
 def _label(text: str) -> str:
     text = re.sub(r"<[^>]+>|\{\{.*?\}\}|\{%.*?%\}", "", text)
     text = " ".join(text.split())
@@ -25,9 +24,10 @@ def mermaid(flow: Flow, lang: str | None = None) -> str:
         step = flow.steps[step_id]
         text = _label(step.base.text.source.get(lang)) if step.base.text else step.kind
         title = f"{step_id} · {step.kind}"
-        shape = ('{{"%s"}}' if step.kind == "branch" else '["%s"]') % f"{title}<br/>{text}"
+        body = f"{title}<br/>{text}"
+        shape = f'{{{{"{body}"}}}}' if step.kind == "branch" else f'["{body}"]'
         if step.base.for_each is not None:
-            shape = '[["%s"]]' % f"{title} ↻<br/>{text}"
+            shape = f'[["{title} ↻<br/>{text}"]]'
         lines.append(f"    {step_id}{shape}")
         targets = list(step.targets())
         labelled: dict[str, str] = {}
@@ -53,6 +53,7 @@ def mermaid(flow: Flow, lang: str | None = None) -> str:
             elif following is None:
                 lines.append(f"    {step_id} --> done")
         if step.base.when is not None:
-            lines.append(f"    {step_id} -. skipped .-> {step.base.next or flow.following(step_id) or 'done'}")
+            skipped_to = step.base.next or flow.following(step_id) or "done"
+            lines.append(f"    {step_id} -. skipped .-> {skipped_to}")
     lines.append('    done(["end"])')
     return "\n".join(lines) + "\n"

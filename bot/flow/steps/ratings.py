@@ -1,4 +1,4 @@
-"""`ratings`: one score per item on the same scale, typed at once ("2 3 1") or tapped item by item."""
+"""`ratings`: one score per item on one scale, typed at once ("2 3 1") or tapped item by item."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ class ScaleMixin:
         label = self.labels.get(point)
         return f"{point} – {rt.render(label)}" if label else str(point)
 
-    def read_point(self, rt: Runtime, text: str) -> int | None | str:
+    def read_point(self, rt: Runtime, text: str) -> int | str | None:
         """The point typed; "unsure:<n>" for a fuzzy label match; None if not understood."""
         number = parse_number(text)
         if number is not None:

@@ -28,7 +28,8 @@ class TextStep(Step):
             try:
                 self.pattern = re.compile(str(spec["pattern"]))
             except re.error as exc:
-                ctx.issue(spec.line_of("pattern"), f"pattern is not a valid regular expression: {exc}")
+                ctx.issue(spec.line_of("pattern"),
+                          f"pattern is not a valid regular expression: {exc}")
         self.pattern_hint: LText | None = ctx.text(spec, "pattern_hint", required="pattern" in spec)
         if not 0 <= self.min_length <= self.max_length <= 4000:
             ctx.issue(spec.line, "need 0 ≤ min_length ≤ max_length ≤ 4000")
