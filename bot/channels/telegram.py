@@ -147,13 +147,13 @@ class _TolerantBot(ExtBot[Any]):
             return result
         readable = []
         for item in result:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int):
+                continue
             try:
                 Update.de_json(item, self)
             except Exception:  # any parsing failure: keep the id, drop the rest
-                update_id = item.get("update_id") if isinstance(item, dict) else None
                 log.warning("skipping unreadable update %s", update_id)
-                if not isinstance(update_id, int):
-                    continue
                 item = {"update_id": update_id}
             readable.append(item)
         return readable
