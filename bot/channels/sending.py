@@ -94,7 +94,8 @@ class SendLimiter:
         return min(float(limits.private_burst), tokens + refill)
 
     def _take(self, chat_id: int | None, now: float) -> None:
-        self._recent.append(now)
+        if self.limits.per_second > 0:  # without an overall limit there is nothing to count
+            self._recent.append(now)
         if chat_id is None:
             return
         if chat_id < 0:

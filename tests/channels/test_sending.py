@@ -60,3 +60,10 @@ async def test_overall_rate_and_pauses() -> None:
 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(i, 0.5, 3) for i in range(5)] == [0.5, 1.0, 2.0, 3, 3]
+
+
+async def test_without_an_overall_limit_nothing_is_kept_per_message() -> None:
+    limiter = SendLimiter(Limits(per_second=0, private_per_second=0))
+    for chat in range(1, 2001):
+        await limiter.acquire(chat)
+    assert len(limiter._recent) == 0  # a long-running bot with SDGBOT_SEND_RATE=0 stays small
