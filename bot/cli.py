@@ -89,6 +89,7 @@ def flows() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def flows_validate(paths: tuple[Path, ...]) -> None:
     """Check flow files (default: the shipped flows and SDGBOT_FLOWS_DIR) and the content."""
+    from bot.flow.glossary import glossary_issues
     from bot.flow.loader import flow_files, load_flow_file
     from bot.flow.translations import stale_translations
     from bot.paths import data_dir
@@ -112,9 +113,9 @@ def flows_validate(paths: tuple[Path, ...]) -> None:
         except FlowError as exc:
             problems += [str(issue) for issue in exc.issues]
             continue
-        stale = stale_translations(flow)
-        problems += [str(issue) for issue in stale]
-        if not stale:
+        found = [*stale_translations(flow), *glossary_issues(flow, catalogue.glossary)]
+        problems += [str(issue) for issue in found]
+        if not found:
             ok += 1
     for line in problems:
         click.echo(line)
