@@ -144,7 +144,8 @@ class ConsoleChannel:
             elif isinstance(event, QuestionAsked):
                 self._print(f"\n{event.text}")
                 self._options(event.options, event.selected if event.multiple else ())
-                self.stdout.write(f"  ({html_to_plain(event.hint)})\n")
+                hint = html_to_plain(event.hint).replace("\n", "\n    ")
+                self.stdout.write(f"  › {hint}\n")
             elif isinstance(event, AnswerRejected):
                 self._print(f"⚠ {event.reason}")
             elif isinstance(event, ConfirmationRequested):

@@ -110,11 +110,13 @@ class Conversations:
 
     async def seed(self) -> None:
         """Seed municipalities and partnerships, promote `SDGBOT_COORDINATORS` (idempotent)."""
+        from bot.scheduling.planner import seed_deadlines
         from bot.service.coordination import apply_seeded_coordinators
         from bot.service.seeding import seed_content
 
         await seed_content(self.store)
         await apply_seeded_coordinators(self.store, self.settings.coordinators)
+        await seed_deadlines(self.store, self.clock())  # /deadlines works without the scheduler
 
     async def close(self) -> None:
         """Write pending reply marks, then close the database."""

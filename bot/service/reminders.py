@@ -128,10 +128,12 @@ async def show_deadlines(turn: Turn) -> None:
     scope = scope_of(turn.user)
     recipients = await Recipients.load(turn.tx) if coordinator else None
     remindable: list[Occurrence] = []
+    twinning_names = {p.slug: p.name for p in await turn.tx.partnerships()}
     for occurrence in shown:
         title = occurrence.deadline.title.get(turn.lang)
         if occurrence.partnership:
-            title = f"{title} · {occurrence.partnership}"
+            twinning = twinning_names.get(occurrence.partnership, occurrence.partnership)
+            title = f"{title} · {twinning}"
         days = (occurrence.due - local_date(turn.now, zone(tz_name))).days
         lines.append(turn.msg("dl_item", date=format_date(occurrence.due, turn.lang,
                                                           turn.service.catalogue.messages),
