@@ -75,6 +75,19 @@ def html_problem(text: str) -> str | None:
     return None
 
 
+class _NoValues:
+    """A scope with no names and no functions, for texts rendered outside a run."""
+
+    def lookup(self, name: str) -> None:
+        return None
+
+    def call(self, name: str, args: list[Any]) -> None:
+        return None
+
+
+_NO_VALUES = _NoValues()
+
+
 @dataclass(frozen=True)
 class LText:
     """A localized, compiled template: what a flow says."""
@@ -89,6 +102,10 @@ class LText:
         if template is None:
             template = next(iter(self.templates.values()))
         return template.render(scope)
+
+    def plain(self, lang: str) -> str:
+        """The text in `lang` without values (titles, labels: texts that use no expressions)."""
+        return self.render(lang, _NO_VALUES)
 
     def expressions(self) -> Iterator[Node]:
         """Every expression used by any language variant."""

@@ -58,7 +58,7 @@ def onboarded(turn: Turn) -> bool:
 def menu_options(turn: Turn) -> list[Option]:
     """The menu's options, always in the same order (so "2" means the same after a restart)."""
     options = [
-        Option(f"f:{flow.id}", flow.title.render(turn.lang, _NoScope()))
+        Option(f"f:{flow.id}", flow.title.plain(turn.lang))
         for flow in turn.service.flows.menu()
     ]
     options.append(Option("c:results", turn.msg("menu_results")))
@@ -69,16 +69,6 @@ def menu_options(turn: Turn) -> list[Option]:
 def offer_menu(turn: Turn, intro_key: str = "menu_intro") -> None:
     """Add the menu of flows (and a few commands) to the reply."""
     turn.reply.events.append(MenuOffered(turn.msg(intro_key), tuple(menu_options(turn))))
-
-
-class _NoScope:
-    """Titles are plain texts: nothing to look up."""
-
-    def lookup(self, name: str) -> None:
-        return None
-
-    def call(self, name: str, args: list[object]) -> None:
-        return None
 
 
 async def _current(turn: Turn) -> tuple[FlowRun | None, Flow | None, RunState | None]:
@@ -105,7 +95,7 @@ async def start_or_resume(turn: Turn, flow: Flow) -> None:
     run, current, _ = await _current(turn)
     if run is not None and current is not None:
         if current.id != flow.id:
-            turn.say("in_other_flow", flow=current.title.render(turn.lang, _NoScope()))
+            turn.say("in_other_flow", flow=current.title.plain(turn.lang))
         await ask_current_again(turn)
         return
     if flow.id != ONBOARDING and not onboarded(turn):
@@ -195,7 +185,7 @@ async def outside_flow(turn: Turn, payload: Input) -> None:
         if status == "unsure" and flow is not None:
             turn.reply.events.append(
                 MenuOffered(
-                    turn.msg("menu_did_you_mean", flow=flow.title.render(turn.lang, _NoScope())),
+                    turn.msg("menu_did_you_mean", flow=flow.title.plain(turn.lang)),
                     (
                         Option(f"f:{flow.id}", turn.msg("yes_label")),
                         Option("c:menu", turn.msg("no_label")),

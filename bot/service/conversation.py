@@ -20,8 +20,8 @@ from bot.content import shipped_catalogue
 from bot.flow import engine
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
-from bot.flow.events import AnswerRecorded, Event, RunCompleted, StaleInputIgnored, WentBack
-from bot.flow.state import Input, OptionInput, RunState, SubmitInput, TextInput
+from bot.flow.events import AnswerRecorded, RunCompleted, StaleInputIgnored, WentBack
+from bot.flow.state import Input, OptionInput, RunState, SubmitInput
 from bot.i18n import normalize_language
 from bot.service import commands
 from bot.service.contexts import start_context
@@ -361,9 +361,4 @@ class Conversations:
             await commands.after_completion(turn, run, flow, state)
 
 
-def summarize(events: list[Event]) -> str:
-    """A short description of a reply's events for logs (no personal data)."""
-    return ",".join(type(e).__name__ for e in events)
-
-
-__all__ = ["Conversations", "TextInput", "Turn", "utc_now"]
+__all__ = ["Conversations", "Turn", "utc_now"]

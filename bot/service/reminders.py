@@ -217,15 +217,24 @@ async def _already(turn: Turn, deadline: Deadline, occurrence: str) -> bool:
     return True
 
 
-async def mark_done(turn: Turn, item_id: int) -> None:
-    """Done: the occurrence is done for the user's municipality; record who; stop its reminders."""
+async def _open_reminder(turn: Turn, item_id: int) -> tuple[Deadline, str, date] | None:
+    """The user's reminder still to act on; None (and the user told why) otherwise."""
     found = await _reminder(turn, str(item_id))
     if found is None:
         turn.say("rem_unknown")
-        return
+        return None
     deadline, occurrence, _ = found
     if await _already(turn, deadline, occurrence):
+        return None
+    return found
+
+
+async def mark_done(turn: Turn, item_id: int) -> None:
+    """Done: the occurrence is done for the user's municipality; record who; stop its reminders."""
+    found = await _open_reminder(turn, item_id)
+    if found is None:
         return
+    deadline, occurrence, _ = found
     user = turn.user
     await turn.tx.mark_done(deadline.id, occurrence, scope=scope_of(user),
                             municipality_id=user.municipality_id, user_id=user.id, now=turn.now)
@@ -243,13 +252,10 @@ async def mark_done(turn: Turn, item_id: int) -> None:
 
 async def snooze(turn: Turn, item_id: int) -> None:
     """Remind me tomorrow: one more reminder tomorrow at the deadline's local hour."""
-    found = await _reminder(turn, str(item_id))
+    found = await _open_reminder(turn, item_id)
     if found is None:
-        turn.say("rem_unknown")
         return
     deadline, occurrence, due = found
-    if await _already(turn, deadline, occurrence):
-        return
     settings = turn.service.settings
     tz = zone(user_timezone(turn.user, turn.service.catalogue))
     at = snooze_until(turn.now, tz, deadline.hour, settings.quiet_hours)

@@ -53,7 +53,7 @@ async def show_results(turn: Turn) -> None:
             when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
             who.append(f"{author.name if author and author.name else '—'} ({when})")
         turn.say(
-            "results_header", flow=flow.title.render(turn.lang, turn_scope()), who=", ".join(who)
+            "results_header", flow=flow.title.plain(turn.lang), who=", ".join(who)
         )
         turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
         if state.vars.get("__chart") and not user.lite:
@@ -83,19 +83,6 @@ async def send_chart(turn: Turn, run_id: int) -> None:
     turn.reply.events.append(
         ImageOffered(f"chart-{run_id}.png", image, str(chart.get("title", "")))
     )
-
-
-class _Empty:
-    def lookup(self, name: str) -> None:
-        return None
-
-    def call(self, name: str, args: list[Any]) -> None:
-        return None
-
-
-def turn_scope() -> _Empty:
-    """A scope for texts that use no values (flow titles)."""
-    return _Empty()
 
 
 async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -> None:

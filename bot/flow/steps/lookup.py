@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.flow.definition import ParseContext, Reading, Step, step_kind
-from bot.flow.events import Option, QuestionAsked
+from bot.flow.events import QuestionAsked
 from bot.flow.expressions import Node
 from bot.flow.matching import normalize
 from bot.flow.runtime import Runtime
@@ -69,7 +69,3 @@ class LookupStep(Step):
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """Buttons carry names of suggestions."""
         return self.understand(rt, option_id)
-
-    def suggestions(self, rt: Runtime) -> tuple[Option, ...]:
-        """No buttons: names are typed."""
-        return ()
