@@ -342,8 +342,6 @@ class Conversations:
                     await apply_profile(turn, event.saves_to, event.value)
             elif isinstance(event, WentBack):
                 await tx.delete_answer(run.id, event.to_step)
-        if turn.user.municipality_id and run.municipality_id is None:
-            run.municipality_id = turn.user.municipality_id
         await tx.save_run(
             run,
             state=state.model_dump(mode="json"),

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.storage import answer_values
-from bot.storage._base import TxPart, require_aware, utcnow
+from bot.storage._base import TxPart, require_aware, upsert, utcnow
 from bot.storage.models import RUN_STATUSES, Answer, FlowRun
 
 
@@ -18,6 +19,22 @@ def _check_status(status: str) -> str:
     if status not in RUN_STATUSES:
         raise ValueError(f"run status must be one of {', '.join(RUN_STATUSES)} (got {status!r})")
     return status
+
+
+_ANSWER_COLUMNS = ("run_id", "step_id", "kind", "display", "answered_at",
+                   *answer_values.VALUE_COLUMNS)  # fmt: skip
+_RECORD_ANSWER = upsert(Answer, _ANSWER_COLUMNS, ("run_id", "step_id"), _ANSWER_COLUMNS[2:])
+"""Insert an answer, or replace the one given to the same step before ("back")."""
+
+
+_RUN_STATE_COLUMNS = ("state", "status", "waiting_since", "completed_at", "updated_at",
+                      "nudged_at", "municipality_id", "partnership_id")  # fmt: skip
+_SAVE_RUN = (
+    update(FlowRun.__table__)  # type: ignore[arg-type]
+    .where(FlowRun.__table__.c.id == bindparam("run_id"))
+    .values({name: bindparam(name) for name in _RUN_STATE_COLUMNS})
+)
+"""Write the engine's new state of a run (see `RunsPart.save_run`)."""
 
 
 class RunsPart(TxPart):
@@ -97,18 +114,22 @@ class RunsPart(TxPart):
             municipality_id: set when the run learned which municipality it is about.
             partnership_id: set when the run learned which partnership it is about.
         """
-        if waiting_since != run.waiting_since:
-            run.nudged_at = None
-        run.state = state
-        run.status = _check_status(status)
-        run.waiting_since = waiting_since
-        run.completed_at = completed_at
-        run.updated_at = require_aware(updated_at, "updated_at") if updated_at else utcnow()
-        if municipality_id is not None:
-            run.municipality_id = municipality_id
-        if partnership_id is not None:
-            run.partnership_id = partnership_id
-        await self._session.flush()
+        values = {
+            "state": state,
+            "status": _check_status(status),
+            "waiting_since": waiting_since,
+            "completed_at": completed_at,
+            "updated_at": require_aware(updated_at, "updated_at") if updated_at else utcnow(),
+            # A new question starts the reminder logic over.
+            "nudged_at": None if waiting_since != run.waiting_since else run.nudged_at,
+            "municipality_id": run.municipality_id if municipality_id is None else municipality_id,
+            "partnership_id": run.partnership_id if partnership_id is None else partnership_id,
+        }
+        # One cached Core statement instead of the unit of work's flush (its bookkeeping cost
+        # more than the UPDATE itself); the loaded object is then told these are its values.
+        await self._session.execute(_SAVE_RUN, {"run_id": run.id, **values})
+        for name, value in values.items():
+            set_committed_value(run, name, value)
         return run
 
     async def mark_nudged(self, run: FlowRun, at: datetime) -> None:
@@ -143,14 +164,7 @@ class RunsPart(TxPart):
             "answered_at": require_aware(answered_at, "answered_at") if answered_at else utcnow(),
             **answer_values.encode(value),
         }
-        statement = self._insert(Answer).values(**values)
-        replaced = {
-            name: statement.excluded[name] for name in values if name not in {"run_id", "step_id"}
-        }
-        statement = statement.on_conflict_do_update(
-            index_elements=["run_id", "step_id"], set_=replaced
-        )
-        await self._session.execute(statement)
+        await self._session.execute(_RECORD_ANSWER, values)
 
     async def delete_answer(self, run_id: int, step_id: str) -> None:
         """Forget the answer to one step (the user went back past it)."""

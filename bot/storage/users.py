@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, delete, select, update
 
-from bot.storage._base import TxPart, require_aware, utcnow
+from bot.storage._base import TxPart, require_aware, upsert, utcnow
 from bot.storage.models import ROLES, ProcessedUpdate, User
 
 # Columns callers may set; the identity (id, channel, external_id) is never changed.
@@ -48,6 +48,10 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+_CLAIM = upsert(ProcessedUpdate, ("channel", "update_id", "processed_at"), ("channel", "update_id"))
+"""Insert an update id unless it is there already (then no row is inserted)."""
+
+
 class UsersPart(TxPart):
     """`Tx` methods about users and update de-duplication."""
 
@@ -63,12 +67,10 @@ class UsersPart(TxPart):
             processed by a concurrent transaction that then commits), in which case the
             caller should do nothing else.
         """
-        statement = (
-            self._insert(ProcessedUpdate)
-            .values(channel=channel, update_id=str(update_id), processed_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        values = {"channel": channel, "update_id": str(update_id), "processed_at": utcnow()}
+        result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
+            _CLAIM, values
         )
-        result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
         return result.rowcount == 1
 
     async def mark_replied(self, channel: str, *update_ids: int | str) -> None:
