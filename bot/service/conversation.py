@@ -168,7 +168,7 @@ class Conversations:
             # and the send): record nothing, ask the current question again.
             return await self._resend(tx, incoming)
         now = self.clock()
-        user = await self._user(tx, incoming)
+        user, run = await self._user(tx, incoming)
         changes: dict[str, Any] = {}
         if user.blocked:
             changes["blocked"] = False  # they wrote again: they unblocked the bot
@@ -185,22 +185,26 @@ class Conversations:
         elif isinstance(payload, Tap):
             await commands.run_tap(turn, payload)
         else:
-            await self._answer(turn, payload, incoming.run_id)
+            await self._answer(turn, payload, incoming.run_id, run)
         turn.reply.lang = turn.lang
         turn.reply.lite = bool(turn.user.lite)
         turn.reply.user_id = turn.user.id
         return turn.reply
 
-    async def _user(self, tx: Tx, incoming: Incoming) -> User:
-        """The user of an input, created on first contact and locked for this transaction."""
+    async def _user(self, tx: Tx, incoming: Incoming) -> tuple[User, FlowRun | None]:
+        """The user of an input and their active run, read in one query.
+
+        A new user is created on first contact; the user's row stays locked until the
+        transaction ends.
+        """
         key = incoming.key
-        if self.store.dialect == "postgresql":
-            # Another process may handle this user's next update: wait for its transaction.
-            user = await tx.get_user(key.channel, key.external_id, for_update=True)
-        else:  # SQLite's BEGIN IMMEDIATE already serialises writers
-            user = await tx.get_user(key.channel, key.external_id)
+        # On PostgreSQL another process may handle this user's next update: wait for its
+        # transaction. SQLite's BEGIN IMMEDIATE already serialises writers.
+        user, run = await tx.get_user_and_run(
+            key.channel, key.external_id, for_update=self.store.dialect == "postgresql"
+        )
         if user is not None:
-            return user
+            return user, run
         language = normalize_language(incoming.language_code, self.settings.default_language)
         user = await tx.get_or_create_user(
             key.channel,
@@ -209,7 +213,11 @@ class Conversations:
             language=language,
             role="coordinator" if key.external_id in self.settings.coordinators else "user",
         )
-        return await tx.lock_user(user.id) or user
+        if self.store.dialect == "sqlite":
+            return user, None  # nobody else could write since we looked: they are new
+        # Another process may have created them a moment ago, and started a run since.
+        locked, run = await tx.get_user_and_run(key.channel, key.external_id, for_update=True)
+        return locked or user, run
 
     async def _resend(self, tx: Tx, incoming: Incoming) -> Reply:
         user = await tx.get_user(incoming.key.channel, incoming.key.external_id)
@@ -254,8 +262,10 @@ class Conversations:
     def _known_replied(self, channel: str, update_id: int) -> bool:
         return (channel, update_id) in self._replied
 
-    async def _answer(self, turn: Turn, payload: Input, run_id: int | None) -> None:
-        run = await turn.tx.active_run(turn.user.id)
+    async def _answer(
+        self, turn: Turn, payload: Input, run_id: int | None, run: FlowRun | None
+    ) -> None:
+        """An answer (typed or tapped) to `run`, the user's active run, if they have one."""
         if run is None:
             await commands.outside_flow(turn, payload)
             return

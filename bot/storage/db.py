@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bot.storage import sqlite_driver
 from bot.storage.errors import ConfigError, DatabaseUnavailable, reason
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -178,7 +179,7 @@ def create_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> As
     normalized = normalize_url(url)
     if make_url(normalized).get_backend_name() == "sqlite":
         _prepare_sqlite_file(normalized)
-        engine = create_async_engine(normalized)
+        engine = create_async_engine(normalized, module=sqlite_driver.dbapi())
         _configure_sqlite(engine, busy_timeout)
         return engine
     return create_async_engine(

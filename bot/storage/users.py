@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, and_, delete, select, update
 
 from bot.storage._base import TxPart, require_aware, upsert, utcnow
-from bot.storage.models import ROLES, ProcessedUpdate, User
+from bot.storage.models import ROLES, FlowRun, ProcessedUpdate, User
 
 # Columns callers may set; the identity (id, channel, external_id) is never changed.
 _USER_FIELDS = frozenset(
@@ -118,6 +118,26 @@ class UsersPart(TxPart):
         if for_update:
             statement = statement.with_for_update().execution_options(populate_existing=True)
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def get_user_and_run(
+        self, channel: str, external_id: int | str, *, for_update: bool = False
+    ) -> tuple[User | None, FlowRun | None]:
+        """The user, as `get_user`, with their active run if they have one: one query.
+
+        With ``for_update`` only the user's row is locked (``FOR UPDATE OF users``): that lock
+        is what orders the handling of one user's inputs across processes.
+        """
+        statement = (
+            select(User, FlowRun)
+            .outerjoin(FlowRun, and_(FlowRun.user_id == User.id, FlowRun.status == "active"))
+            .where(User.channel == channel, User.external_id == str(external_id))
+        )
+        if for_update:
+            statement = statement.with_for_update(of=User).execution_options(
+                populate_existing=True
+            )
+        row = (await self._session.execute(statement)).first()
+        return (None, None) if row is None else (row[0], row[1])
 
     async def user(self, user_id: int) -> User | None:
         """Return the user with this database id, if any."""

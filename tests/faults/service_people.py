@@ -45,6 +45,11 @@ class Desk:
         self._in_flight: set[asyncio.Task[Reply]] = set()
         self._update_ids = itertools.count(1)
 
+    @property
+    def in_flight(self) -> int:
+        """How many `handle` calls are running."""
+        return len(self._in_flight)
+
     def next_update_id(self) -> int:
         """A fresh update id (they are unique per channel, like Telegram's)."""
         return next(self._update_ids)

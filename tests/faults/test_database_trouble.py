@@ -53,13 +53,20 @@ async def test_sqlite_locked_by_someone_else_is_waited_out(sqlite_url: str) -> N
         # The lock comes while they are mid-onboarding.
         while desk.handled < 2 * len(callers) and not talking.done():
             await asyncio.sleep(0.001)
+        # This process's writers queue among themselves and follow each other closely: the
+        # other process's BEGIN would find a gap only by chance. Pause them while it takes
+        # the lock, so it comes at this point of the conversations, not after them.
+        desk.up.clear()
+        while desk.in_flight:
+            await asyncio.sleep(0.001)
         started = asyncio.Event()
         loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            asyncio.to_thread(_hold_write_lock, sqlite_url, 3.0, started, loop),
-            asyncio.wait_for(talking, 120),
+        holding = asyncio.create_task(
+            asyncio.to_thread(_hold_write_lock, sqlite_url, 3.0, started, loop)
         )
-        assert started.is_set()
+        await asyncio.wait_for(started.wait(), 10)
+        desk.up.set()
+        await asyncio.gather(holding, asyncio.wait_for(talking, 120))
     finally:
         await desk.close()
     assert desk.slowest >= 1.0  # the lock really got in the way
