@@ -136,14 +136,31 @@ class _TolerantBot(ExtBot[Any]):
 
     python-telegram-bot parses a whole `getUpdates` batch at once: one malformed update (no
     date, a sender without a name…) fails the batch, and the same batch is fetched again
-    forever, so nobody gets an answer. Here an unreadable update becomes a bare `Update` with
-    only its id — skipped by the handlers, but confirmed, so polling moves on.
+    forever, so nobody gets an answer. Here, when a batch fails to parse, it is fetched again
+    (Telegram hands the same batch back until it is confirmed) and each unreadable update
+    becomes a bare `Update` with only its id — skipped by the handlers, but confirmed, so
+    polling moves on. Readable batches are parsed once, as usual.
     """
+
+    _sifting = False
+
+    async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
+        """`Bot.get_updates`, fetching the batch again update by update if it does not parse."""
+        try:
+            return await super().get_updates(*args, **kwargs)
+        except TelegramError:
+            raise
+        except Exception:  # a parsing failure somewhere in the batch
+            self._sifting = True
+            try:
+                return await super().get_updates(*args, **kwargs)
+            finally:
+                self._sifting = False
 
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
                     *args: Any, **kwargs: Any) -> Any:  # fmt: skip
         result = await super()._post(endpoint, data, *args, **kwargs)
-        if endpoint != "getUpdates" or not isinstance(result, list):
+        if not self._sifting or endpoint != "getUpdates" or not isinstance(result, list):
             return result
         readable = []
         for item in result:

@@ -168,7 +168,7 @@ class Conversations:
             # and the send): record nothing, ask the current question again.
             return await self._resend(tx, incoming)
         now = self.clock()
-        user, run = await self._user(tx, incoming)
+        user, run = await self._user(tx, incoming, now)
         changes: dict[str, Any] = {}
         if user.blocked:
             changes["blocked"] = False  # they wrote again: they unblocked the bot
@@ -191,7 +191,9 @@ class Conversations:
         turn.reply.user_id = turn.user.id
         return turn.reply
 
-    async def _user(self, tx: Tx, incoming: Incoming) -> tuple[User, FlowRun | None]:
+    async def _user(
+        self, tx: Tx, incoming: Incoming, now: datetime
+    ) -> tuple[User, FlowRun | None]:
         """The user of an input and their active run, read in one query.
 
         A new user is created on first contact; the user's row stays locked until the
@@ -212,6 +214,8 @@ class Conversations:
             name=incoming.name[:200] or None,
             language=language,
             role="coordinator" if key.external_id in self.settings.coordinators else "user",
+            created_at=now,
+            last_seen_at=now,
         )
         if self.store.dialect == "sqlite":
             return user, None  # nobody else could write since we looked: they are new
@@ -338,10 +342,15 @@ class Conversations:
             started_at=turn.now,
             waiting_since=sprint.state.waiting_since,
         )
-        await self.apply(turn, run, flow, sprint)
+        await self.apply(turn, run, flow, sprint, created=True)
 
-    async def apply(self, turn: Turn, run: FlowRun, flow: Flow, sprint: engine.Sprint) -> None:
-        """Persist a sprint (answers, profile changes, state) and queue its events."""
+    async def apply(self, turn: Turn, run: FlowRun, flow: Flow, sprint: engine.Sprint, *,
+                    created: bool = False) -> None:  # fmt: skip
+        """Persist a sprint (answers, profile changes, state) and queue its events.
+
+        ``created``: `run` was just inserted with this sprint's state, so unless the sprint
+        already ended the run (or changed the user's municipality) there is nothing to update.
+        """
         tx, state = turn.tx, sprint.state
         for event in sprint.events:
             if isinstance(event, AnswerRecorded):
@@ -352,15 +361,18 @@ class Conversations:
                     await apply_profile(turn, event.saves_to, event.value)
             elif isinstance(event, WentBack):
                 await tx.delete_answer(run.id, event.to_step)
-        await tx.save_run(
-            run,
-            state=state.model_dump(mode="json"),
-            status=state.status,
-            waiting_since=state.waiting_since,
-            completed_at=state.completed_at,
-            updated_at=turn.now,
-            municipality_id=turn.user.municipality_id,
-        )
+        unchanged = (created and state.status == "active"
+                     and run.municipality_id == turn.user.municipality_id)  # fmt: skip
+        if not unchanged:
+            await tx.save_run(
+                run,
+                state=state.model_dump(mode="json"),
+                status=state.status,
+                waiting_since=state.waiting_since,
+                completed_at=state.completed_at,
+                updated_at=turn.now,
+                municipality_id=turn.user.municipality_id,
+            )
         turn.reply.events.extend(sprint.events)
         turn.reply.run_id = run.id
         turn.reply.flow_id = flow.id
