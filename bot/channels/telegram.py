@@ -562,6 +562,8 @@ class TelegramChannel(Channel):
             name=user.full_name,
             language_code=user.language_code,
             chat_kind="group" if group else "private",
+            # A tap has no date of its own (its message's is when the bot sent it).
+            sent_at=update.message.date if update.message is not None else None,
         )
         reply = await self.service.handle(incoming)
         if not reply.duplicate:

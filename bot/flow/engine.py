@@ -145,6 +145,7 @@ def ask_again(flow: Flow, catalogue: Catalogue, state: RunState, *, now: datetim
     state = state.model_copy(deep=True)
     if not state.is_active or state.current is None:
         return Sprint(state, [])
+    state.asked_at = now
     rt = Runtime(flow, catalogue, state, now)
     return Sprint(state, [_question(rt, flow.steps[state.current])])
 
@@ -301,7 +302,7 @@ def _wait_at(rt: Runtime, step: Step, events: list[Event]) -> None:
     state = rt.state
     state.current = step.id
     state.seq += 1
-    state.waiting_since = rt.now
+    state.waiting_since = state.asked_at = rt.now
     events.append(_question(rt, step))
 
 

@@ -46,6 +46,9 @@ class RunState(BaseModel):
     started_at: datetime
     updated_at: datetime
     waiting_since: datetime | None = None
+    """When the current question was first asked (answers written before it are for another)."""
+    asked_at: datetime | None = None
+    """When the current question was last sent, first time or again ("where was I?")."""
     completed_at: datetime | None = None
 
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.flow import engine
@@ -90,9 +91,29 @@ async def ask_current_again(turn: Turn) -> bool:
     return True
 
 
+SENT_AT_RESOLUTION = timedelta(seconds=1)
+"""Telegram dates messages in whole seconds (rounded down)."""
+
+
+def asked_since_written(turn: Turn, state: RunState | None) -> bool:
+    """Whether the current question went out after the user wrote this input.
+
+    Then a "where was I?" (`/start`, the flow's command) needs no answer: the question is on
+    its way or already under it. This is what keeps a backlog of such requests — written
+    while the bot was down, handled together when it is back — from sending the question once
+    for each, which people then answer once for each, the later ones landing on the next
+    questions.
+    """
+    if turn.sent_at is None or state is None or state.asked_at is None:
+        return False
+    return turn.sent_at + SENT_AT_RESOLUTION <= state.asked_at
+
+
 async def start_or_resume(turn: Turn, flow: Flow) -> None:
     """Start `flow`, unless a run is open: then say so and ask its question again."""
-    run, current, _ = await _current(turn)
+    run, current, state = await _current(turn)
+    if run is not None and current is not None and asked_since_written(turn, state):
+        return
     if run is not None and current is not None:
         if current.id != flow.id:
             turn.say("in_other_flow", flow=current.title.plain(turn.lang))
@@ -229,7 +250,9 @@ async def after_completion(turn: Turn, run: FlowRun, flow: Flow, state: RunState
 
 
 async def _start(turn: Turn) -> None:
-    run, flow, _ = await _current(turn)
+    run, flow, state = await _current(turn)
+    if run is not None and asked_since_written(turn, state):
+        return
     if not onboarded(turn) and (run is None or (flow is not None and flow.id != ONBOARDING)):
         onboarding = turn.service.flows.get(ONBOARDING)
         if onboarding is not None and run is None:

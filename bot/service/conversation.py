@@ -61,6 +61,8 @@ class Turn:
     reply: Reply = field(default_factory=Reply)
     argument: str = ""
     """The text after a command (`/broadcast Hello`, or a button's `c:rdone 42`)."""
+    sent_at: datetime | None = None
+    """When the user wrote the input being handled, if the channel says (`Incoming.sent_at`)."""
 
     @property
     def lang(self) -> str:
@@ -176,7 +178,7 @@ class Conversations:
             changes["last_seen_at"] = now
         if changes:
             await tx.update_user(user, **changes)
-        turn = Turn(tx, user, now, self)
+        turn = Turn(tx, user, now, self, sent_at=incoming.sent_at)
         payload = incoming.payload
         if incoming.chat_kind == "group":
             await commands.in_group(turn, payload)

@@ -8,6 +8,7 @@ its own, defined here: notices, the menu, the language picker, files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from bot.flow.events import Event, Option
@@ -57,6 +58,9 @@ class Incoming:
     name: str = ""
     language_code: str | None = None
     chat_kind: Literal["private", "group"] = "private"
+    sent_at: datetime | None = None
+    """When the user wrote it, by the channel's clock (Telegram: the message date, whole
+    seconds); None when the channel does not say (taps, the console)."""
 
 
 @dataclass(frozen=True)
