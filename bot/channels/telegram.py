@@ -26,7 +26,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlparse
 
@@ -144,18 +144,28 @@ class _TolerantBot(ExtBot[Any]):
 
     _sifting = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():  # PTB freezes its objects once built
+            self.fetched_at: _Recent[datetime] = _Recent()
+            """When each recent update arrived, by update id (its sender wrote it before)."""
+
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         """`Bot.get_updates`, fetching the batch again update by update if it does not parse."""
         try:
-            return await super().get_updates(*args, **kwargs)
+            updates = await super().get_updates(*args, **kwargs)
         except TelegramError:
             raise
         except Exception:  # a parsing failure somewhere in the batch
             self._sifting = True
             try:
-                return await super().get_updates(*args, **kwargs)
+                updates = await super().get_updates(*args, **kwargs)
             finally:
                 self._sifting = False
+        arrived = datetime.now(UTC)
+        for update in updates:
+            self.fetched_at.set(update.update_id, arrived)
+        return updates
 
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
                     *args: Any, **kwargs: Any) -> Any:  # fmt: skip
@@ -527,6 +537,24 @@ class TelegramChannel(Channel):
             return Tap(offered[int(typed) - 1])  # a number typed after a menu picks from it
         return TextInput(text)
 
+    def _written_by(self, update: Update) -> datetime | None:
+        """When the user had surely written a message by (`Incoming.written_by`).
+
+        Its date is in whole seconds, rounded down; fetching it is a later, exact bound, on
+        this machine's clock — the one the service stamps questions with. A backlog fetched
+        at once after a restart is told apart by it: each message in it was written before
+        the bot answered any of them.
+        """
+        message = update.message
+        if message is None:
+            return None  # a tap is answered by its button's question number instead
+        bounds = [message.date + timedelta(seconds=1)]
+        bot = self.app.bot
+        fetched = bot.fetched_at.get(update.update_id) if isinstance(bot, _TolerantBot) else None
+        if fetched is not None:
+            bounds.append(fetched)
+        return min(bounds)
+
     async def _on_tap(self, update: Update) -> Reply | None:
         query = update.callback_query
         assert query is not None
@@ -562,8 +590,7 @@ class TelegramChannel(Channel):
             name=user.full_name,
             language_code=user.language_code,
             chat_kind="group" if group else "private",
-            # A tap has no date of its own (its message's is when the bot sent it).
-            sent_at=update.message.date if update.message is not None else None,
+            written_by=self._written_by(update),
         )
         reply = await self.service.handle(incoming)
         if not reply.duplicate:

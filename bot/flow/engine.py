@@ -113,6 +113,8 @@ def resume(
         _go_back(rt, step, events)
         return Sprint(state, events)
     _apply(rt, step, reading, events)
+    if any(isinstance(e, AnswerRecorded) for e in events):
+        state.last_text = inp.text if isinstance(inp, TextInput) else None
     return Sprint(state, events)
 
 

@@ -49,6 +49,8 @@ class RunState(BaseModel):
     """When the current question was first asked (answers written before it are for another)."""
     asked_at: datetime | None = None
     """When the current question was last sent, first time or again ("where was I?")."""
+    last_text: str | None = None
+    """The text typed as the last recorded answer (a second copy of it is recognised)."""
     completed_at: datetime | None = None
 
     @property

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.flow import engine
@@ -91,10 +90,6 @@ async def ask_current_again(turn: Turn) -> bool:
     return True
 
 
-SENT_AT_RESOLUTION = timedelta(seconds=1)
-"""Telegram dates messages in whole seconds (rounded down)."""
-
-
 def asked_since_written(turn: Turn, state: RunState | None) -> bool:
     """Whether the current question went out after the user wrote this input.
 
@@ -104,9 +99,9 @@ def asked_since_written(turn: Turn, state: RunState | None) -> bool:
     for each, which people then answer once for each, the later ones landing on the next
     questions.
     """
-    if turn.sent_at is None or state is None or state.asked_at is None:
+    if turn.written_by is None or state is None or state.asked_at is None:
         return False
-    return turn.sent_at + SENT_AT_RESOLUTION <= state.asked_at
+    return turn.written_by <= state.asked_at
 
 
 async def start_or_resume(turn: Turn, flow: Flow) -> None:

@@ -21,7 +21,7 @@ from bot.flow import engine
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
 from bot.flow.events import AnswerRecorded, RunCompleted, StaleInputIgnored, WentBack
-from bot.flow.state import Input, OptionInput, RunState, SubmitInput
+from bot.flow.state import Input, OptionInput, RunState, SubmitInput, TextInput
 from bot.i18n import normalize_language
 from bot.service import commands
 from bot.service.contexts import start_context
@@ -61,8 +61,8 @@ class Turn:
     reply: Reply = field(default_factory=Reply)
     argument: str = ""
     """The text after a command (`/broadcast Hello`, or a button's `c:rdone 42`)."""
-    sent_at: datetime | None = None
-    """When the user wrote the input being handled, if the channel says (`Incoming.sent_at`)."""
+    written_by: datetime | None = None
+    """The user had written the input being handled by then (`Incoming.written_by`)."""
 
     @property
     def lang(self) -> str:
@@ -178,7 +178,7 @@ class Conversations:
             changes["last_seen_at"] = now
         if changes:
             await tx.update_user(user, **changes)
-        turn = Turn(tx, user, now, self, sent_at=incoming.sent_at)
+        turn = Turn(tx, user, now, self, written_by=incoming.written_by)
         payload = incoming.payload
         if incoming.chat_kind == "group":
             await commands.in_group(turn, payload)
@@ -289,8 +289,26 @@ class Conversations:
             turn.reply.events.append(StaleInputIgnored(turn.msg("stale_button")))
             await self.apply(turn, run, flow, sprint)
             return
+        if isinstance(payload, TextInput) and self._repeated_answer(turn, payload, state):
+            # The previous answer again, written before this question was asked: a second
+            # copy (sent twice on a bad link, or to a question that came twice), not an answer
+            # to a question the user had not seen. The question went out after it: nothing
+            # to add. (Other text written ahead is an answer typed ahead, and taken.)
+            log.info("run %s: previous answer repeated before question %s was asked, set aside",
+                     run.id, state.current)  # fmt: skip
+            reply = turn.reply
+            reply.run_id, reply.flow_id, reply.step_id = run.id, flow.id, state.current
+            return
         sprint = engine.resume(flow, self.catalogue, state, payload, now=turn.now)
         await self.apply(turn, run, flow, sprint)
+
+    @staticmethod
+    def _repeated_answer(turn: Turn, payload: TextInput, state: RunState) -> bool:
+        """Whether `payload` repeats the last answer and was written before this question."""
+        written, asked = turn.written_by, state.waiting_since
+        if written is None or asked is None or written > asked or state.last_text is None:
+            return False
+        return payload.text.strip().casefold() == state.last_text.strip().casefold()
 
     # --- helpers used by commands ------------------------------------------------------------
 

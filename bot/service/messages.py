@@ -58,9 +58,9 @@ class Incoming:
     name: str = ""
     language_code: str | None = None
     chat_kind: Literal["private", "group"] = "private"
-    sent_at: datetime | None = None
-    """When the user wrote it, by the channel's clock (Telegram: the message date, whole
-    seconds); None when the channel does not say (taps, the console)."""
+    written_by: datetime | None = None
+    """A moment the user had surely written it by (Telegram: when the bot fetched it, or the
+    message's date plus its one-second resolution); None when the channel cannot tell."""
 
 
 @dataclass(frozen=True)

@@ -564,3 +564,15 @@ def test_state_is_json_serialisable_at_every_point() -> None:
     for text in ("Ana", "5"):
         talk.send(text)
         assert roundtrip(talk.state) == talk.state
+
+
+def test_asked_at_is_when_the_question_last_went_out_waiting_since_when_first() -> None:
+    from datetime import timedelta
+
+    talk = Talk(BASIC)
+    assert talk.state.asked_at == talk.state.waiting_since == NOW
+    later = NOW + timedelta(minutes=3)
+    again = engine.ask_again(BASIC, catalogue(), talk.state, now=later)
+    assert again.state.asked_at == later and again.state.waiting_since == NOW
+    assert talk.state.asked_at == NOW  # the engine never changes the state it was given
+    assert roundtrip(again.state).asked_at == later

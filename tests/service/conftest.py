@@ -49,6 +49,7 @@ class Talker:
         *,
         update_id: int | None = None,
         run_id: int | None = None,
+        written_by: datetime | None = None,
     ) -> Reply:
         if update_id is None:
             update_id = next(UPDATE_IDS)  # like Telegram, update ids are unique per bot
@@ -60,6 +61,7 @@ class Talker:
                 run_id=run_id,
                 name="Ana",
                 language_code=self.language_code,
+                written_by=written_by,
             )
         )
 
