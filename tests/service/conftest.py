@@ -50,10 +50,11 @@ class Talker:
         update_id: int | None = None,
         run_id: int | None = None,
         written_by: datetime | None = None,
+        delivered: bool = True,
     ) -> Reply:
         if update_id is None:
             update_id = next(UPDATE_IDS)  # like Telegram, update ids are unique per bot
-        return await self.service.handle(
+        reply = await self.service.handle(
             Incoming(
                 self.key,
                 payload,
@@ -64,6 +65,9 @@ class Talker:
                 written_by=written_by,
             )
         )
+        if delivered and not reply.duplicate:  # as a channel does once the reply went out
+            await self.service.mark_replied(self.key, update_id)
+        return reply
 
 
 def make_service(store: Store, clock: Clock, flows_dir: Path | None = None) -> Conversations:
@@ -80,4 +84,6 @@ def clock() -> Clock:
 @pytest.fixture
 async def service(store: Store, clock: Clock) -> AsyncIterator[Conversations]:
     await seed_content(store)
-    yield make_service(store, clock)
+    service = make_service(store, clock)
+    yield service
+    await service.close()  # writes pending reply marks

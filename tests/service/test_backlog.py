@@ -93,3 +93,13 @@ async def test_without_a_date_the_question_is_always_asked_again(
     clock.advance(seconds=60)
     assert asked(await talker.send(Command("start"))) == ["language"]
     assert recorded(await talker.send(TextInput("1"))) == ["language"]
+
+
+async def test_the_same_answer_to_two_questions_in_a_row_is_two_answers(
+    service: Conversations, clock: Clock
+) -> None:
+    talker = Talker(service, ConversationKey("test", "backlog-7"))
+    await talker.send(Command("start"), written_by=clock.now)
+    for answer, step in (("1", "language"), ("Ana", "name"), ("1", "role"), ("1", "country")):
+        clock.advance(seconds=2)
+        assert recorded(await talker.send(TextInput(answer), written_by=clock.now)) == [step]

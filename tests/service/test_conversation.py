@@ -244,8 +244,8 @@ async def test_a_redelivered_update_whose_reply_was_lost_gets_the_question_again
     await talker.send(Command("start"), update_id=70)
     await service.mark_replied(talker.key, 70)
     # the answer is committed, then the bot dies before its reply goes out
-    await talker.send(TextInput("1"), update_id=71)
-    again = await talker.send(TextInput("1"), update_id=71)
+    await talker.send(TextInput("1"), update_id=71, delivered=False)
+    again = await talker.send(TextInput("1"), update_id=71, delivered=False)
     assert not again.duplicate
     assert question(again).step_id == "name"
     assert not any(isinstance(e, AnswerRecorded) for e in again.events)
