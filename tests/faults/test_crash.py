@@ -63,9 +63,9 @@ KILLS = 3
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "known gap (README, Known gaps): killed between committing an answer and sending its "
-        "reply, the bot leaves the user without the next question; a user who then repeats the "
-        "previous answer has it recorded for the question they never saw. Happens in some runs."
+        "known gap (README, Known gaps): killed in the moment between sending a reply and "
+        "writing its delivery mark, a re-delivered update gets the question a second time. "
+        "Rare since backlogs of nudges get one copy (passed 8 runs of 8 on 2026-12-03)."
     ),
 )
 async def test_kill_9_at_random_moments_loses_and_repeats_nothing(

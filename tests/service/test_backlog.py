@@ -25,6 +25,13 @@ def recorded(reply: Reply) -> list[str]:
     return [e.step_id for e in reply.events if isinstance(e, AnswerRecorded)]
 
 
+async def started(service: Conversations, clock: Clock, who: str) -> Talker:
+    """A new user who just sent /start (written now): the language question is asked."""
+    talker = Talker(service, ConversationKey("test", who))
+    assert asked(await talker.send(Command("start"), written_by=clock.now)) == ["language"]
+    return talker
+
+
 async def test_nudges_written_before_the_question_went_out_get_no_copy(
     service: Conversations, clock: Clock
 ) -> None:
@@ -42,9 +49,8 @@ async def test_nudges_written_before_the_question_went_out_get_no_copy(
 async def test_a_nudge_written_after_the_question_went_out_gets_it_again(
     service: Conversations, clock: Clock
 ) -> None:
-    talker = Talker(service, ConversationKey("test", "backlog-2"))
     start = clock.now
-    await talker.send(Command("start"), written_by=start)
+    talker = await started(service, clock, "backlog-2")
     clock.advance(seconds=30)  # nothing came (lost on the way): they ask again
     again = await talker.send(Command("start"), written_by=start + timedelta(seconds=29))
     assert asked(again) == ["language"]
@@ -57,9 +63,7 @@ async def test_a_nudge_written_after_the_question_went_out_gets_it_again(
 async def test_the_previous_answer_again_before_the_next_question_is_a_copy(
     service: Conversations, clock: Clock
 ) -> None:
-    talker = Talker(service, ConversationKey("test", "backlog-3"))
-    start = clock.now
-    await talker.send(Command("start"), written_by=start)
+    talker = await started(service, clock, "backlog-3")
     clock.advance(seconds=1)
     first = await talker.send(TextInput("1"), written_by=clock.now)
     assert (recorded(first), asked(first)) == (["language"], ["name"])
@@ -76,8 +80,7 @@ async def test_the_previous_answer_again_before_the_next_question_is_a_copy(
 
 
 async def test_an_answer_typed_ahead_is_taken(service: Conversations, clock: Clock) -> None:
-    talker = Talker(service, ConversationKey("test", "backlog-5"))
-    await talker.send(Command("start"), written_by=clock.now)
+    talker = await started(service, clock, "backlog-5")
     clock.advance(seconds=1)
     written = clock.now
     assert recorded(await talker.send(TextInput("1"), written_by=written)) == ["language"]
@@ -98,8 +101,7 @@ async def test_without_a_date_the_question_is_always_asked_again(
 async def test_the_same_answer_to_two_questions_in_a_row_is_two_answers(
     service: Conversations, clock: Clock
 ) -> None:
-    talker = Talker(service, ConversationKey("test", "backlog-7"))
-    await talker.send(Command("start"), written_by=clock.now)
+    talker = await started(service, clock, "backlog-7")
     for answer, step in (("1", "language"), ("Ana", "name"), ("1", "role"), ("1", "country")):
         clock.advance(seconds=2)
         assert recorded(await talker.send(TextInput(answer), written_by=clock.now)) == [step]
