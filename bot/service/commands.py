@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from bot.flow import engine
 from bot.flow.definition import Flow
@@ -71,7 +71,7 @@ def offer_menu(turn: Turn, intro_key: str = "menu_intro") -> None:
     turn.reply.events.append(MenuOffered(turn.msg(intro_key), tuple(menu_options(turn))))
 
 
-async def _current(turn: Turn) -> tuple[FlowRun | None, Flow | None, RunState | None]:
+async def _current(turn: Turn) -> Current:
     run = await turn.tx.active_run(turn.user.id)
     if run is None:
         return None, None, None
@@ -79,9 +79,16 @@ async def _current(turn: Turn) -> tuple[FlowRun | None, Flow | None, RunState | 
     return run, flow, turn.service.state_of(run, turn.user)
 
 
-async def ask_current_again(turn: Turn) -> bool:
-    """Re-ask the active run's question (in the user's current language); False if none."""
-    run, flow, state = await _current(turn)
+Current: TypeAlias = "tuple[FlowRun | None, Flow | None, RunState | None]"
+"""The active run, its flow and its state, as `_current` reads them."""
+
+
+async def ask_current_again(turn: Turn, current: Current | None = None) -> bool:
+    """Re-ask the active run's question (in the user's current language); False if none.
+
+    `current`: the run as the caller already read it in this transaction.
+    """
+    run, flow, state = current if current is not None else await _current(turn)
     if run is None or flow is None or state is None:
         return False
     state.lang = turn.lang
@@ -99,20 +106,19 @@ def asked_since_written(turn: Turn, state: RunState | None) -> bool:
     for each, which people then answer once for each, the later ones landing on the next
     questions.
     """
-    if turn.written_by is None or state is None or state.asked_at is None:
-        return False
-    return turn.written_by <= state.asked_at
+    return state is not None and turn.written_before(state.asked_at)
 
 
 async def start_or_resume(turn: Turn, flow: Flow) -> None:
     """Start `flow`, unless a run is open: then say so and ask its question again."""
-    run, current, state = await _current(turn)
-    if run is not None and current is not None and asked_since_written(turn, state):
-        return
+    loaded = await _current(turn)
+    run, current, state = loaded
     if run is not None and current is not None:
+        if asked_since_written(turn, state):
+            return
         if current.id != flow.id:
             turn.say("in_other_flow", flow=current.title.plain(turn.lang))
-        await ask_current_again(turn)
+        await ask_current_again(turn, loaded)
         return
     if flow.id != ONBOARDING and not onboarded(turn):
         turn.say("onboarding_first")
@@ -245,7 +251,8 @@ async def after_completion(turn: Turn, run: FlowRun, flow: Flow, state: RunState
 
 
 async def _start(turn: Turn) -> None:
-    run, flow, state = await _current(turn)
+    loaded = await _current(turn)
+    run, flow, state = loaded
     if run is not None and asked_since_written(turn, state):
         return
     if not onboarded(turn) and (run is None or (flow is not None and flow.id != ONBOARDING)):
@@ -255,7 +262,7 @@ async def _start(turn: Turn) -> None:
             return
     turn.say("welcome_back", name=turn.user.name or "")
     if run is not None:
-        await ask_current_again(turn)
+        await ask_current_again(turn, loaded)
     else:
         offer_menu(turn)
 

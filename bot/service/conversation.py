@@ -64,6 +64,10 @@ class Turn:
     written_by: datetime | None = None
     """The user had written the input being handled by then (`Incoming.written_by`)."""
 
+    def written_before(self, moment: datetime | None) -> bool:
+        """Whether the user had surely written this input before `moment` (False if unknown)."""
+        return self.written_by is not None and moment is not None and self.written_by <= moment
+
     @property
     def lang(self) -> str:
         """The user's language."""
@@ -305,8 +309,7 @@ class Conversations:
     @staticmethod
     def _repeated_answer(turn: Turn, payload: TextInput, state: RunState) -> bool:
         """Whether `payload` repeats the last answer and was written before this question."""
-        written, asked = turn.written_by, state.waiting_since
-        if written is None or asked is None or written > asked or state.last_text is None:
+        if state.last_text is None or not turn.written_before(state.waiting_since):
             return False
         return payload.text.strip().casefold() == state.last_text.strip().casefold()
 

@@ -233,35 +233,35 @@ class Store:
     @contextlib.asynccontextmanager
     async def _scope(self, readonly: bool, *, begin_retries: int) -> AsyncIterator[Tx]:
         """Begin, yield a `Tx`, commit or roll back; transient errors propagate raw."""
-        if self._writers is not None and not readonly:
+        async with self._writers_turn(readonly):
+            session = await self._begin(readonly, begin_retries)
             try:
-                async with asyncio.timeout(self._busy_timeout):
-                    await self._writers.acquire()
-            except TimeoutError:  # as SQLite's own busy timeout would: retried as "busy"
-                raise sqlite3.OperationalError("database is locked (by this process)") from None
-            try:
-                async with self._session_scope(readonly, begin_retries) as tx:
-                    yield tx
+                yield Tx(session, self._dialect)
+                await session.commit()
+            except BaseException:
+                # The connection may be gone; the original error is the one worth reporting.
+                with contextlib.suppress(Exception):
+                    await session.rollback()
+                raise
             finally:
-                self._writers.release()
-            return
-        async with self._session_scope(readonly, begin_retries) as tx:
-            yield tx
+                with contextlib.suppress(Exception):
+                    await session.close()
 
     @contextlib.asynccontextmanager
-    async def _session_scope(self, readonly: bool, begin_retries: int) -> AsyncIterator[Tx]:
-        session = await self._begin(readonly, begin_retries)
+    async def _writers_turn(self, readonly: bool) -> AsyncIterator[None]:
+        """Wait for this process's other SQLite writers (see `__init__`); nothing otherwise."""
+        if self._writers is None or readonly:
+            yield
+            return
         try:
-            yield Tx(session, self._dialect)
-            await session.commit()
-        except BaseException:
-            # The connection may be gone; the original error is the one worth reporting.
-            with contextlib.suppress(Exception):
-                await session.rollback()
-            raise
+            async with asyncio.timeout(self._busy_timeout):
+                await self._writers.acquire()
+        except TimeoutError:  # as SQLite's own busy timeout would: retried as "busy"
+            raise sqlite3.OperationalError("database is locked (by this process)") from None
+        try:
+            yield
         finally:
-            with contextlib.suppress(Exception):
-                await session.close()
+            self._writers.release()
 
     async def _begin(self, readonly: bool, retries: int) -> AsyncSession:
         """Start a session's transaction now, retrying while the database is busy.
