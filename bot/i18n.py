@@ -85,6 +85,12 @@ def escape(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """`text` stripped, cut to `limit` characters with "…" when longer (to quote it back)."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

@@ -167,6 +167,15 @@ class _TolerantBot(ExtBot[Any]):
             self.fetched_at.set(update.update_id, arrived)
         return updates
 
+    async def call(self, endpoint: str, data: dict[str, Any]) -> None:
+        """Call a Bot API method whose answer nobody reads, without parsing that answer.
+
+        python-telegram-bot turns every answer into objects (a sent `Message` with its chat,
+        sender and keyboard); for a reply's sends and edits that parsing is about a sixth of
+        each call's cost, for nothing. Pacing, retries and errors are as for any call.
+        """
+        await self._post(endpoint, data)
+
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
                     *args: Any, **kwargs: Any) -> Any:  # fmt: skip
         result = await super()._post(endpoint, data, *args, **kwargs)
@@ -397,6 +406,7 @@ class TelegramChannel(Channel):
             request=self._request, get_updates_request=self._updates_request,
             rate_limiter=_Pacer(self.limiter, retry_base=retry_base),
         )  # fmt: skip
+        self._bot = bot
         builder = ApplicationBuilder().bot(bot).concurrent_updates(_InOrderPerUser())
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
@@ -595,9 +605,10 @@ class TelegramChannel(Channel):
         reply = await self.service.handle(incoming)
         if not reply.duplicate:
             self._langs.set(user.id, reply.lang)
-            await self.deliver(chat_id, str(user.id), reply, tapped)
-            # Only now is the reply with the user; a re-delivered update after this is ignored.
-            await self.service.mark_replied(incoming.key, update.update_id)
+            if await self.deliver(chat_id, str(user.id), reply, tapped):
+                # Only now is the reply with the user: a re-delivered update after this is
+                # ignored, and a repeated answer is an answer to the question it carried.
+                await self.service.mark_replied(incoming.key, update.update_id)
         return reply
 
     # -- bulk sending: the outbox's transport (bot.scheduling.transport.Transport) ------------
@@ -649,10 +660,15 @@ class TelegramChannel(Channel):
     # -- sending ----------------------------------------------------------------------------------
 
     async def deliver(self, chat_id: int, external_id: str, reply: Reply,
-                      tapped: Message | None = None) -> None:  # fmt: skip
-        """Send a reply to `chat_id`, then the messages it produced for other users."""
+                      tapped: Message | None = None) -> bool:  # fmt: skip
+        """Send a reply to `chat_id`, then the messages it produced for other users.
+
+        Returns:
+            Whether every message of the reply itself reached `chat_id`.
+        """
         outs = render(reply, self.messages)
-        await self._send_all(chat_id, external_id, outs, reply.lite, reply.lang, tapped)
+        delivered = await self._send_all(chat_id, external_id, outs, reply.lite, reply.lang,
+                                         tapped)  # fmt: skip
         for other in reply.others:
             if other.key.channel != CHANNEL or not other.key.external_id.lstrip("-").isdigit():
                 continue
@@ -660,9 +676,11 @@ class TelegramChannel(Channel):
                                  messages=self.messages)  # fmt: skip
             await self._send_all(int(other.key.external_id), other.key.external_id, outs,
                                  other.lite, other.lang, None)  # fmt: skip
+        return delivered
 
     async def _send_all(self, chat_id: int, external_id: str, outs: list[OutMessage], lite: bool,
-                        lang: str, tapped: Message | None) -> None:  # fmt: skip
+                        lang: str, tapped: Message | None) -> bool:  # fmt: skip
+        """Send `outs` in order; whether they all went out (a refused edit counts as sent)."""
         failed = False
         for out in outs:
             try:
@@ -671,7 +689,7 @@ class TelegramChannel(Channel):
                 if chat_id > 0:
                     log.info("user=%s blocked the bot", user_hash(CHANNEL, external_id))
                     await self.service.mark_blocked(CHANNEL, external_id)
-                return
+                return False
             except BadRequest as error:
                 log.warning("Telegram refused a message to user=%s: %s",
                             user_hash(CHANNEL, external_id), error.message)  # fmt: skip
@@ -683,6 +701,7 @@ class TelegramChannel(Channel):
         if failed:
             with contextlib.suppress(TelegramError):
                 await self._send_text(chat_id, self.messages.get("tg_send_failed", lang))
+        return not failed
 
     async def _send_one(self, chat_id: int, out: OutMessage, lite: bool, lang: str,
                         tapped: Message | None) -> None:  # fmt: skip
@@ -708,9 +727,10 @@ class TelegramChannel(Channel):
 
     async def _send_text(self, chat_id: int, text: str,
                          buttons: list[list[Button]] | None = None) -> None:  # fmt: skip
-        await self.app.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                        reply_markup=_keyboard(buttons),
-                                        link_preview_options=NO_PREVIEW)  # fmt: skip
+        await self._bot.call("sendMessage", {
+            "chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML,
+            "reply_markup": _keyboard(buttons), "link_preview_options": NO_PREVIEW,
+        })  # fmt: skip
 
     async def _edit(self, tapped: Message, edit: Edit, lite: bool, lang: str) -> None:
         """Edit the tapped message; cosmetic, so a refused edit is only logged."""
@@ -724,15 +744,19 @@ class TelegramChannel(Channel):
                     text = self.messages.get("tg_selected", lang, options=", ".join(chosen) or "—")
                     await self._send_text(tapped.chat.id, text)
                 elif marked != rows:
-                    await tapped.edit_reply_markup(reply_markup=_keyboard(marked))
+                    await self._bot.call("editMessageReplyMarkup",
+                                         {**_where(tapped), "reply_markup": _keyboard(marked)})
             elif edit.answer is not None and not lite and rows:
                 original = tapped.text_html if tapped.text else ""
                 answered = f"{original}\n\n✅ {edit.answer}"
+                # Without a reply_markup, an edit removes the keyboard.
                 if original and len(html_to_plain(answered)) < 4000:
-                    await tapped.edit_text(answered, parse_mode=ParseMode.HTML, reply_markup=None,
-                                           link_preview_options=NO_PREVIEW)  # fmt: skip
+                    await self._bot.call("editMessageText", {
+                        **_where(tapped), "text": answered, "parse_mode": ParseMode.HTML,
+                        "link_preview_options": NO_PREVIEW,
+                    })  # fmt: skip
                 else:
-                    await tapped.edit_reply_markup(reply_markup=None)
+                    await self._bot.call("editMessageReplyMarkup", _where(tapped))
         except BadRequest as error:
             log.info("edit of message %s refused: %s", tapped.message_id, error.message)
 
@@ -749,11 +773,17 @@ class TelegramChannel(Channel):
             log.warning("could not send %s: %s", key, error.message)
 
 
-def _keyboard(rows: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
+def _keyboard(rows: list[list[Button]] | None) -> dict[str, Any] | None:
+    """An inline keyboard as the Bot API's JSON (no PTB objects to build and serialise)."""
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
+    return {"inline_keyboard": [[{"text": b.label, "callback_data": b.data} for b in row]
+                                for row in rows]}  # fmt: skip
+
+
+def _where(message: Message) -> dict[str, Any]:
+    """The parameters naming `message` for an edit."""
+    return {"chat_id": message.chat.id, "message_id": message.message_id}
 
 
 def _buttons_of(message: Message) -> list[list[Button]]:

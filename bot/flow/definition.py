@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -395,9 +396,13 @@ class Flow:
     allow_back: bool = True
     source: str = ""
 
-    @property
+    @cached_property
     def checksum(self) -> str:
-        """A fingerprint of the source: two flows with the same version but edited text differ."""
+        """A fingerprint of the source: two flows with the same version but edited text differ.
+
+        Cached: every input compares it with the run's pinned checksum, and the source of a
+        loaded flow never changes.
+        """
         return source_checksum(self.source)
 
     @property

@@ -89,7 +89,7 @@ def resume(
     flow: Flow, catalogue: Catalogue, state: RunState, inp: Input, *, now: datetime
 ) -> Sprint:
     """Continue `state` with one input from the user."""
-    state = state.model_copy(deep=True)
+    state = state.copied()
     rt = Runtime(flow, catalogue, state, now)
     events: list[Event] = []
     if not state.is_active or state.current is None:
@@ -120,7 +120,7 @@ def resume(
 
 def cancel(flow: Flow, catalogue: Catalogue, state: RunState, *, now: datetime) -> Sprint:
     """Cancel an active run at the user's request."""
-    state = state.model_copy(deep=True)
+    state = state.copied()
     if not state.is_active:
         return Sprint(state, [])
     rt = Runtime(flow, catalogue, state, now)
@@ -136,7 +136,7 @@ def is_expired(flow: Flow, state: RunState, now: datetime) -> bool:
 
 def expire(flow: Flow, catalogue: Catalogue, state: RunState, *, now: datetime) -> Sprint:
     """Close an idle run as expired."""
-    state = state.model_copy(deep=True)
+    state = state.copied()
     rt = Runtime(flow, catalogue, state, now)
     _close(state, "expired", now)
     return Sprint(state, [RunExpired(rt.msg("run_expired", flow=rt.render(flow.title)))])
@@ -144,7 +144,7 @@ def expire(flow: Flow, catalogue: Catalogue, state: RunState, *, now: datetime) 
 
 def ask_again(flow: Flow, catalogue: Catalogue, state: RunState, *, now: datetime) -> Sprint:
     """The current question again (after a language change or on "where was I?")."""
-    state = state.model_copy(deep=True)
+    state = state.copied()
     if not state.is_active or state.current is None:
         return Sprint(state, [])
     state.asked_at = now

@@ -13,7 +13,7 @@ from bot.flow import engine
 from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated, Option
 from bot.flow.state import Input, RunState, TextInput
-from bot.i18n import LANGUAGE_NAMES, LANGUAGES
+from bot.i18n import LANGUAGE_NAMES, LANGUAGES, shortened
 from bot.service.messages import (
     ChartOffered,
     Command,
@@ -194,6 +194,12 @@ async def outside_flow(turn: Turn, payload: Input) -> None:
     if isinstance(payload, TextInput) and await reminders.on_text(turn, payload.text):
         return  # a stop/start keyword, or the text of a broadcast being composed
     if isinstance(payload, TextInput):
+        ended = await turn.service.ended_unseen(turn, payload)
+        if ended is not None:  # the last answer again: the message closing the flow was lost
+            turn.say("answer_kept_done", answer=shortened(payload.text),
+                     flow=ended.title.plain(turn.lang))  # fmt: skip
+            offer_menu(turn, "menu_after_flow")
+            return
         choice = payload.text.strip().rstrip(".")
         options = menu_options(turn)
         if choice.isdigit() and 1 <= int(choice) <= len(options):

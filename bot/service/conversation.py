@@ -20,9 +20,15 @@ from bot.content import shipped_catalogue
 from bot.flow import engine
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
-from bot.flow.events import AnswerRecorded, RunCompleted, StaleInputIgnored, WentBack
+from bot.flow.events import (
+    AnswerRecorded,
+    QuestionAsked,
+    RunCompleted,
+    StaleInputIgnored,
+    WentBack,
+)
 from bot.flow.state import Input, OptionInput, RunState, SubmitInput, TextInput
-from bot.i18n import normalize_language
+from bot.i18n import normalize_language, shortened
 from bot.service import commands
 from bot.service.contexts import start_context
 from bot.service.flows import FlowLibrary
@@ -37,9 +43,6 @@ log = logging.getLogger(__name__)
 
 ONBOARDING = "onboarding"
 
-
-REPLIED_FLUSH_DELAY = 0.25
-"""Seconds reply marks are gathered before they are written in one transaction."""
 
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 """`last_seen_at` is refreshed at most this often (one write less for most inputs)."""
@@ -63,6 +66,8 @@ class Turn:
     """The text after a command (`/broadcast Hello`, or a button's `c:rdone 42`)."""
     written_by: datetime | None = None
     """The user had written the input being handled by then (`Incoming.written_by`)."""
+    update_id: int | None = None
+    """The channel's id of the input being handled (`Incoming.update_id`)."""
 
     def written_before(self, moment: datetime | None) -> bool:
         """Whether the user had surely written this input before `moment` (False if unknown)."""
@@ -182,7 +187,8 @@ class Conversations:
             changes["last_seen_at"] = now
         if changes:
             await tx.update_user(user, **changes)
-        turn = Turn(tx, user, now, self, written_by=incoming.written_by)
+        turn = Turn(tx, user, now, self, written_by=incoming.written_by,
+                    update_id=incoming.update_id)
         payload = incoming.payload
         if incoming.chat_kind == "group":
             await commands.in_group(turn, payload)
@@ -240,34 +246,40 @@ class Conversations:
         return turn.reply
 
     async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
-        """The channel delivered the reply to `update_id` (see `_resend`).
+        """The channel delivered the reply to `update_id` (see `_resend` and `_unseen`).
 
-        Marks are written in batches a moment later, so a busy bot pays one small transaction
-        for many replies; until then this process remembers them itself.
+        Written at once, by one writer task: the marks that arrive while it waits for the
+        database go in its next transaction, so a busy bot pays one small transaction for
+        many replies, and a quiet one has its mark on disk a moment after the send. Until
+        then this process remembers them itself. (A mark lost in a crash makes a repeated
+        answer be asked about once more, never recorded twice.)
         """
         self._replied.add((key.channel, update_id))
         if self._replied_flush is None or self._replied_flush.done():
             self._replied_flush = asyncio.create_task(self._flush_replied())
 
     async def _flush_replied(self) -> None:
-        await asyncio.sleep(REPLIED_FLUSH_DELAY)
-        # Kept in memory until committed: a re-delivered update arriving during this
-        # transaction must still be seen as replied (else it is asked again, a duplicate).
-        batch = set(self._replied)
-        by_channel: dict[str, list[int]] = {}
-        for channel, update_id in batch:
-            by_channel.setdefault(channel, []).append(update_id)
+        written: set[tuple[str, int]] = set()
 
         async def mark(tx: Tx) -> None:
+            # Taken once the write lock is ours: everything delivered while waiting for it.
+            written.clear()
+            written.update(self._replied)
+            by_channel: dict[str, list[int]] = {}
+            for channel, update_id in written:
+                by_channel.setdefault(channel, []).append(update_id)
             for channel, ids in by_channel.items():
                 await tx.mark_replied(channel, *ids)
 
-        try:
-            await self.store.run_in_transaction(mark)
-        except StorageError as exc:  # the mark only saves a re-ask later; never fail a reply
-            log.warning("could not mark %d replies as delivered: %s", len(batch), exc)
-            return
-        self._replied -= batch
+        while self._replied:
+            try:
+                await self.store.run_in_transaction(mark)
+            except StorageError as exc:  # the mark only saves a re-ask later; never fail a reply
+                log.warning("could not mark %d replies as delivered: %s", len(self._replied), exc)
+                return  # kept in memory; the next delivered reply tries again
+            # Kept in memory until committed: a re-delivered update arriving during the
+            # transaction must still be seen as replied (else it is asked again, a duplicate).
+            self._replied -= written
 
     def _known_replied(self, channel: str, update_id: int) -> bool:
         return (channel, update_id) in self._replied
@@ -303,15 +315,68 @@ class Conversations:
             reply = turn.reply
             reply.run_id, reply.flow_id, reply.step_id = run.id, flow.id, state.current
             return
+        if isinstance(payload, TextInput) and await self._unseen(turn, payload, state):
+            # The previous answer again, and the reply that carried this question was never
+            # delivered (a crash before the send, a link that failed every retry): most likely
+            # sent again because nothing came back. Say it is kept, and ask this question
+            # (sending it again records it here: the user may have meant this question).
+            log.info("run %s: previous answer repeated, question %s not delivered: asked again",
+                     run.id, state.current)  # fmt: skip
+            turn.say("answer_kept", answer=shortened(payload.text))
+            sprint = engine.ask_again(flow, self.catalogue, state, now=turn.now)
+            await self.apply(turn, run, flow, sprint)
+            return
         sprint = engine.resume(flow, self.catalogue, state, payload, now=turn.now)
         await self.apply(turn, run, flow, sprint)
 
     @staticmethod
-    def _repeated_answer(turn: Turn, payload: TextInput, state: RunState) -> bool:
-        """Whether `payload` repeats the last answer and was written before this question."""
-        if state.last_text is None or not turn.written_before(state.waiting_since):
+    def _repeats_last(payload: TextInput, state: RunState) -> bool:
+        """Whether `payload` is the text of the last recorded answer again."""
+        if state.last_text is None:
             return False
         return payload.text.strip().casefold() == state.last_text.strip().casefold()
+
+    def _repeated_answer(self, turn: Turn, payload: TextInput, state: RunState) -> bool:
+        """Whether `payload` repeats the last answer and was written before this question."""
+        return turn.written_before(state.waiting_since) and self._repeats_last(payload, state)
+
+    async def _unseen(self, turn: Turn, payload: TextInput, state: RunState) -> bool:
+        """Whether `payload` repeats the last answer after a question that never reached them.
+
+        Known only when the input that asked the question has a processed-update row without
+        a delivery mark (and this process is not about to write one): a row already pruned,
+        or a channel without update ids, says nothing, and the answer is taken.
+        """
+        if state.asked_in is None or not self._repeats_last(payload, state):
+            return False
+        channel = turn.user.channel
+        if self._known_replied(channel, state.asked_in):
+            return False
+        return await turn.tx.reply_unconfirmed(channel, state.asked_in)
+
+    async def ended_unseen(self, turn: Turn, payload: TextInput) -> Flow | None:
+        """The flow whose last answer `payload` repeats, if the reply closing it was lost.
+
+        For text outside any flow: the answer that completed a flow, sent again because the
+        closing message (and the menu) never came, is not "not understood".
+        """
+        run = await turn.tx.latest_run(turn.user.id)
+        if run is None or run.status == "active":
+            return None
+        state = RunState.model_validate(run.state)
+        if not await self._unseen(turn, payload, state):
+            return None
+        # This reply tells the end again: whether *it* arrives is what counts from now on.
+        state.asked_in = turn.update_id
+        await turn.tx.save_run(
+            run,
+            state=state.model_dump(mode="json"),
+            status=run.status,
+            waiting_since=run.waiting_since,
+            completed_at=run.completed_at,
+            updated_at=run.updated_at,
+        )
+        return await self.flow_of(turn.tx, run)
 
     # --- helpers used by commands ------------------------------------------------------------
 
@@ -353,6 +418,7 @@ class Conversations:
         sprint = engine.start(
             flow, self.catalogue, lang=lang or turn.lang, now=turn.now, context=context
         )
+        self._note_asked(turn, sprint)
         await self.flows.remember(turn.tx, flow)
         partnership = context.get("partnership") or {}
         run = await turn.tx.create_run(
@@ -375,6 +441,7 @@ class Conversations:
         already ended the run (or changed the user's municipality) there is nothing to update.
         """
         tx, state = turn.tx, sprint.state
+        self._note_asked(turn, sprint)
         for event in sprint.events:
             if isinstance(event, AnswerRecorded):
                 await tx.record_answer(
@@ -402,6 +469,14 @@ class Conversations:
         turn.reply.step_id = state.current
         if any(isinstance(e, RunCompleted) for e in sprint.events):
             await commands.after_completion(turn, run, flow, state)
+
+    @staticmethod
+    def _note_asked(turn: Turn, sprint: engine.Sprint) -> None:
+        """Remember which input's reply carries the question (or the end of the run)."""
+        if turn.update_id is not None and any(
+            isinstance(e, QuestionAsked | RunCompleted) for e in sprint.events
+        ):
+            sprint.state.asked_in = turn.update_id
 
 
 __all__ = ["Conversations", "Turn", "utc_now"]

@@ -49,6 +49,17 @@ class RunsPart(TxPart):
         )
         return (await self._session.execute(statement)).scalar_one_or_none()
 
+    async def latest_run(self, user_id: int) -> FlowRun | None:
+        """Return the user's most recently started run, whatever its status."""
+        statement = (
+            select(FlowRun)
+            .where(FlowRun.user_id == user_id)
+            .order_by(FlowRun.id.desc())
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
     async def run(self, run_id: int) -> FlowRun | None:
         """Return the run with this id, if any."""
         return await self._session.get(FlowRun, run_id, populate_existing=True)

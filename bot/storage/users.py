@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, select, update
+from sqlalchemy import CursorResult, and_, bindparam, delete, select, update
 
 from bot.storage._base import TxPart, require_aware, upsert, utcnow
 from bot.storage.models import ROLES, FlowRun, ProcessedUpdate, User
@@ -51,6 +51,17 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
 _CLAIM = upsert(ProcessedUpdate, ("channel", "update_id", "processed_at"), ("channel", "update_id"))
 """Insert an update id unless it is there already (then no row is inserted)."""
 
+_USER_AND_RUN = (
+    select(User, FlowRun)
+    .outerjoin(FlowRun, and_(FlowRun.user_id == User.id, FlowRun.status == "active"))
+    .where(User.channel == bindparam("channel"), User.external_id == bindparam("external_id"))
+)
+"""A user and their active run (every input reads it: built once, not per call)."""
+_USER_AND_RUN_LOCKED = _USER_AND_RUN.with_for_update(of=User).execution_options(
+    populate_existing=True
+)
+"""The same, locking the user's row (PostgreSQL)."""
+
 
 class UsersPart(TxPart):
     """`Tx` methods about users and update de-duplication."""
@@ -93,6 +104,17 @@ class UsersPart(TxPart):
         )
         return (await self._session.execute(statement)).scalar_one_or_none() is not None
 
+    async def reply_unconfirmed(self, channel: str, update_id: int | str) -> bool:
+        """Whether an input was processed and the delivery of its reply was never recorded.
+
+        False when the input is unknown (never processed, or its mark already pruned).
+        """
+        statement = select(ProcessedUpdate.replied_at).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
+        )
+        row = (await self._session.execute(statement)).first()
+        return row is not None and row[0] is None
+
     async def forget_updates(self, before: datetime) -> int:
         """Delete processed-update marks older than ``before`` (channels never resend those).
 
@@ -127,16 +149,9 @@ class UsersPart(TxPart):
         With ``for_update`` only the user's row is locked (``FOR UPDATE OF users``): that lock
         is what orders the handling of one user's inputs across processes.
         """
-        statement = (
-            select(User, FlowRun)
-            .outerjoin(FlowRun, and_(FlowRun.user_id == User.id, FlowRun.status == "active"))
-            .where(User.channel == channel, User.external_id == str(external_id))
-        )
-        if for_update:
-            statement = statement.with_for_update(of=User).execution_options(
-                populate_existing=True
-            )
-        row = (await self._session.execute(statement)).first()
+        statement = _USER_AND_RUN_LOCKED if for_update else _USER_AND_RUN
+        parameters = {"channel": channel, "external_id": str(external_id)}
+        row = (await self._session.execute(statement, parameters)).first()
         return (None, None) if row is None else (row[0], row[1])
 
     async def user(self, user_id: int) -> User | None:

@@ -162,6 +162,26 @@ async def test_bad_request_is_reported_and_the_place_kept(bot: BotUnderTest) -> 
     assert "Comment vous appelez-vous" in again.plain
 
 
+async def test_an_answer_sent_again_after_a_lost_question_is_not_taken_for_it(
+    bot: BotUnderTest,
+) -> None:
+    ama = bot.api.user(1013, language_code="fr")
+    await bot.say(ama, "/start")
+    bot.api.fail_next("sendMessage", "500", count=4)  # every try of the next question fails
+    sent = await bot.say(ama, "1")
+    assert all("Comment vous appelez-vous" not in m.plain for m in sent)
+    # Nothing useful came: people send their answer again rather than a command.
+    [kept] = await bot.say(ama, "1")
+    assert "J’ai déjà « 1 » comme réponse à la question précédente" in kept.plain
+    assert "Comment vous appelez-vous" in kept.plain
+    [role] = await bot.say(ama, "Ama")  # the question they now see is answered as usual
+    assert "Merci, Ama." in role.plain
+    assert bot.service is not None
+    async with bot.service.store.transaction() as tx:
+        user = await tx.get_user("telegram", str(ama.id))
+        assert user is not None and user.name == "Ama"
+
+
 async def test_blocked_user_is_marked(bot: BotUnderTest) -> None:
     ama = bot.api.user(1010, language_code="fr")
     await bot.say(ama, "/start")

@@ -12,7 +12,12 @@ The ledger is what the assertions are about:
 * an answer is *acknowledged* when, after it, the person is shown a different question or the
   menu that closes the flow — the bot told them it was recorded;
 * a question shown again after its answer was acknowledged is a repeat (``repeats``); one shown
-  twice in a row without a nudge between is a duplicate (``duplicates``).
+  twice in a row without a nudge between is a duplicate (``duplicates``), unless the bot said
+  why (``answer_kept``: "I already have «1» for the previous question; if it was meant for
+  this one, send it again") — an announced copy, counted in ``announced``.
+
+Some people nudge by sending their last answer again instead of a command, as people do when
+a reply does not come (``resends``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,13 @@ TYPED = {"text": None, "lookup": "Gent", "number": "2031"}
 """What a person types for the non-choice questions of the two flows (text: their name)."""
 MENU_KEYS = ("menu_intro", "onboarding_done", "menu_after_flow")
 SEND_FAILED_KEY = "tg_send_failed"
+ANSWER_KEPT_KEY = "answer_kept"
+
+
+def kept_fragment(lang: str = "fr") -> str:
+    """A literal piece of the `answer_kept` notice (the part after the quoted answer)."""
+    text = shipped_catalogue().messages.get(ANSWER_KEPT_KEY, lang, answer="\x00")
+    return html_to_plain(text.split("\x00")[-1]).strip()
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,8 @@ class Ledger:
     acknowledged: list[tuple[str, str, str]] = field(default_factory=list)
     """Answers the bot confirmed by moving on, as (flow, step, expected display)."""
     nudges: int = 0
+    announced: int = 0
+    """Questions shown again with the bot's word that the previous answer was kept."""
     told_to_retry: int = 0
     """Messages saying a message could not be shown (`tg_send_failed`)."""
     repeats: list[tuple[str, str]] = field(default_factory=list)
@@ -98,8 +112,11 @@ class Script:
     came for too long; these return what to send next where there is a choice.
     """
 
-    def __init__(self, external_id: str) -> None:
+    def __init__(self, external_id: str, *, resends: bool = False) -> None:
         self.external_id = external_id
+        self.resends = resends
+        """Nudge by sending the last typed answer again (else with a command)."""
+        self.last_typed: str | None = None
         self.name = f"Personne {external_id}"
         self.ledger = Ledger()
         self.phase = "onboarding"  # then "mission-start", "mission", "done"
@@ -115,8 +132,11 @@ class Script:
         """What they type for a question of `kind` that is not a choice."""
         return TYPED[kind] or self.name
 
-    def question(self, flow: str, step: str) -> None:
-        """A question is shown: the answer before it was acknowledged if it is another one."""
+    def question(self, flow: str, step: str, *, announced: bool = False) -> None:
+        """A question is shown: the answer before it was acknowledged if it is another one.
+
+        `announced`: it came with the bot's word that the previous answer was kept.
+        """
         where = (flow, step)
         if self._pending is not None and self._pending[:2] != where:
             self.ledger.acknowledged.append(self._pending)
@@ -127,6 +147,8 @@ class Script:
             # Each nudge may bring the current question back once; any other copy is a dup.
             if self._nudges_unmatched:
                 self._nudges_unmatched -= 1
+            elif announced:
+                self.ledger.announced += 1
             else:
                 self.ledger.duplicates.append(where)
         self.ledger.shown.append(where)
@@ -154,9 +176,13 @@ class Script:
         return None
 
     def nudge(self) -> str:
-        """Nothing came: the command that brings the current question back."""
+        """Nothing came: what they send — a command that brings the current question back,
+        or (`resends`, in a flow) their last typed answer again."""
         self.ledger.nudges += 1
         self._nudges_unmatched += 1
+        if self.resends and self.last_typed is not None and self.phase != "mission-start":
+            self.ledger.history.append(f"nudged by sending {self.last_typed!r} again")
+            return self.last_typed
         command = f"/{MISSION}" if self.phase == "mission-start" else "/start"
         self.ledger.history.append(f"nudged {command}")
         return command
@@ -172,8 +198,9 @@ class Person(Script):
         patience: seconds without a question or menu before nudging.
     """
 
-    def __init__(self, api: FakeBotApi, user_id: int, *, taps: bool, patience: float) -> None:
-        super().__init__(str(user_id))
+    def __init__(self, api: FakeBotApi, user_id: int, *, taps: bool, patience: float,
+                 resends: bool = False) -> None:  # fmt: skip
+        super().__init__(str(user_id), resends=resends)
         self.api = api
         self.handle: UserHandle = api.user(user_id, first_name=f"P{user_id}", language_code="fr")
         self.taps = taps
@@ -182,6 +209,7 @@ class Person(Script):
         messages = shipped_catalogue().messages
         self._menus = [html_to_plain(messages.get(key, "fr")) for key in MENU_KEYS]
         self._send_failed = html_to_plain(messages.get(SEND_FAILED_KEY, "fr"))
+        self._kept = kept_fragment()
         self._cursor = 0  # into api.sent, shared by everyone: only new messages are looked at
         self.updates: list[int] = []
         """Ids of the updates they sent (for redelivery storms)."""
@@ -209,21 +237,26 @@ class Person(Script):
             self._cursor = len(sent)
             self.ledger.told_to_retry += sum(self._send_failed in m.plain for m in fresh)
             significant = [m for m in fresh if self._prompt_of(m) or self._is_menu(m)]
-            if significant and self._react(significant[-1]):
+            announced = any(self._kept in m.plain for m in fresh)
+            if significant and self._react(significant[-1], announced):
                 waited_since = loop.time()
             elif loop.time() - waited_since > self.patience:
-                self._command(self.nudge())
+                nudge = self.nudge()
+                if nudge.startswith("/"):
+                    self._command(nudge)
+                else:
+                    self._text(nudge)
                 waited_since = loop.time()
             await asyncio.sleep(0.1)
 
-    def _react(self, message: SentMessage) -> bool:
+    def _react(self, message: SentMessage, announced: bool = False) -> bool:
         prompt = self._prompt_of(message)
         if prompt is None:
             command = self.menu()
             if command is not None:
                 self._command(command)
             return command is not None or self.done
-        self.question(prompt.flow, prompt.step)
+        self.question(prompt.flow, prompt.step, announced=announced)
         first = re.search(r"^\s*1\.\s+(.+?)\s*$", message.plain, flags=re.M)
         if prompt.kind == "choice":
             assert first is not None, f"no numbered options in {message.plain!r}"
@@ -234,8 +267,10 @@ class Person(Script):
                 self.updates.append(update["update_id"])
             else:
                 self._text("1")
+                self.last_typed = "1"
         else:
             display = self.typed(prompt.kind)
             self._text(display)
+            self.last_typed = display
         self.answered(prompt.flow, prompt.step, display)
         return True

@@ -17,11 +17,12 @@ from bot.config import Settings
 from bot.content import shipped_catalogue
 from bot.flow.events import QuestionAsked
 from bot.flow.state import Input, OptionInput, TextInput
+from bot.i18n import html_to_plain
 from bot.service.conversation import Conversations
 from bot.service.flows import FlowLibrary
 from bot.service.messages import Command, ConversationKey, Incoming, MenuOffered, Notice, Reply
 from bot.storage import Store
-from tests.faults.people import Script
+from tests.faults.people import Script, kept_fragment
 
 CHANNEL = "test"
 
@@ -116,13 +117,15 @@ class Caller(Script):
         taps: answer choices by tapping (an `OptionInput`) rather than typing "1".
     """
 
-    def __init__(self, desk: Desk, external_id: str, *, taps: bool = False) -> None:
-        super().__init__(external_id)
+    def __init__(self, desk: Desk, external_id: str, *, taps: bool = False,
+                 resends: bool = False) -> None:  # fmt: skip
+        super().__init__(external_id, resends=resends)
         self.desk = desk
         self.key = ConversationKey(CHANNEL, external_id)
         self.taps = taps
         self.redeliveries = 0
         self._retry_text = self.desk.catalogue.messages.get("db_trouble", "fr")
+        self._kept = kept_fragment()
 
     async def send(self, payload: Input | Command, *, run_id: int | None = None) -> Reply | None:
         """Send one input; re-deliver it, same update id, while the service crashes on it.
@@ -145,31 +148,42 @@ class Caller(Script):
                 return
             reply = await self._react(reply)
 
+    async def _nudge(self) -> Reply | None:
+        """Nothing useful came: nudge (a command, or the last answer again)."""
+        nudge = self.nudge()
+        if nudge.startswith("/"):
+            return await self.send(Command(nudge.lstrip("/")))
+        return await self.send(TextInput(nudge))
+
     async def _react(self, reply: Reply | None) -> Reply | None:
         if reply is None:
-            return await self.send(Command(self.nudge().lstrip("/")))
+            return await self._nudge()
         if any(isinstance(e, Notice) and e.text == self._retry_text for e in reply.events):
             # "A technical problem, nothing is lost, try again": they type the answer again.
             self.ledger.told_to_retry += 1
             await asyncio.sleep(0.2)
-            return await self.send(Command(self.nudge().lstrip("/")))
+            return await self._nudge()
         shown = [e for e in reply.events if isinstance(e, QuestionAsked | MenuOffered)]
         if not shown:
-            return await self.send(Command(self.nudge().lstrip("/")))
+            return await self._nudge()
         last = shown[-1]
         if isinstance(last, MenuOffered):
             command = self.menu()
             if command is None:
-                return None if self.done else await self.send(Command(self.nudge().lstrip("/")))
+                return None if self.done else await self._nudge()
             return await self.send(Command(command.lstrip("/")))
         assert reply.flow_id is not None
-        self.question(reply.flow_id, last.step_id)
+        announced = any(isinstance(e, Notice) and self._kept in html_to_plain(e.text)
+                        for e in reply.events)  # fmt: skip
+        self.question(reply.flow_id, last.step_id, announced=announced)
         if last.kind == "choice":
             first = last.options[0]
             self.answered(reply.flow_id, last.step_id, first.label)
             if self.taps:
                 return await self.send(OptionInput(last.seq, first.id), run_id=reply.run_id)
+            self.last_typed = "1"
             return await self.send(TextInput("1"))
         typed = self.typed(last.kind)
         self.answered(reply.flow_id, last.step_id, typed)
+        self.last_typed = typed
         return await self.send(TextInput(typed))

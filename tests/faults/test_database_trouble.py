@@ -86,7 +86,7 @@ async def _terminate_backends(database: str, rng: random.Random, killed: list[in
     try:
         async with admin.connect() as connection:
             while True:
-                await asyncio.sleep(rng.uniform(0.05, 0.4))
+                await asyncio.sleep(rng.uniform(0.02, 0.2))
                 count = await connection.scalar(cut, {"database": database})
                 killed.append(int(count or 0))
     finally:
