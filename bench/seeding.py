@@ -56,6 +56,7 @@ async def _template(service: Conversations) -> tuple[dict[str, Any], dict[str, A
     for update_id, payload in enumerate(_TEMPLATE_INPUTS, start=1):
         await service.handle(Incoming(key, payload, update_id=-update_id, name="Ama Mensah",
                                       language_code="fr"))  # fmt: skip
+        await service.mark_replied(key, -update_id)  # as a channel does once it is delivered
     async with service.store.transaction() as tx:
         user = await tx.get_user(CHANNEL, _TEMPLATE_ID)
         assert user is not None

@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 ONBOARDING = "onboarding"
 
 
+REPLIED_FLUSH_DELAY = 0.05
+"""Seconds delivery marks gather before they are written together: under load one small
+transaction marks many replies; a crash loses at most the marks of that last moment."""
+
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 """`last_seen_at` is refreshed at most this often (one write less for most inputs)."""
 
@@ -248,11 +252,11 @@ class Conversations:
     async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
         """The channel delivered the reply to `update_id` (see `_resend` and `_unseen`).
 
-        Written at once, by one writer task: the marks that arrive while it waits for the
-        database go in its next transaction, so a busy bot pays one small transaction for
-        many replies, and a quiet one has its mark on disk a moment after the send. Until
-        then this process remembers them itself. (A mark lost in a crash makes a repeated
-        answer be asked about once more, never recorded twice.)
+        Written by one writer task, `REPLIED_FLUSH_DELAY` later, with every mark that came
+        meanwhile or while it waited for the database: a busy bot pays one small transaction
+        for many replies, and a mark is on disk about 50 ms after the send. Until then this
+        process remembers them itself. (A mark lost in a crash makes a repeated answer be
+        asked about once more, never recorded twice.)
         """
         self._replied.add((key.channel, update_id))
         if self._replied_flush is None or self._replied_flush.done():
@@ -272,6 +276,7 @@ class Conversations:
                 await tx.mark_replied(channel, *ids)
 
         while self._replied:
+            await asyncio.sleep(REPLIED_FLUSH_DELAY)
             try:
                 await self.store.run_in_transaction(mark)
             except StorageError as exc:  # the mark only saves a re-ask later; never fail a reply
