@@ -51,6 +51,26 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
 _CLAIM = upsert(ProcessedUpdate, ("channel", "update_id", "processed_at"), ("channel", "update_id"))
 """Insert an update id unless it is there already (then no row is inserted)."""
 
+_IDENTITY = ("channel", "external_id")
+_NEW_USER = upsert(User, (*_IDENTITY, *sorted(_USER_FIELDS)), _IDENTITY)
+"""Insert a user unless they exist (a cached SQL text: the dialect's insert was compiled anew
+for every new user). Every column is bound, so Python-side defaults come from `_USER_DEFAULTS`."""
+_USER_DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(_USER_FIELDS),
+    **{
+        column.name: column.default.arg
+        for column in User.__table__.columns
+        if column.name in _USER_FIELDS
+        and column.default is not None
+        and column.default.is_scalar
+    },
+}
+
+_USER = select(User).where(
+    User.channel == bindparam("channel"), User.external_id == bindparam("external_id")
+)
+_USER_LOCKED = _USER.with_for_update().execution_options(populate_existing=True)
+
 _USER_AND_RUN = (
     select(User, FlowRun)
     .outerjoin(FlowRun, and_(FlowRun.user_id == User.id, FlowRun.status == "active"))
@@ -134,12 +154,9 @@ class UsersPart(TxPart):
         With ``for_update`` the row stays locked until the transaction ends (PostgreSQL's
         ``SELECT … FOR UPDATE``), like `lock_user`, in one query.
         """
-        statement = select(User).where(
-            User.channel == channel, User.external_id == str(external_id)
-        )
-        if for_update:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
-        return (await self._session.execute(statement)).scalar_one_or_none()
+        statement = _USER_LOCKED if for_update else _USER
+        parameters = {"channel": channel, "external_id": str(external_id)}
+        return (await self._session.execute(statement, parameters)).scalar_one_or_none()
 
     async def get_user_and_run(
         self, channel: str, external_id: int | str, *, for_update: bool = False
@@ -171,14 +188,11 @@ class UsersPart(TxPart):
             external_id: the user's id on that channel.
             **defaults: `User` fields for a new user (name, language, role, kind, country…).
         """
-        values = _check_user_fields(dict(defaults))
-        values.setdefault("created_at", utcnow())
-        statement = (
-            self._insert(User)
-            .values(channel=channel, external_id=str(external_id), **values)
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        )
-        await self._session.execute(statement)
+        values = {**_USER_DEFAULTS, **_check_user_fields(dict(defaults))}
+        if values["created_at"] is None:
+            values["created_at"] = utcnow()
+        values.update(channel=channel, external_id=str(external_id))
+        await self._session.execute(_NEW_USER, values)
         user = await self.get_user(channel, external_id)
         if user is None:  # pragma: no cover - the row was just inserted or already there
             raise RuntimeError(f"user {channel}:{external_id} vanished during creation")

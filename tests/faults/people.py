@@ -115,7 +115,7 @@ class Script:
     def __init__(self, external_id: str, *, resends: bool = False) -> None:
         self.external_id = external_id
         self.resends = resends
-        """Nudge by sending the last typed answer again (else with a command)."""
+        """Nudge by sending the last answer again when it was typed (else with a command)."""
         self.last_typed: str | None = None
         self.name = f"Personne {external_id}"
         self.ledger = Ledger()
@@ -265,6 +265,7 @@ class Person(Script):
             if self.taps and options:
                 update = self.api.push_callback(self.handle, message, options[0])
                 self.updates.append(update["update_id"])
+                self.last_typed = None  # a tap: nothing typed to send again
             else:
                 self._text("1")
                 self.last_typed = "1"

@@ -180,6 +180,7 @@ class Caller(Script):
             first = last.options[0]
             self.answered(reply.flow_id, last.step_id, first.label)
             if self.taps:
+                self.last_typed = None  # a tap: nothing typed to send again
                 return await self.send(OptionInput(last.seq, first.id), run_id=reply.run_id)
             self.last_typed = "1"
             return await self.send(TextInput("1"))

@@ -65,9 +65,10 @@ KILLS = 3
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "known gap (README, Known gaps): killed in the moment between sending a reply and "
-        "writing its delivery mark, a re-delivered update gets the question a second time. "
-        "Rare since backlogs of nudges get one copy (passed 8 runs of 8 on 2026-12-03)."
+        "known gap (README, Known gaps): killed in the ~50 ms between sending a reply and "
+        "writing its delivery mark, a re-delivered update gets the question a second time, "
+        "unannounced. Rare (passed 8 runs of 8 on 2026-12-03, 6 of 6 on 2026-12-04 with "
+        "people who nudge by re-sending their answer)."
     ),
 )
 async def test_kill_9_at_random_moments_loses_and_repeats_nothing(
