@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 from telegram import (
     Bot,
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -568,8 +569,19 @@ class TelegramChannel(Channel):
     async def _on_tap(self, update: Update) -> Reply | None:
         query = update.callback_query
         assert query is not None
+        # Stopping the spinner needs no answer from the service: it goes out while the tap is
+        # handled, one round trip less before the reply on a slow link.
+        answering = asyncio.create_task(self._answer_query(query.id))
+        try:
+            return await self._handle_tap(update, query)
+        finally:
+            await answering
+
+    async def _answer_query(self, query_id: str) -> None:
         with contextlib.suppress(TelegramError):  # expired queries cannot be answered; fine
-            await query.answer()
+            await self._bot.answer_callback_query(query_id)
+
+    async def _handle_tap(self, update: Update, query: CallbackQuery) -> Reply | None:
         user = query.from_user
         message = query.message
         chat_id = message.chat.id if message is not None else user.id
