@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import Settings
 from bot.content import shipped_catalogue
+from bot.flow.events import AnswerRecorded, QuestionAsked
 from bot.flow.state import Input
 from bot.service.conversation import Conversations
 from bot.service.flows import FlowLibrary
@@ -68,6 +69,16 @@ class Talker:
         if delivered and not reply.duplicate:  # as a channel does once the reply went out
             await self.service.mark_replied(self.key, update_id)
         return reply
+
+
+def asked(reply: Reply) -> list[str]:
+    """The steps whose question a reply asks."""
+    return [e.step_id for e in reply.events if isinstance(e, QuestionAsked)]
+
+
+def recorded(reply: Reply) -> list[str]:
+    """The steps whose answer a reply records."""
+    return [e.step_id for e in reply.events if isinstance(e, AnswerRecorded)]
 
 
 def make_service(store: Store, clock: Clock, flows_dir: Path | None = None) -> Conversations:

@@ -10,19 +10,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.flow.events import AnswerRecorded, QuestionAsked
 from bot.flow.state import TextInput
 from bot.service.conversation import Conversations
-from bot.service.messages import Command, ConversationKey, Reply
-from tests.service.conftest import Clock, Talker
-
-
-def asked(reply: Reply) -> list[str]:
-    return [e.step_id for e in reply.events if isinstance(e, QuestionAsked)]
-
-
-def recorded(reply: Reply) -> list[str]:
-    return [e.step_id for e in reply.events if isinstance(e, AnswerRecorded)]
+from bot.service.messages import Command, ConversationKey
+from tests.service.conftest import Clock, Talker, asked, recorded
 
 
 async def started(service: Conversations, clock: Clock, who: str) -> Talker:

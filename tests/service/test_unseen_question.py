@@ -8,19 +8,10 @@ the answer to a question the user never saw: they are told it is kept and get th
 
 from __future__ import annotations
 
-from bot.flow.events import AnswerRecorded, QuestionAsked
 from bot.flow.state import TextInput
 from bot.service.conversation import Conversations
 from bot.service.messages import Command, ConversationKey, MenuOffered, Notice, Reply
-from tests.service.conftest import Clock, Talker
-
-
-def asked(reply: Reply) -> list[str]:
-    return [e.step_id for e in reply.events if isinstance(e, QuestionAsked)]
-
-
-def recorded(reply: Reply) -> list[str]:
-    return [e.step_id for e in reply.events if isinstance(e, AnswerRecorded)]
+from tests.service.conftest import Clock, Talker, asked, recorded
 
 
 def menus(reply: Reply) -> list[str]:
