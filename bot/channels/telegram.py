@@ -387,7 +387,8 @@ class TelegramChannel(Channel):
         self.poll_timeout = poll_timeout
         self.limiter = SendLimiter(limits or Limits(per_second=settings.send_rate))
         self._langs: _Recent[str] = _Recent()
-        self._numbered: _Recent[tuple[str, ...]] = _Recent()
+        # The options of the last numbered service prompt sent to each chat, and when.
+        self._numbered: _Recent[tuple[tuple[str, ...], datetime]] = _Recent()
         self._inflight = 0
         # Bulk sends (reminders, broadcasts) go through a bot of their own without retries:
         # the outbox sender decides what a 429 or a timeout means for each message.
@@ -542,10 +543,12 @@ class TelegramChannel(Channel):
             return command
         if group:
             return None  # in groups only commands are for the bot
-        offered = self._numbered.get(chat_id)
+        offered, sent_at = self._numbered.get(chat_id) or ((), None)
         typed = text.strip().rstrip(".)")
         if offered and typed.isdigit() and 1 <= int(typed) <= len(offered):
-            return Tap(offered[int(typed) - 1])  # a number typed after a menu picks from it
+            # A number typed after a menu picks from it — unless a question was asked since
+            # (perhaps by another process): the service tells, from `offered_at`.
+            return Tap(offered[int(typed) - 1], typed=text, offered_at=sent_at)
         return TextInput(text)
 
     def _written_by(self, update: Update) -> datetime | None:
@@ -667,7 +670,7 @@ class TelegramChannel(Channel):
         except TelegramError as exc:
             raise SendRejected(exc.message) from exc
         if numbered and chat_id > 0:
-            self._numbered.set(chat_id, numbered)
+            self._numbered.set(chat_id, (numbered, datetime.now(UTC)))
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -733,9 +736,10 @@ class TelegramChannel(Channel):
                                         filename=item.filename,
                                         parse_mode=ParseMode.HTML)  # fmt: skip
             return
+        sent_at = datetime.now(UTC)  # before the send: a question asked after it is later
         await self._send_text(chat_id, out.text, out.buttons)
         if chat_id > 0:
-            self._numbered.set(chat_id, out.numbered)
+            self._numbered.set(chat_id, (out.numbered, sent_at))
 
     async def _send_text(self, chat_id: int, text: str,
                          buttons: list[list[Button]] | None = None) -> None:  # fmt: skip

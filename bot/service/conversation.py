@@ -48,6 +48,11 @@ REPLIED_FLUSH_DELAY = 0.05
 """Seconds delivery marks gather before they are written together: under load one small
 transaction marks many replies; a crash loses at most the marks of that last moment."""
 
+REPLY_GRACE = timedelta(seconds=15)
+"""A copy of an input handled less than this ago gets no reply: the first one's reply is
+most likely on its way (two processes behind one webhook, a retried call). Older, with no
+delivery mark, its reply was lost, and the current question is asked again."""
+
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 """`last_seen_at` is refreshed at most this often (one write less for most inputs)."""
 
@@ -172,17 +177,22 @@ class Conversations:
 
     async def _handle(self, tx: Tx, incoming: Incoming) -> Reply:
         key = incoming.key
+        now = self.clock()
         if incoming.update_id is not None and not await tx.claim_update(
-            key.channel, incoming.update_id
+            key.channel, incoming.update_id, now
         ):
             if self._known_replied(key.channel, incoming.update_id) or await tx.was_replied(
                 key.channel, incoming.update_id
             ):
                 return Reply(duplicate=True)
-            # Handled before, but its reply never reached the user (a crash between the commit
-            # and the send): record nothing, ask the current question again.
+            handled = await tx.processed_at(key.channel, incoming.update_id)
+            if handled is not None and now - handled < REPLY_GRACE:
+                # Just handled, by another process or a copy still being answered here: its
+                # reply is most likely on its way. Asking again would send the question twice.
+                return Reply(duplicate=True)
+            # Handled a while ago, and its reply never reached the user (a crash between the
+            # commit and the send): record nothing, ask the current question again.
             return await self._resend(tx, incoming)
-        now = self.clock()
         user, run = await self._user(tx, incoming, now)
         changes: dict[str, Any] = {}
         if user.blocked:
@@ -198,6 +208,9 @@ class Conversations:
             await commands.in_group(turn, payload)
         elif isinstance(payload, Command):
             await commands.run_command(turn, payload)
+        elif isinstance(payload, Tap) and self._typed_for_question(payload, run):
+            assert payload.typed is not None
+            await self._answer(turn, TextInput(payload.typed), None, run)
         elif isinstance(payload, Tap):
             await commands.run_tap(turn, payload)
         else:
@@ -238,6 +251,14 @@ class Conversations:
         # Another process may have created them a moment ago, and started a run since.
         locked, run = await tx.get_user_and_run(key.channel, key.external_id, for_update=True)
         return locked or user, run
+
+    @staticmethod
+    def _typed_for_question(tap: Tap, run: FlowRun | None) -> bool:
+        """Whether a number typed after a prompt was for the run's question asked since."""
+        if tap.typed is None or tap.offered_at is None or run is None:
+            return False
+        asked = (run.state or {}).get("asked_at")
+        return isinstance(asked, str) and datetime.fromisoformat(asked) > tap.offered_at
 
     async def _resend(self, tx: Tx, incoming: Incoming) -> Reply:
         user = await tx.get_user(incoming.key.channel, incoming.key.external_id)

@@ -36,9 +36,16 @@ class Command:
 
 @dataclass(frozen=True)
 class Tap:
-    """A tapped button of a service prompt (menu, language picker): `data` is its option id."""
+    """A tapped button of a service prompt (menu, language picker): `data` is its option id.
+
+    A channel that turns an option number typed after a prompt into its tap gives the text in
+    `typed` and the moment it sent that prompt in `offered_at`: if the user's run asked a
+    question since (another process may have sent it), the number answers that question.
+    """
 
     data: str
+    typed: str | None = None
+    offered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

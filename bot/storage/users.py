@@ -86,19 +86,23 @@ _USER_AND_RUN_LOCKED = _USER_AND_RUN.with_for_update(of=User).execution_options(
 class UsersPart(TxPart):
     """`Tx` methods about users and update de-duplication."""
 
-    async def claim_update(self, channel: str, update_id: int | str) -> bool:
+    async def claim_update(
+        self, channel: str, update_id: int | str, at: datetime | None = None
+    ) -> bool:
         """Remember that an input is being handled in this transaction.
 
         Args:
             channel: the channel name (``"telegram"``, ``"console"``…).
             update_id: the channel's id of the input (Telegram's ``update_id``).
+            at: when it is handled (defaults to now).
 
         Returns:
             True the first time; False when the input was already processed (or is being
             processed by a concurrent transaction that then commits), in which case the
             caller should do nothing else.
         """
-        values = {"channel": channel, "update_id": str(update_id), "processed_at": utcnow()}
+        when = require_aware(at, "at") if at is not None else utcnow()
+        values = {"channel": channel, "update_id": str(update_id), "processed_at": when}
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             _CLAIM, values
         )
@@ -123,6 +127,13 @@ class UsersPart(TxPart):
             ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
         )
         return (await self._session.execute(statement)).scalar_one_or_none() is not None
+
+    async def processed_at(self, channel: str, update_id: int | str) -> datetime | None:
+        """When an input was handled (claimed), or None if it never was."""
+        statement = select(ProcessedUpdate.processed_at).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def reply_unconfirmed(self, channel: str, update_id: int | str) -> bool:
         """Whether an input was processed and the delivery of its reply was never recorded.

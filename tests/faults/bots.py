@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.channels.sending import Limits
@@ -61,11 +62,15 @@ class BotProcess:
         api: the fake Bot API (served by this process's event loop).
         database_url: the database the bot uses (SDGBOT_DATABASE_URL).
         workdir: its working directory (no stray `.env`); its log goes to ``bot-<n>.log`` there.
+        run_args: options of ``run`` (``--webhook URL --port N``…).
     """
 
-    def __init__(self, api: FakeBotApi, database_url: str, workdir: Path) -> None:
+    def __init__(self, api: FakeBotApi, database_url: str, workdir: Path,
+                 run_args: Sequence[str] = ()) -> None:  # fmt: skip
         self.api = api
         self.workdir = workdir
+        self.run_args = tuple(run_args)
+        """Options of ``run`` (``--webhook URL --port N``…)."""
         self.env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
@@ -93,7 +98,8 @@ class BotProcess:
         checks = self._token_checks()
         with (self.workdir / f"bot-{self.starts}.log").open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "-v", "run"], cwd=self.workdir, env=self.env,
+                [sys.executable, "-m", "bot", "-v", "run", *self.run_args], cwd=self.workdir,
+                env=self.env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         loop = asyncio.get_running_loop()

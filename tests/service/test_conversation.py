@@ -238,13 +238,16 @@ steps:
 
 
 async def test_a_redelivered_update_whose_reply_was_lost_gets_the_question_again(
-    service: Conversations, store: Store
+    service: Conversations, store: Store, clock: Clock
 ) -> None:
     talker = Talker(service, ConversationKey("test", "13"))
     await talker.send(Command("start"), update_id=70)
     await service.mark_replied(talker.key, 70)
     # the answer is committed, then the bot dies before its reply goes out
     await talker.send(TextInput("1"), update_id=71, delivered=False)
+    at_once = await talker.send(TextInput("1"), update_id=71, delivered=False)
+    assert at_once.duplicate  # a copy right away: the first reply may still be on its way
+    clock.advance(seconds=30)  # Telegram re-delivers it after the restart
     again = await talker.send(TextInput("1"), update_id=71, delivered=False)
     assert not again.duplicate
     assert question(again).step_id == "name"
@@ -262,3 +265,24 @@ async def test_a_number_typed_after_the_menu_picks_that_entry(service: Conversat
     await onboard(talker)
     reply = await talker.send(TextInput("1"))
     assert reply.flow_id == service.flows.menu()[0].id
+
+
+async def test_a_number_typed_after_a_prompt_answers_a_question_asked_since(
+    service: Conversations, clock: Clock
+) -> None:
+    """Two processes: one showed the menu, the other the flow's question after it."""
+    talker = Talker(service, ConversationKey("test", "15"))
+    await onboard(talker)
+    menu_shown = clock.now
+    clock.advance(seconds=5)
+    started = await talker.send(Command("post2030"))  # its question, sent by another process
+    assert question(started).step_id == "plan_end"
+    clock.advance(seconds=5)
+    # The first process still remembers its menu: "2031" is no menu entry, but "1" would be.
+    typed = await talker.send(Tap("f:sdg_assessment", typed="2031", offered_at=menu_shown))
+    assert [e.step_id for e in typed.events if isinstance(e, AnswerRecorded)] == ["plan_end"]
+    # A number typed after a prompt shown after the question still picks from that prompt.
+    clock.advance(seconds=5)
+    after = await talker.send(Tap("c:menu", typed="1", offered_at=clock.now))
+    assert not any(isinstance(e, AnswerRecorded) for e in after.events)
+    assert any(isinstance(e, MenuOffered) for e in after.events)
