@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from abc import ABC, abstractmethod
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from bot.service.messages import ConversationKey, Incoming, Reply
 
@@ -25,6 +26,15 @@ class ConversationService(Protocol):
 
     async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
         """The reply to `update_id` reached the user."""
+        ...
+
+    async def keep_fetched(self, channel: str, updates: list[tuple[int, dict[str, Any]]]) -> None:
+        """Keep fetched updates until handled (before the channel confirms them)."""
+        ...
+
+    async def unhandled_fetched(self, channel: str) -> list[tuple[int | str, dict[str, Any],
+                                                                   datetime]]:  # fmt: skip
+        """Updates kept by `keep_fetched` that were never handled, oldest first."""
         ...
 
 

@@ -145,11 +145,17 @@ class _TolerantBot(ExtBot[Any]):
 
     _sifting = False
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any,
+                 on_fetched: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         with self._unfrozen():  # PTB freezes its objects once built
             self.fetched_at: _Recent[datetime] = _Recent()
             """When each recent update arrived, by update id (its sender wrote it before)."""
+            self.on_fetched = on_fetched
+            """Called with each batch as Telegram sent it, before python-telegram-bot confirms
+            it (its next getUpdates): where the channel keeps the batch until handled."""
+            self._batch: list[dict[str, Any]] = []
 
     async def get_updates(self, *args: Any, **kwargs: Any) -> tuple[Update, ...]:
         """`Bot.get_updates`, fetching the batch again update by update if it does not parse."""
@@ -166,6 +172,8 @@ class _TolerantBot(ExtBot[Any]):
         arrived = datetime.now(UTC)
         for update in updates:
             self.fetched_at.set(update.update_id, arrived)
+        if updates and self.on_fetched is not None:
+            await self.on_fetched(list(self._batch))
         return updates
 
     async def call(self, endpoint: str, data: dict[str, Any]) -> None:
@@ -180,6 +188,8 @@ class _TolerantBot(ExtBot[Any]):
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
                     *args: Any, **kwargs: Any) -> Any:  # fmt: skip
         result = await super()._post(endpoint, data, *args, **kwargs)
+        if endpoint == "getUpdates" and isinstance(result, list):
+            self._batch[:] = result
         if not self._sifting or endpoint != "getUpdates" or not isinstance(result, list):
             return result
         readable = []
@@ -194,6 +204,25 @@ class _TolerantBot(ExtBot[Any]):
                 item = {"update_id": update_id}
             readable.append(item)
         return readable
+
+
+class _KeepingQueue(asyncio.Queue[object]):
+    """The application's update queue; behind a webhook it keeps each update before queueing it.
+
+    python-telegram-bot answers Telegram's webhook call once `put` returns: keeping the update
+    first (the inbox, see `TelegramChannel._keep_fetched`) means Telegram only hears "got it"
+    when a crash can no longer lose it. (Long polling keeps whole batches in `_TolerantBot`.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+
+    async def put(self, item: object) -> None:
+        """Keep `item` if it is an update and keeping is on, then queue it."""
+        if self.keep is not None and isinstance(item, Update):
+            await self.keep([item.to_dict()])
+        await super().put(item)
 
 
 class _Pacer(BaseRateLimiter[int]):
@@ -407,9 +436,12 @@ class TelegramChannel(Channel):
             settings.telegram_token, base_url=api, base_file_url=base_file_url,
             request=self._request, get_updates_request=self._updates_request,
             rate_limiter=_Pacer(self.limiter, retry_base=retry_base),
+            on_fetched=self._keep_fetched,
         )  # fmt: skip
         self._bot = bot
-        builder = ApplicationBuilder().bot(bot).concurrent_updates(_InOrderPerUser())
+        self._queue = _KeepingQueue()
+        builder = (ApplicationBuilder().bot(bot).update_queue(self._queue)
+                   .concurrent_updates(_InOrderPerUser()))  # fmt: skip
         self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
@@ -434,12 +466,14 @@ class TelegramChannel(Channel):
         await self.app.start()
         updater = self.app.updater
         assert updater is not None
+        await self._replay_unhandled()
         if webhook is None:
             await updater.start_polling(
                 poll_interval=0, timeout=timedelta(seconds=self.poll_timeout),
                 bootstrap_retries=3, error_callback=self._polling_error,
             )  # fmt: skip
         else:
+            self._queue.keep = self._keep_fetched
             await updater.start_webhook(
                 listen=webhook.listen, port=webhook.port,
                 url_path=urlparse(webhook.url).path.lstrip("/"), webhook_url=webhook.url,
@@ -447,6 +481,35 @@ class TelegramChannel(Channel):
             )  # fmt: skip
         log.info("telegram channel running as @%s (%s)", self.app.bot.username,
                  "webhook" if webhook else "long polling")  # fmt: skip
+
+    async def _keep_fetched(self, batch: list[dict[str, Any]]) -> None:
+        """Keep the updates of a fetched batch that the service will handle (`_replay_unhandled`).
+
+        Only what reaches the service is kept — private texts, group commands and taps — so
+        that what is replayed is what a transaction claims once handled.
+        """
+        kept = [(item["update_id"], item) for item in batch if _reaches_service(item)]
+        if kept:
+            await self.service.keep_fetched(CHANNEL, kept)
+
+    async def _replay_unhandled(self) -> None:
+        """Handle the updates received before a crash and never handled, oldest first.
+
+        python-telegram-bot confirms a polled batch as soon as it is fetched, and answers a
+        webhook call as soon as the update is queued, so Telegram will not send these again:
+        without this their senders would get no answer.
+        """
+        pending = await self.service.unhandled_fetched(CHANNEL)
+        for update_id, payload, fetched_at in pending:
+            try:
+                update = Update.de_json(payload, self._bot)
+            except Exception:  # unreadable now (it was kept raw): skip it, as polling would
+                log.warning("skipping unreadable kept update %s", update_id)
+                continue
+            self._bot.fetched_at.set(update.update_id, fetched_at)
+            await self.app.update_queue.put(update)
+        if pending:
+            log.info("handling %d updates fetched before the restart", len(pending))
 
     async def stop(self) -> None:
         """Stop fetching updates, let handlers in progress finish, close connections."""
@@ -787,6 +850,18 @@ class TelegramChannel(Channel):
                 await self.service.mark_blocked(CHANNEL, str(user.id))
         except TelegramError as error:
             log.warning("could not send %s: %s", key, error.message)
+
+
+def _reaches_service(item: dict[str, Any]) -> bool:
+    """Whether a raw update is one the service handles (and claims): see `_keep_fetched`."""
+    if isinstance(item.get("callback_query"), dict):
+        return True
+    message = item.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("text"), str):
+        return False
+    chat = message.get("chat")
+    private = isinstance(chat, dict) and chat.get("type") == ChatType.PRIVATE
+    return private or message["text"].startswith("/")
 
 
 def _keyboard(rows: list[list[Button]] | None) -> dict[str, Any] | None:

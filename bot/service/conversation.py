@@ -53,6 +53,12 @@ REPLY_GRACE = timedelta(seconds=15)
 most likely on its way (two processes behind one webhook, a retried call). Older, with no
 delivery mark, its reply was lost, and the current question is asked again."""
 
+REPLAY_WITHIN = timedelta(hours=1)
+"""Updates fetched but never handled (a crash) are handled at start if at most this old."""
+
+INBOX_KEPT = timedelta(days=1)
+"""Fetched updates are kept this long (then pruned, handled or not)."""
+
 LAST_SEEN_PRECISION = timedelta(minutes=5)
 """`last_seen_at` is refreshed at most this often (one write less for most inputs)."""
 
@@ -114,6 +120,7 @@ class Conversations:
         self.clock = clock
         self._replied: set[tuple[str, int]] = set()
         self._replied_flush: asyncio.Task[None] | None = None
+        self._inbox_pruned: datetime | None = None
 
     @classmethod
     async def open(
@@ -306,6 +313,46 @@ class Conversations:
             # Kept in memory until committed: a re-delivered update arriving during the
             # transaction must still be seen as replied (else it is asked again, a duplicate).
             self._replied -= written
+
+    async def keep_fetched(self, channel: str, updates: list[tuple[int, dict[str, Any]]]) -> None:
+        """Keep updates just fetched until they are handled (see `bot.storage.inbox`).
+
+        A channel calls this before it confirms the updates to their source; if the process
+        dies before handling them, `unhandled_fetched` gives them back at the next start. The
+        inbox is pruned here too, at most every ten minutes. Database trouble is logged and
+        not raised: the updates are still handled, only not kept.
+        """
+        now = self.clock()
+        prune = self._inbox_pruned is None or now - self._inbox_pruned > timedelta(minutes=10)
+
+        async def keep(tx: Tx) -> None:
+            await tx.keep_fetched(channel, updates, now)
+            if prune:
+                await tx.forget_fetched(now - INBOX_KEPT)
+
+        try:  # one retry only: polling waits for this, and the updates are handled anyway
+            await self.store.run_in_transaction(keep, retries=1)
+        except StorageError as exc:
+            log.warning("could not keep %d fetched updates: %s", len(updates), exc)
+            return
+        if prune:
+            self._inbox_pruned = now
+
+    async def unhandled_fetched(
+        self, channel: str
+    ) -> list[tuple[int | str, dict[str, Any], datetime]]:
+        """Updates kept by `keep_fetched` in the last `REPLAY_WITHIN` that nobody handled.
+
+        Database trouble is logged and gives none (they are lost, as without an inbox).
+        """
+        since = self.clock() - REPLAY_WITHIN
+        try:
+            return await self.store.run_in_transaction(
+                lambda tx: tx.unhandled_fetched(channel, since), readonly=True
+            )
+        except StorageError as exc:
+            log.warning("could not read the updates kept before a restart: %s", exc)
+            return []
 
     def _known_replied(self, channel: str, update_id: int) -> bool:
         return (channel, update_id) in self._replied

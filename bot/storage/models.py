@@ -211,6 +211,21 @@ class ProcessedUpdate(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class InboxItem(Base):
+    """An update as fetched, kept until handled: a crash before that does not lose it.
+
+    Telegram forgets updates once the next ``getUpdates`` confirms them, which
+    python-telegram-bot does as soon as it has fetched a batch — before handling it.
+    """
+
+    __tablename__ = "inbox"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDoc())
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class FlowVersion(Base):
     """The source of every flow version ever served, so a pinned run can always be resumed."""
 

@@ -12,11 +12,12 @@ from bot.storage.audit import AuditPart, LabelledExportPart
 from bot.storage.catalogue import CataloguePart
 from bot.storage.export import ExportPart
 from bot.storage.flow_versions import FlowVersionsPart
+from bot.storage.inbox import InboxPart
 from bot.storage.runs import RunsPart
 from bot.storage.schedule import SchedulePart
 from bot.storage.users import UsersPart
 
 
 class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
-         LabelledExportPart, SchedulePart):
+         LabelledExportPart, SchedulePart, InboxPart):
     """One open database transaction with the bot's queries (see the parts for each method)."""

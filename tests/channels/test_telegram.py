@@ -7,6 +7,7 @@ import logging
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from bot.channels.sending import Limits
 from bot.channels.telegram import Webhook
@@ -296,5 +297,12 @@ async def test_webhook_mode(api: FakeBotApi, sqlite_url: str, unused_tcp_port: i
             answer = await client.post(url, json=update, headers=secret)
         assert refused.status_code == 403 and answer.status_code == 200
         await api.wait_for(lambda m: "1. Français" in m.plain)
+        # It was kept in the inbox (before the 200: python-telegram-bot answers once it is
+        # queued, and queueing keeps it), so a crash in between could not have lost it.
+        assert hooked.service is not None
+        async with hooked.service.store.transaction(readonly=True) as tx:
+            kept = await tx.session.scalar(text("SELECT count(*) FROM inbox"))
+            assert await tx.processed_at("telegram", update["update_id"]) is not None
+        assert kept == 1
     finally:
         await hooked.stop()

@@ -75,7 +75,9 @@ def _synonyms(item: LineDict, ctx: ParseContext) -> tuple[str, ...]:
         return ()
     if isinstance(raw, LineList):
         return tuple(str(s) for s in raw)
-    if isinstance(raw, LineDict):
+    if isinstance(raw, LineDict) and all(
+        values is None or isinstance(values, list) for values in raw.values()
+    ):
         return tuple(str(s) for values in raw.values() for s in (values or []))
     ctx.issue(item.line_of("synonyms"), "'synonyms' is a list, or a list per language")
     return ()
