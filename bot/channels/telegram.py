@@ -221,7 +221,12 @@ class _KeepingQueue(asyncio.Queue[object]):
     async def put(self, item: object) -> None:
         """Keep `item` if it is an update and keeping is on, then queue it."""
         if self.keep is not None and isinstance(item, Update):
-            await self.keep([item.to_dict()])
+            try:
+                raw = item.to_dict()
+            except Exception:  # never refuse an update for want of keeping it
+                log.exception("could not keep update %s", item.update_id)
+            else:
+                await self.keep([raw])
         await super().put(item)
 
 
@@ -488,9 +493,12 @@ class TelegramChannel(Channel):
         Only what reaches the service is kept — private texts, group commands and taps — so
         that what is replayed is what a transaction claims once handled.
         """
-        kept = [(item["update_id"], item) for item in batch if _reaches_service(item)]
-        if kept:
-            await self.service.keep_fetched(CHANNEL, kept)
+        try:
+            kept = [(item["update_id"], item) for item in batch if _reaches_service(item)]
+            if kept:
+                await self.service.keep_fetched(CHANNEL, kept)
+        except Exception:  # keeping is a safety net: never let it stop updates coming in
+            log.exception("could not keep %d fetched updates", len(batch))
 
     async def _replay_unhandled(self) -> None:
         """Handle the updates received before a crash and never handled, oldest first.
@@ -854,6 +862,8 @@ class TelegramChannel(Channel):
 
 def _reaches_service(item: dict[str, Any]) -> bool:
     """Whether a raw update is one the service handles (and claims): see `_keep_fetched`."""
+    if not isinstance(item, dict) or not isinstance(item.get("update_id"), int):
+        return False
     if isinstance(item.get("callback_query"), dict):
         return True
     message = item.get("message")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -306,3 +307,16 @@ async def test_webhook_mode(api: FakeBotApi, sqlite_url: str, unused_tcp_port: i
         assert kept == 1
     finally:
         await hooked.stop()
+
+
+async def test_only_what_the_service_claims_is_kept_in_the_inbox(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1018, language_code="fr")
+    await bot.say(ama, "/start")
+    bot.api.push_sticker(ama)  # answered by the channel alone: never claimed, so not kept
+    await bot.settle()
+    await bot.say(ama, "1")
+    assert bot.service is not None
+    async with bot.service.store.transaction(readonly=True) as tx:
+        kinds = (await tx.session.execute(text("SELECT payload FROM inbox"))).scalars().all()
+    kept = [json.loads(k) if isinstance(k, str) else k for k in kinds]
+    assert [("message" in k and k["message"].get("text")) for k in kept] == ["/start", "1"]
