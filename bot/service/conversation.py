@@ -188,11 +188,10 @@ class Conversations:
         if incoming.update_id is not None and not await tx.claim_update(
             key.channel, incoming.update_id, now
         ):
-            if self._known_replied(key.channel, incoming.update_id) or await tx.was_replied(
-                key.channel, incoming.update_id
-            ):
+            processed = await tx.processed(key.channel, incoming.update_id)
+            handled, replied = processed or (None, None)
+            if replied is not None or self._known_replied(key.channel, incoming.update_id):
                 return Reply(duplicate=True)
-            handled = await tx.processed_at(key.channel, incoming.update_id)
             if handled is not None and now - handled < REPLY_GRACE:
                 # Just handled, by another process or a copy still being answered here: its
                 # reply is most likely on its way. Asking again would send the question twice.
@@ -425,7 +424,8 @@ class Conversations:
         channel = turn.user.channel
         if self._known_replied(channel, state.asked_in):
             return False
-        return await turn.tx.reply_unconfirmed(channel, state.asked_in)
+        processed = await turn.tx.processed(channel, state.asked_in)
+        return processed is not None and processed[1] is None
 
     async def ended_unseen(self, turn: Turn, payload: TextInput) -> Flow | None:
         """The flow whose last answer `payload` repeats, if the reply closing it was lost.

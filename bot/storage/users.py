@@ -121,30 +121,23 @@ class UsersPart(TxPart):
             .values(replied_at=utcnow())
         )
 
-    async def was_replied(self, channel: str, update_id: int | str) -> bool:
-        """Whether the reply to an already processed input was delivered."""
-        statement = select(ProcessedUpdate.replied_at).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
-        )
-        return (await self._session.execute(statement)).scalar_one_or_none() is not None
+    async def processed(
+        self, channel: str, update_id: int | str
+    ) -> tuple[datetime, datetime | None] | None:
+        """An input's ``(processed_at, replied_at)``, or None if it was never handled.
 
-    async def processed_at(self, channel: str, update_id: int | str) -> datetime | None:
-        """When an input was handled (claimed), or None if it never was."""
-        statement = select(ProcessedUpdate.processed_at).where(
-            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
-        )
-        return (await self._session.execute(statement)).scalar_one_or_none()
-
-    async def reply_unconfirmed(self, channel: str, update_id: int | str) -> bool:
-        """Whether an input was processed and the delivery of its reply was never recorded.
-
-        False when the input is unknown (never processed, or its mark already pruned).
+        ``replied_at`` is None while the delivery of its reply is not recorded.
         """
-        statement = select(ProcessedUpdate.replied_at).where(
+        statement = select(ProcessedUpdate.processed_at, ProcessedUpdate.replied_at).where(
             ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
         )
         row = (await self._session.execute(statement)).first()
-        return row is not None and row[0] is None
+        return None if row is None else (row[0], row[1])
+
+    async def processed_at(self, channel: str, update_id: int | str) -> datetime | None:
+        """When an input was handled (claimed), or None if it never was."""
+        found = await self.processed(channel, update_id)
+        return None if found is None else found[0]
 
     async def forget_updates(self, before: datetime) -> int:
         """Delete processed-update marks older than ``before`` (channels never resend those).
