@@ -142,8 +142,13 @@ def _prepare_sqlite_file(url: str) -> None:
         ) from error
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
-    """Install the connect/begin hooks that make SQLite safe for concurrent writers."""
+def _configure_sqlite(engine: AsyncEngine, busy_timeout: float, in_loop: bool) -> None:
+    """Install the connect/begin hooks that make SQLite safe for concurrent writers.
+
+    In-loop connections get no busy timeout: SQLite's busy handler would sleep on the event
+    loop's thread. A busy ``BEGIN IMMEDIATE`` fails at once and `Store` waits asynchronously.
+    """
+    wait_ms = 0 if in_loop else int(busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -151,7 +156,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            cursor.execute(f"PRAGMA busy_timeout = {wait_ms}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             # NORMAL is durable across application crashes in WAL mode and much faster.
@@ -165,12 +170,17 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
-def create_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> AsyncEngine:
+def create_engine(
+    url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, in_loop: bool = False
+) -> AsyncEngine:
     """Create the async engine for a database URL (no connection is made yet).
 
     Args:
         url: any URL `normalize_url` accepts.
         busy_timeout: SQLite only: seconds a writer waits for the lock before giving up.
+        in_loop: SQLite only: run statements on the event loop's thread, with no busy
+            timeout (see `sqlite_driver`); for short transactions whose caller waits for
+            the lock itself, as `Store` does.
 
     Raises:
         ConfigError: for a bad URL.
@@ -179,8 +189,8 @@ def create_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> As
     normalized = normalize_url(url)
     if make_url(normalized).get_backend_name() == "sqlite":
         _prepare_sqlite_file(normalized)
-        engine = create_async_engine(normalized, module=sqlite_driver.dbapi())
-        _configure_sqlite(engine, busy_timeout)
+        engine = create_async_engine(normalized, module=sqlite_driver.dbapi(in_loop=in_loop))
+        _configure_sqlite(engine, busy_timeout, in_loop)
         return engine
     return create_async_engine(
         normalized,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import aiosqlite
@@ -24,8 +24,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import AdaptedConnection
+from sqlalchemy.util.concurrency import await_only
 
-__all__ = ["dbapi"]
+__all__ = ["InLoopDBAPI", "dbapi"]
 
 _Outcome = tuple[Any, list[Any] | None, int | None, int]
 """What one statement left: its cursor description, its rows, lastrowid and rowcount."""
@@ -65,6 +67,10 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+        self._keep(outcome)
+
+    def _keep(self, outcome: _Outcome) -> None:
+        """Hold a statement's outcome as SQLAlchemy reads it from a DBAPI cursor."""
         description, rows, lastrowid, rowcount = outcome
         self.description = description
         if description:
@@ -106,6 +112,107 @@ class _OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return _OneHopConnection(self, adapted._connection)
 
 
-def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
-    """The DBAPI ``module`` to give `create_async_engine` for ``sqlite+aiosqlite`` URLs."""
-    return _OneHopDBAPI(aiosqlite, sqlite3)
+# --- in the event loop: no thread at all, for the bot's short write transactions --------------
+
+
+class _InLoopCursor(_OneHopCursor):
+    """A buffered cursor that runs each statement at once, on the event loop's own thread."""
+
+    __slots__ = ()
+
+    def _run(self, operation: str, parameters: Any, many: bool) -> None:
+        connection: sqlite3.Connection = self._adapt_connection._db  # type: ignore[attr-defined]
+        self._keep(_execute(connection, operation, parameters, many))
+        # SQLAlchemy's Core API insists that a statement awaited something (a sync driver
+        # by mistake, it assumes): awaiting what is already done satisfies it, and returns
+        # at once without handing the loop to anyone else.
+        await_only(_READY)
+
+
+class _Ready:
+    """An awaitable that is already done: awaiting it never suspends."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # a generator that ends at once
+
+
+_READY = _Ready()
+
+
+class _InLoopConnection(AdaptedConnection):
+    """A plain `sqlite3.Connection` dressed as the aiosqlite adapter SQLAlchemy expects.
+
+    Every call returns at once: the greenlet SQLAlchemy runs the session in never hands
+    control back to the event loop in the middle of a transaction.
+    """
+
+    __slots__ = ("_db", "dbapi")
+    await_ = staticmethod(await_only)  # read by the cursor base class; never awaited here
+
+    def __init__(self, dbapi: Any, connection: sqlite3.Connection) -> None:
+        self.dbapi = dbapi
+        # What SQLAlchemy hands out as the driver connection: sqlite3's, not aiosqlite's.
+        self._connection = connection  # type: ignore[assignment]
+        self._db = connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        """The driver's isolation level (None: SQLAlchemy's hooks issue BEGIN themselves)."""
+        return self._db.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        self._db.isolation_level = value  # type: ignore[assignment]
+
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
+        """Register an SQL function (SQLAlchemy adds ``regexp``)."""
+        self._db.create_function(*args, **kwargs)
+
+    def cursor(self, server_side: bool = False) -> _InLoopCursor:
+        """A buffered cursor.
+
+        Streamed results are fetched at once too: these transactions are short, and long
+        reads go through the threaded engine (`Store`'s read-only transactions).
+        """
+        return _InLoopCursor(self)  # type: ignore[arg-type]
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Execute on the connection itself."""
+        return self._db.execute(*args, **kwargs)
+
+    def commit(self) -> None:
+        """Commit."""
+        self._db.commit()
+
+    def rollback(self) -> None:
+        """Roll back."""
+        self._db.rollback()
+
+    def close(self) -> None:
+        """Close (also what terminating means here: nothing is in flight on another thread)."""
+        self._db.close()
+
+    terminate = close
+
+
+class InLoopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module for `_InLoopConnection`s: sqlite3 itself, called from the loop."""
+
+    def connect(self, *args: Any, **kwargs: Any) -> _InLoopConnection:  # type: ignore[override]
+        """Open a plain sqlite3 connection (SQLAlchemy's async-only arguments dropped)."""
+        kwargs.pop("async_fallback", None)
+        kwargs.pop("async_creator_fn", None)
+        # The pool may close a connection from a garbage-collection callback elsewhere.
+        kwargs["check_same_thread"] = False
+        return _InLoopConnection(self, sqlite3.connect(*args, **kwargs))
+
+
+def dbapi(*, in_loop: bool = False) -> AsyncAdapt_aiosqlite_dbapi:
+    """The DBAPI ``module`` to give `create_async_engine` for ``sqlite+aiosqlite`` URLs.
+
+    Args:
+        in_loop: run statements on the event loop's thread (`_InLoopConnection`) instead of
+            aiosqlite's (one hop each).
+    """
+    return (InLoopDBAPI if in_loop else _OneHopDBAPI)(aiosqlite, sqlite3)

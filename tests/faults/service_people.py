@@ -1,17 +1,26 @@
 """The same simulated users at the service level: `Conversations.handle` without Telegram.
 
-`Desk` is the service as users reach it, and as a crash leaves it: `crash()` kills every
-`handle` in flight at whatever await it has reached (before the claim of the update, between
-two statements, during the commit…) and closes the database; `open()` starts a new service on
-the same database, as a restarted process would. A `Caller` follows the same `Script` as the
-Telegram `Person` and behaves as Telegram does for it: an update whose handling died is
-delivered again with the same update id; an answer that never came makes the person nudge.
+`Desk` is the service as users reach it, and as a crash leaves it: `crash()` lets a few more
+statements run, dies at the next one (as a killed process would, even inside a transaction
+that never yields to the event loop: SQLite's run on the loop's thread, see
+bot/storage/sqlite_driver.py), kills every other `handle` in flight at whatever await it has
+reached (before the claim of the update, during the commit…) and closes the database; `open()`
+starts a new service on the same database, as a restarted process would. A `Caller` follows
+the same `Script` as the Telegram `Person` and behaves as Telegram does for it: an update whose
+handling died is delivered again with the same update id; an answer that never came makes the
+person nudge.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import random
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.content import shipped_catalogue
@@ -30,7 +39,7 @@ CHANNEL = "test"
 class Desk:
     """A `Conversations` on `database_url` that can crash and come back (see the module doc)."""
 
-    def __init__(self, database_url: str, *, busy_timeout: float = 5.0) -> None:
+    def __init__(self, database_url: str, *, busy_timeout: float = 5.0, seed: int = 7) -> None:
         self.url = database_url
         self.busy_timeout = busy_timeout
         self.slowest = 0.0
@@ -45,6 +54,13 @@ class Desk:
         self.crashes = 0
         self._in_flight: set[asyncio.Task[Reply]] = set()
         self._update_ids = itertools.count(1)
+        self._rng = random.Random(seed)
+        self._doomed_in: int | None = None
+        """Statements left before the one a crash dies at (None: no crash under way)."""
+        self.died_mid_transaction = 0
+        """How many crashes struck between two statements of a transaction."""
+        self._died = asyncio.Event()
+        """How many crashes struck between two statements of a transaction."""
 
     @property
     def in_flight(self) -> int:
@@ -55,8 +71,22 @@ class Desk:
         """A fresh update id (they are unique per channel, like Telegram's)."""
         return next(self._update_ids)
 
+    def _statement(self, *_args: Any) -> None:
+        """Before each statement: die here if a crash is under way and its moment has come."""
+        if self._doomed_in is None:
+            return
+        self._doomed_in -= 1
+        if self._doomed_in <= 0:
+            self._doomed_in = None
+            self.died_mid_transaction += 1
+            self._died.set()
+            # What a cancelled task raises: the transaction is never committed.
+            raise asyncio.CancelledError("crashed between two statements")
+
     async def open(self) -> None:
         """Start a service with fresh caches on the database (the first start or a restart)."""
+        if not event.contains(Engine, "before_cursor_execute", self._statement):
+            event.listen(Engine, "before_cursor_execute", self._statement)
         store = await Store.open(self.url, busy_timeout=self.busy_timeout)
         library = FlowLibrary(dict(self._flows), self.catalogue)
         settings = Settings(database_url=self.url)
@@ -91,10 +121,17 @@ class Desk:
             await service.mark_replied(incoming.key, incoming.update_id)
         return reply
 
-    async def crash(self) -> None:
+    async def crash(self, *, mid_transaction: bool = True) -> None:
         """Kill every `handle` in flight wherever it is, and drop the database connections."""
-        self.up.clear()
         self.crashes += 1
+        if mid_transaction:
+            # The process dies a few statements from now, wherever they are.
+            self._doomed_in = self._rng.randint(1, 8)
+            self._died.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._died.wait(), 0.5)
+            self._doomed_in = None
+        self.up.clear()
         for task in list(self._in_flight):
             task.cancel()
         await asyncio.gather(*self._in_flight, return_exceptions=True)
@@ -104,8 +141,10 @@ class Desk:
 
     async def close(self) -> None:
         """Stop for good (not counted as a crash)."""
-        await self.crash()
+        await self.crash(mid_transaction=False)
         self.crashes -= 1
+        if event.contains(Engine, "before_cursor_execute", self._statement):
+            event.remove(Engine, "before_cursor_execute", self._statement)
 
 
 class Caller(Script):

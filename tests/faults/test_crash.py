@@ -42,12 +42,12 @@ async def test_service_crashes_lose_and_repeat_nothing(database_url: str) -> Non
     await desk.open()
     # Some nudge by sending their last answer again: after a reply lost in a crash, that copy
     # must not become the answer to the question they never saw.
-    callers = [Caller(desk, f"c{n}", taps=n % 2 == 0, resends=n % 4 == 1) for n in range(16)]
+    callers = [Caller(desk, f"c{n}", taps=n % 2 == 0, resends=n % 4 == 1) for n in range(32)]
     rng = random.Random(11)
 
     async def chaos() -> None:
         for _ in range(CRASHES):
-            await asyncio.sleep(rng.uniform(0.05, 0.5))
+            await asyncio.sleep(rng.uniform(0.005, 0.06))
             await desk.crash()
             await desk.open()
 
@@ -62,6 +62,7 @@ async def test_service_crashes_lose_and_repeat_nothing(database_url: str) -> Non
         await desk.close()
     assert desk.crashes == CRASHES
     assert sum(c.redeliveries for c in callers) >= 5  # crashes did hit inputs being handled
+    assert desk.died_mid_transaction >= 3  # … some between two statements of one
     found = problems(callers, await stored_by_user(database_url, channel=CHANNEL))
     assert not found, "\n".join(found)
 

@@ -92,12 +92,17 @@ async def test_sqlite_file_and_pragmas(sqlite_url: str, tmp_path: Path) -> None:
     store = await Store.open(sqlite_url, busy_timeout=2.5)
     try:
         assert (tmp_path / "data" / "sdgbot.db").is_file()
-        async with store.transaction() as tx:
-            pragmas = {
-                name: (await tx.session.execute(text(f"PRAGMA {name}"))).scalar()
-                for name in ("journal_mode", "foreign_keys", "busy_timeout")
-            }
-        assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 2500}
+        pragmas = {}
+        for readonly in (False, True):
+            async with store.transaction(readonly=readonly) as tx:
+                pragmas[readonly] = {
+                    name: (await tx.session.execute(text(f"PRAGMA {name}"))).scalar()
+                    for name in ("journal_mode", "foreign_keys", "busy_timeout")
+                }
+        # Writers run on the event loop's thread: SQLite must never sleep there; the store
+        # waits for the lock itself (tests/storage/test_store.py).
+        assert pragmas[False] == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 0}
+        assert pragmas[True] == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 2500}
     finally:
         await store.close()
 

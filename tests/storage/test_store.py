@@ -186,3 +186,36 @@ async def test_postgres_lost_connection_is_retried(postgres_url: str) -> None:
         assert len(calls) == 2
     finally:
         await store.close()
+
+
+async def test_sqlite_waiting_for_another_process_never_blocks_the_loop(sqlite_url: str) -> None:
+    # Writes run on the loop's thread (bot/storage/sqlite_driver.py): while another process
+    # holds the lock, the writer must wait asynchronously, not inside SQLite's busy handler.
+    first = await Store.open(sqlite_url)
+    second = await Store.open(sqlite_url, busy_timeout=2.0)
+    try:
+        held = asyncio.Event()
+        holder = asyncio.create_task(_hold_write_lock(first, held, 0.4))
+        await held.wait()
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.005)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+
+        async def write(tx: Tx) -> int:
+            return (await tx.get_or_create_user("console", "waiter")).id
+
+        assert await second.run_in_transaction(write, retries=0) > 0
+        ticker.cancel()
+        await holder
+        assert len(gaps) > 20 and max(gaps) < 0.15, max(gaps, default=None)
+    finally:
+        await first.close()
+        await second.close()
