@@ -49,6 +49,7 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 from telegram.ext import (
     Application,
@@ -59,9 +60,10 @@ from telegram.ext import (
     ExtBot,
     TypeHandler,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, RequestData
 
 from bot.channels.base import Channel, ConversationService, log_update, user_hash
+from bot.channels.http import HttpClient, HttpFailure, HttpTimeout, Timeouts, Upload
 from bot.channels.render import (
     Button,
     Edit,
@@ -204,6 +206,71 @@ class _TolerantBot(ExtBot[Any]):
                 item = {"update_id": update_id}
             readable.append(item)
         return readable
+
+
+class BotApiRequest(BaseRequest):
+    """python-telegram-bot's transport on `bot.channels.http.HttpClient` (see there why).
+
+    Parameters go as one JSON body (multipart when there are files); a timeout becomes
+    `TimedOut` and any other failure `NetworkError`, as with PTB's own transport.
+    """
+
+    def __init__(self, *, connections: int, timeouts: Timeouts) -> None:
+        self._client = HttpClient(connections=connections, timeouts=timeouts,
+                                  user_agent=self.USER_AGENT)  # fmt: skip
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The default read timeout (PTB adds it to a long poll's own)."""
+        return self._client.timeouts.read
+
+    async def initialize(self) -> None:
+        """Open the connection pool."""
+        await self._client.start()
+
+    async def shutdown(self) -> None:
+        """Close every connection."""
+        await self._client.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one request; returns Telegram's status code and body."""
+        base = self._client.timeouts
+        files = request_data.multipart_data if request_data is not None else None
+        timeouts = Timeouts(
+            connect=_given(connect_timeout, base.connect),
+            read=_given(read_timeout, base.read),
+            write=_given(write_timeout, MEDIA_WRITE_TIMEOUT if files else base.write),
+            pool=_given(pool_timeout, base.pool),
+        )
+        try:
+            if files and request_data is not None:
+                uploads = {name: Upload(*part) for name, part in files.items()}
+                return await self._client.request(method, url, fields=request_data.json_parameters,
+                                                  files=uploads, timeouts=timeouts)  # fmt: skip
+            body = request_data.json_payload if request_data is not None else None
+            return await self._client.request(method, url, json_body=body, timeouts=timeouts)
+        except HttpTimeout as error:
+            raise TimedOut(f"timed out: {error}") from error
+        except HttpFailure as error:
+            raise NetworkError(str(error)) from error
+
+
+MEDIA_WRITE_TIMEOUT = 20.0
+"""Seconds to upload a file (a chart, an export) when the caller sets no write timeout."""
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    """A timeout PTB passed, or the default when it passed none (its `DefaultValue`)."""
+    return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
 class _KeepingQueue(asyncio.Queue[object]):
@@ -426,14 +493,11 @@ class TelegramChannel(Channel):
         self._inflight = 0
         # Bulk sends (reminders, broadcasts) go through a bot of their own without retries:
         # the outbox sender decides what a 429 or a timeout means for each message.
-        self._bulk_request = HTTPXRequest(connection_pool_size=8, read_timeout=timeout,
-                                          write_timeout=timeout, connect_timeout=timeout)
+        timeouts = Timeouts(connect=timeout, read=timeout, write=timeout, pool=timeout)
+        self._bulk_request = BotApiRequest(connections=8, timeouts=timeouts)
         self._bulk: Bot | None = None
-        self._request = HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
-                                     write_timeout=timeout, connect_timeout=timeout,
-                                     pool_timeout=timeout)  # fmt: skip
-        self._updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=timeout,
-                                             connect_timeout=timeout)  # fmt: skip
+        self._request = BotApiRequest(connections=64, timeouts=timeouts)
+        self._updates_request = BotApiRequest(connections=1, timeouts=timeouts)
         api = settings.telegram_api_url
         base_file_url = (api.removesuffix("/bot") + "/file/bot" if api.endswith("/bot")
                          else "https://api.telegram.org/file/bot")  # fmt: skip
@@ -1003,7 +1067,8 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
 
 async def _check_api(settings: Settings) -> str | None:
     """Call getMe before anything else: a bad token or an unreachable API fails in a second."""
-    bot = Bot(settings.telegram_token or "", base_url=settings.telegram_api_url)
+    bot = Bot(settings.telegram_token or "", base_url=settings.telegram_api_url,
+              request=BotApiRequest(connections=1, timeouts=Timeouts()))  # fmt: skip
 
     async def check() -> None:
         async with bot:
@@ -1028,6 +1093,7 @@ async def _explain(starting: Awaitable[None], settings: Settings) -> str | None:
 
 __all__ = [
     "COMMANDS",
+    "BotApiRequest",
     "TelegramChannel",
     "Webhook",
     "configure_logging",
