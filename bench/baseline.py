@@ -4,12 +4,17 @@ It answers every message and every tap at once with one question and four inline
 database, no flow engine, no rendering. It is tuned like sdgbot's channel (64 updates handled
 concurrently, a 64-connection pool), so the difference measured is what sdgbot does on top.
 
+It talks HTTP as python-telegram-bot does by default (httpx). With ``--http sdgbot`` it uses
+sdgbot's own HTTP client instead (`bot.channels.telegram.BotApiRequest`): the bench runs it too,
+to show how much of the difference is the HTTP client and how much the rest of sdgbot.
+
 Run: ``SDGBOT_TELEGRAM_TOKEN=… SDGBOT_TELEGRAM_API_URL=http://127.0.0.1:8081/bot
-python -m bench.baseline`` (stops on SIGINT/SIGTERM).
+python -m bench.baseline [--http sdgbot]`` (stops on SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 
@@ -18,7 +23,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 __all__ = ["KEYBOARD", "QUESTION", "build", "main"]
 
@@ -53,14 +58,26 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def build(token: str, api_url: str) -> Application:
-    """The baseline application for ``token`` on the Bot API at ``api_url`` (ending in /bot)."""
+def _request(http: str, connections: int) -> BaseRequest:
+    if http == "sdgbot":
+        from bot.channels.http import Timeouts
+        from bot.channels.telegram import BotApiRequest
+
+        return BotApiRequest(connections=connections, timeouts=Timeouts())
+    return HTTPXRequest(connection_pool_size=connections)
+
+
+def build(token: str, api_url: str, http: str = "httpx") -> Application:
+    """The baseline application for ``token`` on the Bot API at ``api_url`` (ending in /bot).
+
+    ``http``: ``httpx`` (python-telegram-bot's default) or ``sdgbot`` (sdgbot's HTTP client).
+    """
     app = (
         Application.builder()
         .token(token)
         .base_url(api_url)
-        .request(HTTPXRequest(connection_pool_size=64))
-        .get_updates_request(HTTPXRequest(connection_pool_size=1))
+        .request(_request(http, 64))
+        .get_updates_request(_request(http, 1))
         .concurrent_updates(64)
         .build()
     )
@@ -71,8 +88,11 @@ def build(token: str, api_url: str) -> Application:
 
 def main() -> None:
     """Poll until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline")
+    parser.add_argument("--http", choices=("httpx", "sdgbot"), default="httpx")
+    http = parser.parse_args().http
     logging.basicConfig(level=logging.WARNING)
-    app = build(os.environ["SDGBOT_TELEGRAM_TOKEN"], os.environ["SDGBOT_TELEGRAM_API_URL"])
+    app = build(os.environ["SDGBOT_TELEGRAM_TOKEN"], os.environ["SDGBOT_TELEGRAM_API_URL"], http)
     app.run_polling(poll_interval=0, timeout=10)
 
 

@@ -63,39 +63,45 @@ class Plan:
         return cls(Sizes(12, 6, 2), 200, 40, 20, 3)
 
 
+BOTS = ("baseline", "baseline_http", "sdgbot")
+"""The bots measured side by side: the bare bot, the bare bot on sdgbot's HTTP client, sdgbot."""
+
+
 def _bot(kind: str, api: BenchApi, database_url: str, folder: Path) -> BotProcess:
     env = {"SDGBOT_TELEGRAM_TOKEN": api.token, "SDGBOT_TELEGRAM_API_URL": api.base_url}
-    if kind == "baseline":
-        return BotProcess(kind, [python(), "-m", "bench.baseline"], env, folder / f"{kind}.log")
+    if kind.startswith("baseline"):
+        http = "sdgbot" if kind == "baseline_http" else "httpx"
+        argv = [python(), "-m", "bench.baseline", "--http", http]
+        return BotProcess(kind, argv, env, folder / f"{kind}.log")
     env["SDGBOT_DATABASE_URL"] = database_url
     argv = [python(), "-m", "bench.sdgbot_proc", "--pace", "off"]
     return BotProcess(kind, argv, env, folder / f"{kind}.log")
 
 
 async def _conversations(plan: Plan, folder: Path, postgres: str | None
-                         ) -> tuple[Traffic, Traffic, Memory, Memory]:  # fmt: skip
-    """Both bots side by side, each scenario on the baseline then at once on sdgbot.
+                         ) -> tuple[dict[str, Traffic], dict[str, Memory]]:  # fmt: skip
+    """The `BOTS` side by side, each scenario on each of them in turn.
 
     Returns:
-        The baseline's and sdgbot's figures, and their memory at the end.
+        Each bot's figures and its memory at the end, by name.
     """
     async with fresh_database(postgres, folder, "sdgbot") as url:
         onboarded = (await seed(url, plan.sizes.assessment, 0)).first_id
         sessions: list[Session] = []
         try:
-            for kind in ("baseline", "sdgbot"):
+            for kind in BOTS:
                 api = BenchApi(rate_limits=UNLIMITED)
                 await api.start()
                 bot = _bot(kind, api, url, folder)
-                sessions.append(Session(api, bot, plan.sizes, baseline=kind == "baseline",
+                sessions.append(Session(api, bot, plan.sizes, baseline=kind != "sdgbot",
                                         onboarded=onboarded))  # fmt: skip
                 await bot.start(api)
             for scenario in ("warm_up", "first_contact", "assessment", "usage"):
                 for session in sessions:
                     _progress(f"{session.bot.name}: {scenario.replace('_', ' ')}")
                     await getattr(session, scenario)()
-            base, sdg = (session.finish() for session in sessions)
-            return base, sdg, sessions[0].bot.memory(), sessions[1].bot.memory()
+            return ({s.bot.name: s.finish() for s in sessions},
+                    {s.bot.name: s.bot.memory() for s in sessions})  # fmt: skip
         finally:
             for session in sessions:
                 await session.bot.stop(session.api)
@@ -126,9 +132,10 @@ async def _memory(plan: Plan, folder: Path, postgres: str | None) -> dict[str, A
             "p99_ms": round(percentile(outcome.latencies, 99) * 1000, 1)}  # fmt: skip
 
 
-def _rows(sizes: Sizes, base: Traffic, sdg: Traffic, memory: dict[str, Any],
+def _rows(sizes: Sizes, traffic: dict[str, Traffic], memory: dict[str, Any],
           base_memory: Memory, broadcast: BroadcastResult | str,
           times: matching.MatchTimes) -> list[Row]:  # fmt: skip
+    base, same_http, sdg = traffic["baseline"], traffic["baseline_http"], traffic["sdgbot"]
     rows: list[Row] = []
     scenarios = ((f"{sizes.first_contact} users at once", base.first_contact, sdg.first_contact,
                   "one first message each"),
@@ -146,6 +153,13 @@ def _rows(sizes: Sizes, base: Traffic, sdg: Traffic, memory: dict[str, Any],
         rows.append(Row.versus(f"{label}: latency p99 ms", percentile(s.latencies, 99) * 1000,
                                percentile(b.latencies, 99) * 1000, goal="≤ 1.5 × baseline",
                                at_most=1.5))  # fmt: skip
+    for label, outcome in ((f"{sizes.first_contact} users at once", "first_contact"),
+                           (f"{sizes.assessment} quick self-assessments", "assessment")):
+        s, h = getattr(sdg, outcome), getattr(same_http, outcome)
+        rows.append(Row.versus(f"{label}: updates/s, vs bare bot on sdgbot's HTTP",
+                               s.updates / s.seconds, h.updates / h.seconds,
+                               note="the bare bot with sdgbot's HTTP client instead of httpx: "
+                                    "what sdgbot adds besides its transport"))  # fmt: skip
     cpu = (
         sdg.cpu_assessment * 1000 / max(sdg.assessment.updates, 1),
         base.cpu_assessment * 1000 / max(base.assessment.updates, 1),
@@ -158,6 +172,9 @@ def _rows(sizes: Sizes, base: Traffic, sdg: Traffic, memory: dict[str, Any],
                            note="CPU time of the bot process alone; the fake API and the users "
                                 f"used {harness[0]:.0%} of a core during sdgbot's run, "
                                 f"{harness[1]:.0%} during the baseline's"))  # fmt: skip
+    rows.append(Row.versus("assessment: bot CPU ms per update, vs bare bot on sdgbot's HTTP",
+                           cpu[0], same_http.cpu_assessment * 1000
+                           / max(same_http.assessment.updates, 1)))  # fmt: skip
     if isinstance(broadcast, str):
         rows.append(Row.alone("broadcast: achieved / configured rate", None, goal="≥ 0.95",
                               note=f"not measured: {broadcast}"))  # fmt: skip
@@ -207,7 +224,7 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
     say = _progress
     say("answer matching")
     times = matching.measure(plan.matching_rounds)
-    base, sdg, base_memory, sdg_memory = await _conversations(plan, folder, postgres)
+    traffic, memories = await _conversations(plan, folder, postgres)
     say(f"sdgbot: memory with {plan.memory_users:,} users and {plan.memory_runs:,} runs")
     memory = await _memory(plan, folder, postgres)
     broadcast: BroadcastResult | str
@@ -222,10 +239,10 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
                          f"within {FIRST_WITHIN:.0f} s (no outbox scheduler?)")  # fmt: skip
     else:
         broadcast = reason
-    rows = _rows(plan.sizes, base, sdg, memory, base_memory, broadcast, times)
+    rows = _rows(plan.sizes, traffic, memory, memories["baseline"], broadcast, times)
     details = {
-        "baseline": summary(base) | {"rss_mb": round(base_memory.rss_mb, 1)},
-        "sdgbot": summary(sdg) | {"rss_mb": round(sdg_memory.rss_mb, 1)},
+        **{name: summary(figures) | {"rss_mb": round(memories[name].rss_mb, 1)}
+           for name, figures in traffic.items()},
         "memory": memory,
         "broadcast": broadcast if isinstance(broadcast, str) else {
             "recipients": broadcast.recipients, "delivered": broadcast.delivered,

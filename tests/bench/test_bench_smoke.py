@@ -1,7 +1,8 @@
 """The benchmark harness runs end to end with tiny sizes (``python -m bench.run --quick``).
 
 No timing is asserted: the machine running the tests is not a benchmark machine. What is
-checked is that every scenario ran against both bots and produced the figures the table needs.
+checked is that every scenario ran against every bot (the bare bot on python-telegram-bot's
+HTTP client and on sdgbot's, and sdgbot) and produced the figures the table needs.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def test_quick_run_measures_every_scenario(tmp_path: Path) -> None:
     assert "metric" in done.stdout and "baseline" in done.stdout
     results = json.loads(out.read_text())
     details = results["details"]
-    for bot in ("baseline", "sdgbot"):
+    for bot in ("baseline", "baseline_http", "sdgbot"):
         figures = details[bot]
         assert figures["first_contact"]["updates"] == 12  # Plan.quick(): 12 users, one message
         assert figures["assessment"]["updates"] == 6 * 18  # 6 users, 18 inputs each
@@ -74,3 +75,5 @@ def test_quick_run_measures_every_scenario(tmp_path: Path) -> None:
         assert details["broadcast"]["delivered"] == details["broadcast"]["recipients"]
     measured = [row for name, row in rows.items() if not name.startswith("broadcast")]
     assert all(row["sdgbot"] is not None for row in measured)
+    same_http = [row for name, row in rows.items() if name.endswith("vs bare bot on sdgbot's HTTP")]
+    assert len(same_http) == 3 and all(row["baseline"] > 0 for row in same_http)
