@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
@@ -111,62 +113,72 @@ async def _hold_write_lock(store: Store, held: asyncio.Event, seconds: float) ->
         await asyncio.sleep(seconds)
 
 
-async def test_sqlite_busy_writer_waits_then_succeeds(sqlite_url: str) -> None:
-    # Two stores = two connection pools, as two bot processes would have.
+@contextlib.asynccontextmanager
+async def _locked_by_another(
+    sqlite_url: str, *, hold: float, busy_timeout: float
+) -> AsyncIterator[tuple[Store, asyncio.Task[None]]]:
+    """A store while another one holds SQLite's write lock for `hold` seconds.
+
+    Two stores = two connection pools, as two bot processes would have. Yields the waiting
+    store and the holder's task; the holder has committed when the block ends.
+    """
     first = await Store.open(sqlite_url)
-    second = await Store.open(sqlite_url, busy_timeout=0.05)
+    second = await Store.open(sqlite_url, busy_timeout=busy_timeout)
     try:
         held = asyncio.Event()
-        holder = asyncio.create_task(_hold_write_lock(first, held, 0.3))
+        holder = asyncio.create_task(_hold_write_lock(first, held, hold))
         await held.wait()
-        started = time.monotonic()
-
-        async def write(tx: Tx) -> int:
-            return (await tx.get_or_create_user("console", "waiter")).id
-
-        assert await second.run_in_transaction(write, retries=10) > 0
-        # It could only get in after the holder committed, by retrying past busy_timeout.
-        assert time.monotonic() - started >= 0.2
+        yield second, holder
         await holder
     finally:
         await first.close()
         await second.close()
+
+
+async def _new_user(tx: Tx) -> int:
+    return (await tx.get_or_create_user("console", "waiter")).id
+
+
+async def test_sqlite_busy_writer_waits_then_succeeds(sqlite_url: str) -> None:
+    async with _locked_by_another(sqlite_url, hold=0.3, busy_timeout=0.05) as (second, _):
+        started = time.monotonic()
+        assert await second.run_in_transaction(_new_user, retries=10) > 0
+        # It could only get in after the holder committed, by retrying past busy_timeout.
+        assert time.monotonic() - started >= 0.2
 
 
 async def test_sqlite_busy_without_retries_is_database_busy(sqlite_url: str) -> None:
-    first = await Store.open(sqlite_url)
-    second = await Store.open(sqlite_url, busy_timeout=0.05)
-    try:
-        held = asyncio.Event()
-        holder = asyncio.create_task(_hold_write_lock(first, held, 1.0))
-        await held.wait()
-
-        async def write(tx: Tx) -> None:
-            await tx.get_or_create_user("console", "waiter")
-
+    async with _locked_by_another(sqlite_url, hold=1.0, busy_timeout=0.05) as (second, _):
         with pytest.raises(DatabaseBusy, match="database is locked"):
-            await second.run_in_transaction(write, retries=0)
-        await holder
-    finally:
-        await first.close()
-        await second.close()
+            await second.run_in_transaction(_new_user, retries=0)
 
 
 async def test_sqlite_readers_do_not_wait_for_writers(sqlite_url: str) -> None:
-    first = await Store.open(sqlite_url)
-    second = await Store.open(sqlite_url, busy_timeout=0.05)
-    try:
-        held = asyncio.Event()
-        holder = asyncio.create_task(_hold_write_lock(first, held, 0.5))
-        await held.wait()
+    async with _locked_by_another(sqlite_url, hold=0.5, busy_timeout=0.05) as (second, holder):
         async with second.transaction(readonly=True) as tx:
             # WAL: the reader sees the last committed state, not the holder's pending user.
             assert await tx.get_user("console", "holder") is None
         assert not holder.done()
-        await holder
-    finally:
-        await first.close()
-        await second.close()
+
+
+async def test_sqlite_waiting_for_another_process_never_blocks_the_loop(sqlite_url: str) -> None:
+    # Writes run on the loop's thread (bot/storage/sqlite_driver.py): while another process
+    # holds the lock, the writer must wait asynchronously, not inside SQLite's busy handler.
+    async with _locked_by_another(sqlite_url, hold=0.4, busy_timeout=2.0) as (second, _):
+        gaps: list[float] = []
+
+        async def tick() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.005)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        assert await second.run_in_transaction(_new_user, retries=0) > 0
+        ticker.cancel()
+    assert len(gaps) > 20 and max(gaps) < 0.15, max(gaps, default=None)
 
 
 @pytest.mark.postgres
@@ -186,36 +198,3 @@ async def test_postgres_lost_connection_is_retried(postgres_url: str) -> None:
         assert len(calls) == 2
     finally:
         await store.close()
-
-
-async def test_sqlite_waiting_for_another_process_never_blocks_the_loop(sqlite_url: str) -> None:
-    # Writes run on the loop's thread (bot/storage/sqlite_driver.py): while another process
-    # holds the lock, the writer must wait asynchronously, not inside SQLite's busy handler.
-    first = await Store.open(sqlite_url)
-    second = await Store.open(sqlite_url, busy_timeout=2.0)
-    try:
-        held = asyncio.Event()
-        holder = asyncio.create_task(_hold_write_lock(first, held, 0.4))
-        await held.wait()
-        gaps: list[float] = []
-
-        async def tick() -> None:
-            last = time.monotonic()
-            while True:
-                await asyncio.sleep(0.005)
-                now = time.monotonic()
-                gaps.append(now - last)
-                last = now
-
-        ticker = asyncio.create_task(tick())
-
-        async def write(tx: Tx) -> int:
-            return (await tx.get_or_create_user("console", "waiter")).id
-
-        assert await second.run_in_transaction(write, retries=0) > 0
-        ticker.cancel()
-        await holder
-        assert len(gaps) > 20 and max(gaps) < 0.15, max(gaps, default=None)
-    finally:
-        await first.close()
-        await second.close()
