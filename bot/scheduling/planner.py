@@ -148,9 +148,10 @@ class Planner:
     async def run_once(self) -> int:
         """Plan everything due now; returns how many outbox rows were added."""
         now = self.clock()
-        added = await self.store.run_in_transaction(lambda tx: self.expand_broadcasts(tx, now))
-        added += await self.store.run_in_transaction(lambda tx: self.plan_reminders(tx, now))
-        added += await self.store.run_in_transaction(lambda tx: self.plan_nudges(tx, now))
+        run = self.store.run_in_transaction  # bulk: an audience may be thousands of people
+        added = await run(lambda tx: self.expand_broadcasts(tx, now), bulk=True)
+        added += await run(lambda tx: self.plan_reminders(tx, now), bulk=True)
+        added += await run(lambda tx: self.plan_nudges(tx, now), bulk=True)
         return added
 
     async def plan_reminders(self, tx: Tx, now: datetime) -> int:

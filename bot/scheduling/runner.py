@@ -101,7 +101,8 @@ class SchedulerHandle:
         now = self.clock()
         store = self.planner.store
         # Due broadcasts at every tick (one cheap query): a confirmed one starts within seconds.
-        added = await store.run_in_transaction(lambda tx: self.planner.expand_broadcasts(tx, now))
+        added = await store.run_in_transaction(lambda tx: self.planner.expand_broadcasts(tx, now),
+                                               bulk=True)  # fmt: skip
         if self._plan_now or self._last_plan is None or now - self._last_plan >= self.plan_every:
             self._plan_now = False
             self._last_plan = now
@@ -111,7 +112,7 @@ class SchedulerHandle:
         if self._last_prune is None or now - self._last_prune >= timedelta(days=1):
             self._last_prune = now
             pruned = await store.run_in_transaction(
-                lambda tx: tx.forget_outbox(now - self.keep_outbox))
+                lambda tx: tx.forget_outbox(now - self.keep_outbox), bulk=True)
             if pruned:
                 log.info("forgot %d finished outbox row(s)", pruned)
             # Unfinished runs older than the retention period are erased (privacy), daily.

@@ -283,4 +283,4 @@ async def erase_stale_runs(store: Store, now: datetime, days: int) -> int:
         )
         return len(ids)
 
-    return await store.run_in_transaction(erase)
+    return await store.run_in_transaction(erase, bulk=True)

@@ -26,7 +26,7 @@ import logging
 import random
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -45,6 +45,13 @@ from bot.storage.errors import (
 from bot.storage.tx import Tx
 
 T = TypeVar("T")
+_Kind = Literal["write", "bulk", "readonly"]
+"""Which sessions a transaction uses (see `Store.transaction`)."""
+
+
+def _kind(readonly: bool, bulk: bool) -> _Kind:
+    return "readonly" if readonly else "bulk" if bulk else "write"
+
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +94,20 @@ class Store:
         # without those hops it never yields to the loop while it holds the write lock. With
         # them, each hop waited for everything else the loop had to do, and the lock was held
         # (and every other writer queued) for that long: it capped throughput under load.
+        # Bulk writes (thousands of rows) keep to aiosqlite's thread: on the loop's, expanding
+        # a broadcast to 10,000 people stalled every conversation for 2 s.
         self._in_loop = isinstance(self._write_engine.dialect.dbapi, sqlite_driver.InLoopDBAPI)
-        self._sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
         # SQLite readers need no write lock: a plain (deferred) BEGIN lets them run beside a writer.
         readonly_engine = (
             engine.execution_options(**{db.SQLITE_BEGIN_OPTION: "DEFERRED"})
             if self._dialect == "sqlite"
             else engine
         )
-        self._readonly_sessions = async_sessionmaker(readonly_engine, expire_on_commit=False)
+        self._session_factories: dict[_Kind, async_sessionmaker[AsyncSession]] = {
+            "write": async_sessionmaker(self._write_engine, expire_on_commit=False),
+            "bulk": async_sessionmaker(engine, expire_on_commit=False),
+            "readonly": async_sessionmaker(readonly_engine, expire_on_commit=False),
+        }
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of inside SQLite's busy handler, which sleeps (1, 2, 5 … 100 ms) between its tries:
         # under load the lock sat free while every waiter slept. Other processes still meet
@@ -175,7 +187,8 @@ class Store:
         await self.close()
 
     @contextlib.asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[Tx]:
+    async def transaction(self, *, readonly: bool = False, bulk: bool = False
+                          ) -> AsyncIterator[Tx]:  # fmt: skip
         """Open a transaction: committed when the block ends, rolled back if it raises.
 
         The write lock (SQLite) is taken when the block starts and that step is retried while
@@ -186,9 +199,12 @@ class Store:
         Args:
             readonly: for reports and exports: on SQLite a deferred transaction that does not
                 block the bot's writers; on PostgreSQL ``READ ONLY``.
+            bulk: for writes that may touch thousands of rows (expanding a broadcast to its
+                audience, retention): on SQLite their statements run on aiosqlite's thread,
+                so the event loop keeps answering people meanwhile (see `__init__`).
         """
         try:
-            async with self._scope(readonly, begin_retries=DEFAULT_RETRIES) as tx:
+            async with self._scope(_kind(readonly, bulk), begin_retries=DEFAULT_RETRIES) as tx:
                 yield tx
         except StorageError:
             raise
@@ -204,6 +220,7 @@ class Store:
         *,
         retries: int = DEFAULT_RETRIES,
         readonly: bool = False,
+        bulk: bool = False,
     ) -> T:
         """Run ``await fn(tx)`` in a transaction and commit; re-run it all on transient errors.
 
@@ -212,6 +229,7 @@ class Store:
                 database through ``tx`` (no messages sent, no external calls).
             retries: how many times to re-run after a busy/serialization/connection error.
             readonly: see `transaction`.
+            bulk: see `transaction`.
 
         Returns:
             What ``fn`` returned, once committed.
@@ -226,7 +244,7 @@ class Store:
         # aiosqlite connection without closing it, leaving SQLite write-locked until garbage
         # collection: every later write then fails with "database is locked". So the unit of
         # work runs in its own task and a cancelled caller waits for it to end before leaving.
-        work = asyncio.ensure_future(self._run_retrying(fn, retries, readonly))
+        work = asyncio.ensure_future(self._run_retrying(fn, retries, _kind(readonly, bulk)))
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -235,33 +253,33 @@ class Store:
             raise
 
     async def _run_retrying(
-        self, fn: Callable[[Tx], Awaitable[T]], retries: int, readonly: bool
+        self, fn: Callable[[Tx], Awaitable[T]], retries: int, kind: _Kind
     ) -> T:
         """The body of `run_in_transaction`: one attempt, and more after transient errors."""
         attempt = 0
         while True:
             try:
                 # A busy BEGIN is retried by this loop, with the rest of the attempt.
-                async with self._scope(readonly, begin_retries=0) as tx:
+                async with self._scope(kind, begin_retries=0) as tx:
                     return await fn(tx)
             except StorageError:
                 raise
             except Exception as error:
-                kind = classify(error)
-                if kind is None:
+                transient = classify(error)
+                if transient is None:
                     raise
                 if attempt >= retries:
-                    raise self._give_up(kind, error) from error
+                    raise self._give_up(transient, error) from error
                 delay = BACKOFF_BASE * 2**attempt * random.uniform(0.5, 1.5)
-                log.info("retrying transaction after %s error (%s)", kind, reason(error))
+                log.info("retrying transaction after %s error (%s)", transient, reason(error))
                 attempt += 1
                 await asyncio.sleep(delay)
 
     @contextlib.asynccontextmanager
-    async def _scope(self, readonly: bool, *, begin_retries: int) -> AsyncIterator[Tx]:
+    async def _scope(self, kind: _Kind, *, begin_retries: int) -> AsyncIterator[Tx]:
         """Begin, yield a `Tx`, commit or roll back; transient errors propagate raw."""
-        async with self._writers_turn(readonly):
-            session = await self._begin(readonly, begin_retries)
+        async with self._writers_turn(kind):
+            session = await self._begin(kind, begin_retries)
             try:
                 yield Tx(session, self._dialect)
                 await session.commit()
@@ -275,9 +293,9 @@ class Store:
                     await session.close()
 
     @contextlib.asynccontextmanager
-    async def _writers_turn(self, readonly: bool) -> AsyncIterator[None]:
+    async def _writers_turn(self, kind: _Kind) -> AsyncIterator[None]:
         """Wait for this process's other SQLite writers (see `__init__`); nothing otherwise."""
-        if self._writers is None or readonly:
+        if self._writers is None or kind == "readonly":
             yield
             return
         try:
@@ -290,16 +308,16 @@ class Store:
         finally:
             self._writers.release()
 
-    async def _begin(self, readonly: bool, retries: int) -> AsyncSession:
+    async def _begin(self, kind: _Kind, retries: int) -> AsyncSession:
         """Start a session's transaction now, retrying while the database is busy.
 
         Connecting eagerly makes SQLite's ``BEGIN IMMEDIATE`` happen here, before the caller's
         code runs, so waiting for the lock can be retried without re-running anything.
         """
-        factory = self._readonly_sessions if readonly else self._sessions
+        factory = self._session_factories[kind]
         # In-loop SQLite connections have no busy timeout (it would block the loop): a busy
         # BEGIN is tried again here, asynchronously, until the busy timeout has passed.
-        waits_here = self._in_loop and not readonly
+        waits_here = self._in_loop and kind == "write"
         deadline = asyncio.get_running_loop().time() + self._busy_timeout
         attempt = 0
         pause = LOCK_POLL_FIRST
@@ -307,16 +325,16 @@ class Store:
             session = factory()
             try:
                 await session.connection()
-                if readonly and self._dialect == "postgresql":
+                if kind == "readonly" and self._dialect == "postgresql":
                     await session.execute(text("SET TRANSACTION READ ONLY"))
                 return session
             except BaseException as error:
                 with contextlib.suppress(Exception):
                     await session.close()
-                kind = classify(error) if isinstance(error, Exception) else None
-                if kind is None:
+                transient = classify(error) if isinstance(error, Exception) else None
+                if transient is None:
                     raise
-                if (waits_here and kind == "busy"
+                if (waits_here and transient == "busy"
                         and asyncio.get_running_loop().time() + pause < deadline):  # fmt: skip
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, LOCK_POLL_MAX)

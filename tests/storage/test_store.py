@@ -198,3 +198,22 @@ async def test_postgres_lost_connection_is_retried(postgres_url: str) -> None:
         assert len(calls) == 2
     finally:
         await store.close()
+
+
+async def test_sqlite_writes_run_in_the_loop_bulk_and_reads_on_aiosqlites_thread(
+    sqlite_url: str,
+) -> None:
+    # bot/storage/sqlite_driver.py: short writes on the loop's thread; bulk writes (a
+    # broadcast's audience, retention) and reads where a long one cannot stall the loop.
+    store = await Store.open(sqlite_url)
+    adapters = {}
+    try:
+        for kind, options in (("write", {}), ("bulk", {"bulk": True}),
+                              ("readonly", {"readonly": True})):  # fmt: skip
+            async with store.transaction(**options) as tx:
+                raw = await (await tx.session.connection()).get_raw_connection()
+                adapters[kind] = type(raw.dbapi_connection).__name__
+    finally:
+        await store.close()
+    assert adapters == {"write": "_InLoopConnection", "bulk": "_OneHopConnection",
+                        "readonly": "_OneHopConnection"}  # fmt: skip
