@@ -1,16 +1,21 @@
-"""aiosqlite for SQLAlchemy with one thread hop per statement instead of three or four.
+"""SQLite for SQLAlchemy's async engine: one thread hop per statement, or none at all.
 
 aiosqlite runs each SQLite call in the connection's own thread and hands the result back to the
 event loop. SQLAlchemy's adapter makes a statement four such calls (open a cursor, execute, fetch
 the rows, close the cursor); each hop costs a thread switch and a wake-up of the loop, ~120 µs of
-CPU, which made the round trips, not SQLite, most of the storage cost of an input. Here the four
-steps run as one function in aiosqlite's thread, through the same queue aiosqlite uses for its
-own calls, so ordering and thread confinement are unchanged.
+CPU, which made the round trips, not SQLite, most of the storage cost of an input.
 
-`dbapi()` is passed to SQLAlchemy as the DBAPI ``module`` of the aiosqlite dialect; everything
+* `_OneHopConnection` (``dbapi()``): the four steps run as one function in aiosqlite's thread,
+  through the same queue aiosqlite uses for its own calls, so ordering and thread confinement
+  are unchanged. For reads and bulk writes, which may be long: the loop goes on meanwhile.
+* `_InLoopConnection` (``dbapi(in_loop=True)``): a plain sqlite3 connection called on the event
+  loop's own thread. For the bot's short write transactions (a few indexed statements, tens of
+  µs each): no hop at all, and a transaction never yields to the loop while it holds SQLite's
+  write lock (see `bot.storage.store.Store`). Its connections get no busy timeout.
+
+Either is passed to SQLAlchemy as the DBAPI ``module`` of the aiosqlite dialect; everything
 else (pooling, the dialect, errors, server-side cursors) is SQLAlchemy's own.
 """
-
 from __future__ import annotations
 
 import sqlite3
@@ -172,8 +177,8 @@ class _InLoopConnection(AdaptedConnection):
     def cursor(self, server_side: bool = False) -> _InLoopCursor:
         """A buffered cursor.
 
-        Streamed results are fetched at once too: these transactions are short, and long
-        reads go through the threaded engine (`Store`'s read-only transactions).
+        Streamed results are fetched at once too: these transactions are short; long reads
+        and bulk writes go through aiosqlite's thread (`Store`'s read-only and bulk sessions).
         """
         return _InLoopCursor(self)  # type: ignore[arg-type]
 
