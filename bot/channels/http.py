@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -81,7 +81,7 @@ class HttpClient:
         self.timeouts = timeouts
         self.user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
-        self._proxies: dict[tuple[str, str], str | None] = {}
+        self._proxies: dict[str, str | None] = {}
 
     @property
     def running(self) -> bool:
@@ -131,10 +131,14 @@ class HttpClient:
                 form.add_field(name, upload.content, filename=upload.filename,
                                content_type=upload.content_type)  # fmt: skip
             data, headers = form, None
-        timeout = (timeouts or self.timeouts).client_timeout()
+        options: dict[str, Any] = {}
+        if timeouts is not None and timeouts != self.timeouts:
+            # Otherwise the session's own, built once: most calls pass the defaults.
+            options["timeout"] = timeouts.client_timeout()
         try:
-            async with session.request(method, url, data=data, headers=headers, timeout=timeout,
-                                       proxy=self._proxy_for(url)) as answer:  # fmt: skip
+            proxy = self._proxy_for(url)
+            async with session.request(method, url, data=data, headers=headers, proxy=proxy,
+                                       **options) as answer:  # fmt: skip
                 return answer.status, await answer.read()
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
             raise HttpTimeout(str(error) or "timed out") from error
@@ -146,15 +150,19 @@ class HttpClient:
 
         Some partners can only go out through a proxy. aiohttp's own ``trust_env`` reads
         the environment and ~/.netrc again on every request (in a thread); the answer is the
-        same for every request to one host, so it is looked up once.
+        same for every request to one host, so it is looked up once per URL.
         """
+        known = self._proxies.get(url, _UNKNOWN)
+        if known is not _UNKNOWN:
+            return known
         parts = urlsplit(url)
-        key = (parts.scheme, parts.hostname or "")
-        if key not in self._proxies:
-            proxies = getproxies()
-            bypass = key[1] and proxy_bypass(key[1])
-            self._proxies[key] = None if bypass else proxies.get(parts.scheme)
-        return self._proxies[key]
+        host = parts.hostname or ""
+        proxy = None if host and proxy_bypass(host) else getproxies().get(parts.scheme)
+        if len(self._proxies) < _PROXY_CACHE:  # the bot calls a few dozen methods
+            self._proxies[url] = proxy
+        return proxy
 
 
 _JSON = {"Content-Type": "application/json"}
+_UNKNOWN = "unknown"
+_PROXY_CACHE = 256

@@ -122,7 +122,7 @@ async def test_not_started_says_so() -> None:
         await http.request("POST", "http://127.0.0.1:9/", json_body=b"{}")
 
 
-async def test_proxy_comes_from_the_environment_once_per_host(
+async def test_proxy_comes_from_the_environment_once_per_url(
     monkeypatch: pytest.MonkeyPatch, client: HttpClient
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
@@ -132,5 +132,6 @@ async def test_proxy_comes_from_the_environment_once_per_host(
     assert client._proxy_for("https://api.telegram.org/bot1:x/getMe") == "http://proxy.example:3128"
     assert client._proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None
     monkeypatch.delenv("HTTPS_PROXY")
-    # Looked up once per host: the same answer until the next start.
-    assert client._proxy_for("https://api.telegram.org/bot1:x/sendMessage") is not None
+    # Looked up once per URL: the same answer until the next start.
+    assert client._proxy_for("https://api.telegram.org/bot1:x/getMe") == "http://proxy.example:3128"
+    assert client._proxy_for("https://api.telegram.org/bot1:x/sendMessage") is None
