@@ -132,16 +132,22 @@ async def _memory(plan: Plan, folder: Path, postgres: str | None) -> dict[str, A
             "p99_ms": round(percentile(outcome.latencies, 99) * 1000, 1)}  # fmt: skip
 
 
+def _cpu_ms(traffic: Traffic) -> float:
+    """The bot's CPU milliseconds per update over the assessment run."""
+    return traffic.cpu_assessment * 1000 / max(traffic.assessment.updates, 1)
+
+
 def _rows(sizes: Sizes, traffic: dict[str, Traffic], memory: dict[str, Any],
           base_memory: Memory, broadcast: BroadcastResult | str,
           times: matching.MatchTimes) -> list[Row]:  # fmt: skip
     base, same_http, sdg = traffic["baseline"], traffic["baseline_http"], traffic["sdgbot"]
     rows: list[Row] = []
-    scenarios = ((f"{sizes.first_contact} users at once", base.first_contact, sdg.first_contact,
+    scenarios = ((f"{sizes.first_contact} users at once", "first_contact",
                   "one first message each"),
-                 (f"{sizes.assessment} quick self-assessments", base.assessment, sdg.assessment,
+                 (f"{sizes.assessment} quick self-assessments", "assessment",
                   f"{len(ASSESSMENT)} inputs each, answering as soon as asked"))  # fmt: skip
-    for label, b, s, how in scenarios:
+    for label, outcome, how in scenarios:
+        b, s = getattr(base, outcome), getattr(sdg, outcome)
         rows.append(Row.versus(f"{label}: updates/s", s.updates / s.seconds,
                                b.updates / b.seconds, goal="≥ 0.7 × baseline", at_least=0.7,
                                note=f"{s.updates} updates ({how}), from the first pushed to "
@@ -153,28 +159,22 @@ def _rows(sizes: Sizes, traffic: dict[str, Traffic], memory: dict[str, Any],
         rows.append(Row.versus(f"{label}: latency p99 ms", percentile(s.latencies, 99) * 1000,
                                percentile(b.latencies, 99) * 1000, goal="≤ 1.5 × baseline",
                                at_most=1.5))  # fmt: skip
-    for label, outcome in ((f"{sizes.first_contact} users at once", "first_contact"),
-                           (f"{sizes.assessment} quick self-assessments", "assessment")):
+    for label, outcome, _ in scenarios:
         s, h = getattr(sdg, outcome), getattr(same_http, outcome)
         rows.append(Row.versus(f"{label}: updates/s, vs bare bot on sdgbot's HTTP",
                                s.updates / s.seconds, h.updates / h.seconds,
                                note="the bare bot with sdgbot's HTTP client instead of httpx: "
                                     "what sdgbot adds besides its transport"))  # fmt: skip
-    cpu = (
-        sdg.cpu_assessment * 1000 / max(sdg.assessment.updates, 1),
-        base.cpu_assessment * 1000 / max(base.assessment.updates, 1),
-    )
     harness = (
         sdg.harness_cpu_assessment / sdg.assessment.seconds,
         base.harness_cpu_assessment / base.assessment.seconds,
     )
-    rows.append(Row.versus("assessment: bot CPU ms per update", *cpu,
+    rows.append(Row.versus("assessment: bot CPU ms per update", _cpu_ms(sdg), _cpu_ms(base),
                            note="CPU time of the bot process alone; the fake API and the users "
                                 f"used {harness[0]:.0%} of a core during sdgbot's run, "
                                 f"{harness[1]:.0%} during the baseline's"))  # fmt: skip
     rows.append(Row.versus("assessment: bot CPU ms per update, vs bare bot on sdgbot's HTTP",
-                           cpu[0], same_http.cpu_assessment * 1000
-                           / max(same_http.assessment.updates, 1)))  # fmt: skip
+                           _cpu_ms(sdg), _cpu_ms(same_http)))  # fmt: skip
     if isinstance(broadcast, str):
         rows.append(Row.alone("broadcast: achieved / configured rate", None, goal="≥ 0.95",
                               note=f"not measured: {broadcast}"))  # fmt: skip
