@@ -1,7 +1,7 @@
 """The broadcast run: 1,000 recipients at the configured rate, through ``sdgbot run`` itself.
 
 The recipients are seeded through the storage layer and the broadcast is created with the
-outbox's public API (`bot.scheduling.broadcasts.create`, audience ``all``, now, quiet hours
+outbox's public API (`bot.programme.broadcasts.create`, audience ``all``, now, quiet hours
 ignored so the time of day does not matter) before the bot starts; ``sdgbot run`` (plain, with
 its production pacing) then plans and sends it while the fake Bot API enforces Telegram's flood
 limits. Achieved rate = messages accepted / time from the first to the last, over the
@@ -20,7 +20,11 @@ from bench.procs import BotProcess, python
 from bench.seeding import seed
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
+from bot.programme.actors import Actor
 from bot.storage.store import Store
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 __all__ = ["FIRST_WITHIN", "BroadcastResult", "missing", "run_broadcast"]
 
@@ -50,7 +54,7 @@ class BroadcastResult:
 def missing() -> str | None:
     """Why the broadcast cannot be measured through ``sdgbot run`` yet, or None if it can."""
     try:
-        from bot.scheduling import broadcasts, runner  # noqa: F401
+        from bot.programme import broadcasts, runner  # noqa: F401
     except ImportError as error:
         return f"the outbox sender (bot/scheduling) cannot be imported: {error}"
     if not callable(getattr(TelegramChannel, "send", None)):
@@ -60,14 +64,14 @@ def missing() -> str | None:
 
 
 async def _create(database_url: str, recipients: int) -> None:
-    from bot.scheduling import broadcasts
+    from bot.programme import broadcasts
 
     await seed(database_url, recipients, 0)
     store = await Store.open(database_url)
     try:
         now = datetime.now(UTC)
-        await broadcasts.create(store, texts={"*": TEXT}, audience=["all"], at=now, now=now,
-                                created_by="cli", ignore_quiet=True)  # fmt: skip
+        await broadcasts.create(store, TESTER, texts={"*": TEXT}, audience=["all"], at=now,
+                                now=now, ignore_quiet=True)
     finally:
         await store.close()
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bot.config import Settings
+from bot.conversation.conversations import Conversations
 from bot.flow.state import TextInput
-from bot.service.conversation import Conversations
-from bot.service.messages import Command, ConversationKey, Incoming
+from bot.messages import Command, ConversationKey, Incoming
 from bot.storage import answer_values
 from bot.storage._base import utcnow
 from bot.storage.models import Answer, FlowRun, User

@@ -1,6 +1,6 @@
 """Channels: where conversations happen (Telegram, the console).
 
-A channel turns what arrives into `bot.service.messages.Incoming`, calls the service, and renders
+A channel turns what arrives into `bot.messages.Incoming`, calls the service, and renders
 the `Reply` with `bot.channels.render`. Only `bot.channels.telegram` imports python-telegram-bot.
 """
 

@@ -8,13 +8,13 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.service.messages import ConversationKey, Incoming, Reply
+from bot.messages import ConversationKey, Incoming, Reply
 
 log = logging.getLogger("bot.channels")
 
 
 class ConversationService(Protocol):
-    """What channels call: `bot.service.conversation.Conversations` implements it."""
+    """What channels call: `bot.conversation.conversations.Conversations` implements it."""
 
     async def handle(self, incoming: Incoming) -> Reply:
         """Handle one input in one transaction; returns after the commit."""

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from bot.conversation.conversations import Conversations
 from bot.flow.events import (
     AnswerRejected,
     ConfirmationRequested,
@@ -26,8 +27,7 @@ from bot.flow.events import (
 )
 from bot.flow.state import OptionInput, TextInput
 from bot.i18n import html_to_plain
-from bot.service.conversation import Conversations
-from bot.service.messages import (
+from bot.messages import (
     Command,
     ConversationKey,
     FileOffered,

@@ -33,7 +33,7 @@ from bot.flow.events import (
 )
 from bot.flow.state import OptionInput, SubmitInput
 from bot.i18n import Messages, escape, html_to_plain
-from bot.service.messages import (
+from bot.messages import (
     ChartOffered,
     FileOffered,
     ImageOffered,

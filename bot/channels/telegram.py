@@ -85,8 +85,8 @@ from bot.i18n import (
     html_to_plain,
     normalize_language,
 )
+from bot.messages import Command, ConversationKey, Incoming, Reply, Tap
 from bot.scheduling.transport import SendBlocked, SendFailed, SendRateLimited, SendRejected
-from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
 
 log = logging.getLogger("bot.channels.telegram")
 
@@ -1030,7 +1030,7 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None, listen: str =
 async def serve(settings: Settings, webhook: Webhook | None = None,
                 stop: asyncio.Event | None = None) -> int:  # fmt: skip
     """Check the token, open the service, run the channel until `stop` (or a signal)."""
-    from bot.service.conversation import Conversations
+    from bot.conversation.conversations import Conversations
 
     problem = await _check_api(settings)
     if problem is not None:
@@ -1048,9 +1048,10 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
             return _fail(problem)
         if logging.getLogger().level > logging.INFO:
             logging.getLogger().setLevel(logging.INFO)  # running: one line per update from now
+        from bot.programme.privacy import erase_stale_runs
         from bot.scheduling.runner import start_scheduler
 
-        scheduler = await start_scheduler(service, channel, settings)
+        scheduler = await start_scheduler(service, channel, settings, retention=erase_stale_runs)
         _freeze_startup_objects()
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()

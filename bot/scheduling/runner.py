@@ -1,11 +1,14 @@
 """The scheduler `sdgbot run` starts: APScheduler wakes the planner and the sender.
 
-One APScheduler job, every few seconds (and at once when `wake` is called, e.g. after a
-broadcast is confirmed): if this process holds (or can take) the sender's lease, queue due
+One APScheduler job: if this process holds (or can take) the sender's lease, queue due
 broadcasts, plan reminders and nudges (once a minute), forget finished rows older than the
 retention period (once a day; reminder rows are kept as the record), and send what is due.
-Every process runs the job; only the leader acts, and when it dies another takes over once the
-lease expires.
+After each round the job is set to run again when the next thing is due — the earliest pending
+outbox row (a reminder at 09:00 local time, a retry after a failure), the next scheduled
+broadcast, the next planning round — and at once when `wake` is called (a broadcast confirmed,
+rows written by this process). A heartbeat (`send_every`, 5 s) bounds the wait: it renews the
+lease well within its 30 s and notices rows another process wrote. Every process runs the
+job; only the leader acts, and when it dies another takes over once the lease expires.
 """
 
 from __future__ import annotations
@@ -14,29 +17,42 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Settings
+from bot.flow.catalogue import Catalogue
+from bot.flow_library import FlowLibrary
 from bot.i18n import Localized
 from bot.scheduling.compose import Composer
 from bot.scheduling.planner import Planner, seed_deadlines
 from bot.scheduling.rate import Pacer
 from bot.scheduling.sender import Sender
 from bot.scheduling.transport import Transport
-from bot.service.privacy import erase_stale_runs
-
-if TYPE_CHECKING:
-    from bot.service.conversation import Conversations
+from bot.storage.store import Store
+from bot.storage.tx import Tx
 
 log = logging.getLogger(__name__)
 
-SEND_EVERY = 3.0  # seconds between two looks at the outbox
+SEND_EVERY = 5.0  # at most this many seconds between two rounds (lease, other processes' rows)
+SOONEST = 0.2  # seconds: a round never follows the previous one closer than this
 PLAN_EVERY = 60.0  # seconds between two planning rounds
 
 _HANDLES: set[SchedulerHandle] = set()
+
+Retention = Callable[[Store, datetime, int], Awaitable[int]]
+"""A daily privacy job: erase what is older than the retention period (days); returns a count."""
+
+
+class Conversations(Protocol):
+    """What the scheduler uses of the conversation service: its database, content and clock."""
+
+    store: Store
+    catalogue: Catalogue
+    flows: FlowLibrary
+    clock: Callable[[], datetime]
 
 
 def flow_titles(service: Conversations) -> dict[str, Localized]:
@@ -67,13 +83,15 @@ class SchedulerHandle:
 
     def __init__(self, scheduler: AsyncIOScheduler, sender: Sender, planner: Planner,
                  clock: Callable[[], datetime], plan_every: float,
-                 keep_outbox: timedelta = timedelta(days=180)) -> None:
+                 keep_outbox: timedelta = timedelta(days=180),
+                 retention: Retention | None = None) -> None:
         self.scheduler = scheduler
         self.sender = sender
         self.planner = planner
         self.clock = clock
         self.plan_every = timedelta(seconds=plan_every)
         self.keep_outbox = keep_outbox
+        self.retention = retention
         self._last_plan: datetime | None = None
         self._last_prune: datetime | None = None
         self._tick_lock = asyncio.Lock()
@@ -94,6 +112,34 @@ class SchedulerHandle:
                     await self._round()
                 except Exception:  # the scheduler must survive a bad round (database down…)
                     log.exception("scheduler round failed; trying again at the next tick")
+            if not self._stopped:
+                await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        """Set the job's next run to when the next thing is due (the heartbeat at the latest)."""
+        job = self.scheduler.get_job("tick")
+        if job is None or job.next_run_time is None:
+            return
+        try:
+            due = await self.planner.store.run_in_transaction(self._next_due, readonly=True)
+        except Exception:  # the heartbeat comes anyway
+            log.exception("could not read when the next message is due")
+            return
+        if self.sender.leading and self._last_plan is not None:
+            due = min(filter(None, (due, self._last_plan + self.plan_every)))
+        if due is None:
+            return
+        wall = datetime.now(UTC)
+        soonest = wall + timedelta(seconds=SOONEST)
+        # The clock may be virtual (tests): translate "in how long" rather than the moment.
+        at = max(soonest, wall + (due - self.clock()))
+        if at < job.next_run_time:
+            job.modify(next_run_time=at)
+
+    @staticmethod
+    async def _next_due(tx: Tx) -> datetime | None:
+        moments = [m for m in (await tx.next_due_at(), await tx.next_broadcast_at()) if m]
+        return min(moments, default=None)
 
     async def _round(self) -> None:
         if not await self.sender.lead():
@@ -116,7 +162,8 @@ class SchedulerHandle:
             if pruned:
                 log.info("forgot %d finished outbox row(s)", pruned)
             # Unfinished runs older than the retention period are erased (privacy), daily.
-            erased = await erase_stale_runs(store, now, self.keep_outbox.days)
+            erased = (await self.retention(store, now, self.keep_outbox.days)
+                      if self.retention is not None else 0)
             if erased:
                 log.info("erased %d unfinished run(s) past the retention period", erased)
         await self.sender.run_once()
@@ -158,7 +205,8 @@ def wake() -> None:
 
 async def start_scheduler(service: Conversations, transport: Transport, settings: Settings, *,
                           send_every: float = SEND_EVERY,
-                          plan_every: float = PLAN_EVERY) -> SchedulerHandle:
+                          plan_every: float = PLAN_EVERY,
+                          retention: Retention | None = None) -> SchedulerHandle:
     """Start planning and sending in the running event loop.
 
     Args:
@@ -167,6 +215,8 @@ async def start_scheduler(service: Conversations, transport: Transport, settings
         settings: send rate and quiet hours.
         send_every: seconds between two looks at the outbox.
         plan_every: seconds between two planning rounds.
+        retention: the daily privacy job (`bot.programme.privacy.erase_stale_runs`), given by
+            the caller because it belongs to a layer above scheduling.
 
     Returns:
         The handle; ``await handle.stop()`` before closing the service.
@@ -176,7 +226,8 @@ async def start_scheduler(service: Conversations, transport: Transport, settings
     planner = build_planner(service, settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
     handle = SchedulerHandle(scheduler, sender, planner, service.clock, plan_every,
-                             keep_outbox=timedelta(days=settings.retention_days))
+                             keep_outbox=timedelta(days=settings.retention_days),
+                             retention=retention)
     # Two instances: a tick firing during a long round only asks that round to go on.
     scheduler.add_job(handle.tick, IntervalTrigger(seconds=send_every), id="tick",
                       max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))

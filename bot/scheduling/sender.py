@@ -47,6 +47,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.flow.catalogue import Catalogue
+from bot.messages import ConversationKey
 from bot.scheduling.audience import user_timezone
 from bot.scheduling.compose import Composer, Rendered
 from bot.scheduling.deadlines import Deadline, from_spec
@@ -60,7 +61,6 @@ from bot.scheduling.transport import (
     SendRejected,
     Transport,
 )
-from bot.service.messages import ConversationKey
 from bot.storage.models import Broadcast, OutboxItem, User
 from bot.storage.store import Store
 from bot.storage.tx import Tx

@@ -134,6 +134,15 @@ def days_left(due: date, now: datetime, tz: ZoneInfo) -> int:
     return (due - local_date(now, tz)).days
 
 
+def period_of(now: datetime, timezone: str | None) -> str:
+    """The check-in period (a quarter) `now` falls in, in the user's time zone: "2026-Q4"."""
+    try:
+        local = now.astimezone(ZoneInfo(timezone or "Europe/Brussels"))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = now
+    return f"{local.year}-Q{(local.month - 1) // 3 + 1}"
+
+
 __all__ = [
     "DEFAULT_ZONE",
     "STEP_MONTHS",
@@ -147,6 +156,7 @@ __all__ = [
     "localize",
     "next_allowed",
     "period_ends",
+    "period_of",
     "send_time",
     "snooze_until",
     "zone",

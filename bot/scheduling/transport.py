@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.service.messages import ConversationKey
+from bot.messages import ConversationKey
 
 Buttons = list[list[tuple[str, str]]]
 """Inline keyboard rows of ``(label, callback data)``; the data are the service's taps."""

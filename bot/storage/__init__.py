@@ -19,8 +19,8 @@ from bot.storage.errors import (
     SchemaOutdated,
     StorageError,
 )
-from bot.storage.export import ExportRecord
 from bot.storage.models import Answer, FlowRun, Municipality, Partnership, ProcessedUpdate, User
+from bot.storage.records import ExportRecord
 from bot.storage.store import Store
 from bot.storage.tx import Tx
 

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from bot.storage._base import TxPart, require_aware, utcnow
-from bot.storage.export import BATCH_SIZE, ExportPart, ExportRecord
 from bot.storage.models import ROLES, Answer, AuditEntry, FlowVersion, RoleReview, User
+from bot.storage.records import BATCH_SIZE, ExportPart, ExportRecord
 
 ACTION_BROADCAST = "broadcast"
 ACTION_EXPORT = "export"

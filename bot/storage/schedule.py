@@ -227,6 +227,13 @@ class SchedulePart(TxPart):
         )
         return (await self._session.execute(statement)).scalars().all()
 
+    async def next_broadcast_at(self) -> datetime | None:
+        """Return when the earliest scheduled broadcast is due, or None when none waits."""
+        statement = select(func.min(Broadcast.scheduled_at)).where(
+            Broadcast.status == "scheduled"
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
     async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
         """Return ``{status: number of recipients}`` of a broadcast's outbox rows."""
         statement = (

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from bot.storage.audit import AuditPart, LabelledExportPart
 from bot.storage.catalogue import CataloguePart
-from bot.storage.export import ExportPart
 from bot.storage.flow_versions import FlowVersionsPart
 from bot.storage.inbox import InboxPart
+from bot.storage.records import ExportPart
 from bot.storage.runs import RunsPart
 from bot.storage.schedule import SchedulePart
 from bot.storage.users import UsersPart

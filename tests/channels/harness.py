@@ -12,9 +12,9 @@ from bot.channels.sending import Limits
 from bot.channels.telegram import TelegramChannel, Webhook
 from bot.config import Settings
 from bot.content import shipped_catalogue
+from bot.conversation.conversations import Conversations
 from bot.flow.definition import Flow
-from bot.service.conversation import Conversations
-from bot.service.flows import FlowLibrary
+from bot.flow_library import FlowLibrary
 from bot.storage import Store
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UserHandle
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.scheduling.broadcasts import create
+from bot.programme.actors import Actor
+from bot.programme.broadcasts import create
 from bot.scheduling.runner import start_scheduler
 from tests.channels.harness import BotUnderTest
 from tests.fakes.bot_api import FakeBotApi
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 
 async def test_a_broadcast_reaches_each_user_once_in_their_language(tmp_path: Path) -> None:
@@ -26,7 +30,7 @@ async def test_a_broadcast_reaches_each_user_once_in_their_language(tmp_path: Pa
             planned = await create(
                 bot.service.store, texts={"fr": "Rapport financier : <b>30 juin</b>",
                                           "nl": "Financieel verslag: <b>30 juni</b>"},
-                audience=["all"], at=now, now=now, created_by="cli", ignore_quiet=True)
+                audience=["all"], at=now, now=now, ignore_quiet=True)
             assert planned.recipients == 2
             scheduler = await start_scheduler(bot.service, bot.channel, bot.settings,
                                               send_every=0.1)

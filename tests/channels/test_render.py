@@ -23,7 +23,7 @@ from bot.flow.events import (
 )
 from bot.flow.state import OptionInput, SubmitInput
 from bot.i18n import html_to_plain
-from bot.service.messages import FileOffered, MenuOffered, Notice, Reply, Tap
+from bot.messages import FileOffered, MenuOffered, Notice, Reply, Tap
 from tests.fakes.bot_api_html import parse_html
 
 MESSAGES = shipped_catalogue().messages

@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.channels.sending import Limits
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
-from bot.service.conversation import Conversations
+from bot.conversation.conversations import Conversations
 from tests.fakes.bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]

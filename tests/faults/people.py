@@ -29,8 +29,8 @@ from functools import cache
 
 from bot.content import shipped_catalogue
 from bot.flow.definition import Flow
+from bot.flow_library import FlowLibrary
 from bot.i18n import html_to_plain
-from bot.service.flows import FlowLibrary
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UserHandle
 
 MISSION = "post2030"

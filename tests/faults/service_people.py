@@ -24,12 +24,12 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.content import shipped_catalogue
+from bot.conversation.conversations import Conversations
 from bot.flow.events import QuestionAsked
 from bot.flow.state import Input, OptionInput, TextInput
+from bot.flow_library import FlowLibrary
 from bot.i18n import html_to_plain
-from bot.service.conversation import Conversations
-from bot.service.flows import FlowLibrary
-from bot.service.messages import Command, ConversationKey, Incoming, MenuOffered, Notice, Reply
+from bot.messages import Command, ConversationKey, Incoming, MenuOffered, Notice, Reply
 from bot.storage import Store
 from tests.faults.people import Script, kept_fragment
 

@@ -17,7 +17,7 @@ import pytest
 
 from bot.flow.events import AnswerRecorded, QuestionAsked
 from bot.flow.state import TextInput
-from bot.service.messages import Command, ConversationKey, Incoming
+from bot.messages import Command, ConversationKey, Incoming
 from tests.fakes.bot_api import FakeBotApi
 from tests.faults.bots import InProcessBot
 from tests.faults.checks import problems, stored_by_user

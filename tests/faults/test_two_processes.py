@@ -22,12 +22,16 @@ import httpx
 import pytest
 
 from bench.seeding import SEEDED_FIRST_ID, seed
-from bot.scheduling import broadcasts
+from bot.programme import broadcasts
+from bot.programme.actors import Actor
 from bot.storage.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.faults.bots import BotProcess
 from tests.faults.checks import problems, stored_by_user
 from tests.faults.people import Person
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 PUBLIC_URL = "https://bot.example.org/sdgbot/hook"
 SECRET = "tw0-pr0cesses"
@@ -75,8 +79,8 @@ async def _plan_broadcast(database_url: str) -> None:
     store = await Store.open(database_url)
     try:
         now = datetime.now(UTC)
-        await broadcasts.create(store, texts={"*": BROADCAST}, audience=["all"], at=now,
-                                now=now, created_by="cli", ignore_quiet=True)  # fmt: skip
+        await broadcasts.create(store, TESTER, texts={"*": BROADCAST}, audience=["all"], at=now,
+                                now=now, ignore_quiet=True)  # fmt: skip
     finally:
         await store.close()
 

@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.conversation.conversations import Conversations
+from bot.messages import ConversationKey
+from bot.programme.seeding import seed_content
 from bot.scheduling.rate import Pacer
 from bot.scheduling.runner import build_planner, build_sender
 from bot.scheduling.sender import Sender
 from bot.scheduling.transport import Buttons, SendError
-from bot.service.conversation import Conversations
-from bot.service.messages import ConversationKey
-from bot.service.seeding import seed_content
 from bot.storage import Store
 from bot.storage.tx import Tx
-from tests.service.conftest import make_service
+from tests.conversation.conftest import make_service
 
 # A Monday in spring, 10:00 UTC = 12:00 in Brussels (CEST), 06:00 in La Paz.
 START = datetime(2027, 4, 12, 10, 0, tzinfo=UTC)

@@ -14,6 +14,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.messages import ConversationKey
 from bot.scheduling.transport import (
     Buttons,
     SendBlocked,
@@ -21,7 +22,6 @@ from bot.scheduling.transport import (
     SendRateLimited,
     SendRejected,
 )
-from bot.service.messages import ConversationKey
 
 
 class BotTransport:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from bot.scheduling import broadcasts as bc
-from bot.service.conversation import Conversations
+from bot.conversation.conversations import Conversations
+from bot.programme import broadcasts as bc
+from bot.programme.actors import Actor
 from bot.storage import Store
+from tests.conversation.conftest import make_service
 from tests.scheduling.conftest import (
     FakeTransport,
     VirtualTime,
@@ -19,7 +21,9 @@ from tests.scheduling.conftest import (
     sender_for,
     statuses,
 )
-from tests.service.conftest import make_service
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 USERS = 300
 
@@ -27,9 +31,8 @@ USERS = 300
 async def test_killed_before_the_due_time_and_restarted_after_it(
         database_url: str, store: Store, service: Conversations, vtime: VirtualTime) -> None:
     await add_users(store, USERS, timezone="Europe/Brussels", language="fr")
-    planned = await bc.create(store, texts={"*": "Réunion le 3 mai"}, audience=["all"],
-                              at=vtime.now + timedelta(seconds=20), now=vtime.now,
-                              created_by="test")
+    planned = await bc.create(store, TESTER, texts={"*": "Réunion le 3 mai"}, audience=["all"],
+                              at=vtime.now + timedelta(seconds=20), now=vtime.now)
     assert planned.recipients == USERS
     transport = FakeTransport(vtime)
     # First process: plans and sends what is due (nothing yet), then is killed (no cleanup).
@@ -73,8 +76,7 @@ class DiesAfter(FakeTransport):
 async def test_killed_in_the_middle_resumes_where_it_stopped(
         database_url: str, store: Store, service: Conversations, vtime: VirtualTime) -> None:
     await add_users(store, USERS, timezone="Europe/Brussels")
-    await bc.create(store, texts={"*": "Hello"}, audience=[], at=vtime.now, now=vtime.now,
-                    created_by="test")
+    await bc.create(store, TESTER, texts={"*": "Hello"}, audience=[], at=vtime.now, now=vtime.now)
     dying = DiesAfter(vtime)
     dying.limit = 120
     await planner_for(service).run_once()

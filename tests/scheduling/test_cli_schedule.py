@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from bot.service.seeding import seed_content
+from bot.programme.seeding import seed_content
 from bot.storage import Store
 from tests.scheduling.conftest import add_users
 

@@ -16,9 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.scheduling import broadcasts as bc
+from bot.programme import broadcasts as bc
+from bot.programme.actors import Actor
 from bot.storage import Store
 from tests.scheduling.conftest import add_users, outbox, statuses
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 USERS = 300
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +30,7 @@ CHILD = '''
 import asyncio, os, sys
 from bot.config import Settings
 from bot.scheduling.runner import build_planner, build_sender
-from bot.service.conversation import Conversations
+from bot.conversation.conversations import Conversations
 
 URL, OUT = sys.argv[1], sys.argv[2]
 
@@ -85,7 +89,7 @@ async def test_kill_9_before_the_due_time_and_in_the_middle(sqlite_url: str,
     try:
         await add_users(store, USERS, timezone="UTC")
         now = datetime.now(UTC)
-        await bc.create(store, texts={"*": "Hello"}, audience=[], now=now, created_by="test",
+        await bc.create(store, TESTER, texts={"*": "Hello"}, audience=[], now=now,
                         at=now + timedelta(seconds=4), ignore_quiet=True)
         script, out = tmp_path / "child.py", tmp_path / "delivered.txt"
         script.write_text(CHILD, encoding="utf-8")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.service.conversation import Conversations
+from bot.conversation.conversations import Conversations
 from bot.storage import Store
 from bot.storage.tx import Tx
 from tests.scheduling.conftest import (

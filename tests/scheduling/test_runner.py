@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 
 from bot.config import Settings
-from bot.scheduling import broadcasts as bc
+from bot.conversation.conversations import Conversations
+from bot.programme import broadcasts as bc
+from bot.programme.actors import Actor
 from bot.scheduling import start_scheduler, wake
 from bot.scheduling.sender import LEASE
-from bot.service.conversation import Conversations
 from bot.storage import Store
 from tests.scheduling.conftest import FakeTransport, VirtualTime, add_users
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 
 async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -23,14 +27,13 @@ async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-un
 
 async def test_the_scheduler_sends_wakes_up_and_hands_over_on_stop(
         sqlite_url: str, vtime: VirtualTime) -> None:
-    from tests.service.conftest import make_service
+    from tests.conversation.conftest import make_service
 
     store = await Store.open(sqlite_url)
     service: Conversations = make_service(store, vtime)  # type: ignore[arg-type]
     try:
         await add_users(store, 4, timezone="Europe/Brussels")
-        await bc.create(store, texts={"*": "one"}, audience=[], at=vtime.now, now=vtime.now,
-                        created_by="test")
+        await bc.create(store, TESTER, texts={"*": "one"}, audience=[], at=vtime.now, now=vtime.now)
         transport = FakeTransport(vtime)
         handle = await start_scheduler(service, transport, Settings(send_rate=0),
                                        send_every=3600, plan_every=3600)
@@ -38,8 +41,8 @@ async def test_the_scheduler_sends_wakes_up_and_hands_over_on_stop(
             await until(lambda: len(transport.sent) == 4)  # the first tick runs at once
             async with store.transaction() as tx:
                 assert {row.id for row in await tx.deadline_rows()} >= {"financial_report"}
-            await bc.create(store, texts={"*": "two"}, audience=[], at=vtime.now,
-                            now=vtime.now, created_by="test")
+            await bc.create(store, TESTER, texts={"*": "two"}, audience=[], at=vtime.now,
+                            now=vtime.now)
             wake()  # no need to wait an hour for the next tick
             await until(lambda: len(transport.sent) == 8)
         finally:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.scheduling import broadcasts as bc
+from bot.conversation.conversations import Conversations
+from bot.programme import broadcasts as bc
+from bot.programme.actors import Actor
 from bot.scheduling.transport import SendFailed, SendRateLimited, SendRejected
-from bot.service.conversation import Conversations
 from bot.storage import Store
 from bot.storage.tx import Tx
 from tests.scheduling.conftest import (
@@ -20,11 +21,14 @@ from tests.scheduling.conftest import (
     statuses,
 )
 
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
+
 
 async def broadcast_now(service: Conversations, vtime: VirtualTime, *, text: str = "Hello",
                         ignore_quiet: bool = False, audience: tuple[str, ...] = ()) -> int:
-    planned = await bc.create(service.store, texts={"*": text}, audience=audience,
-                              at=vtime.now, now=vtime.now, created_by="test",
+    planned = await bc.create(service.store, TESTER, texts={"*": text}, audience=audience,
+                              at=vtime.now, now=vtime.now,
                               ignore_quiet=ignore_quiet)
     await planner_for(service).run_once()
     assert planned.broadcast_id is not None

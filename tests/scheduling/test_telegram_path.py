@@ -13,13 +13,17 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
-from bot.scheduling import broadcasts as bc
-from bot.service.conversation import Conversations
+from bot.conversation.conversations import Conversations
+from bot.programme import broadcasts as bc
+from bot.programme.actors import Actor
 from bot.storage import Store
 from tests.fakes.bot_api import FakeBotApi, RateLimits
 from tests.scheduling.conftest import VirtualTime, add_users, outbox, planner_for, sender_for
 from tests.scheduling.conftest import statuses as outbox_statuses
 from tests.scheduling.ptb_transport import BotTransport
+
+TESTER = Actor.terminal("test")
+"""Who creates the broadcasts here (an admin at the terminal)."""
 
 USERS = 300
 
@@ -40,8 +44,8 @@ async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
 
 async def broadcast_to_all(store: Store, service: Conversations, vtime: VirtualTime) -> None:
     await add_users(store, USERS, timezone="Africa/Dakar", language="fr")
-    await bc.create(store, texts={"*": "Rappel : l'atelier ODD a lieu jeudi."}, audience=[],
-                    at=vtime.now, now=vtime.now, created_by="test")
+    await bc.create(store, TESTER, texts={"*": "Rappel : l'atelier ODD a lieu jeudi."}, audience=[],
+                    at=vtime.now, now=vtime.now)
     await planner_for(service).run_once()
 
 
@@ -53,7 +57,7 @@ async def test_300_recipients_at_the_configured_rate_without_a_429(
         sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot) -> None:
     store = await Store.open(sqlite_url)
     try:
-        from tests.service.conftest import make_service
+        from tests.conversation.conftest import make_service
 
         service = make_service(store, vtime)  # type: ignore[arg-type]
         await broadcast_to_all(store, service, vtime)
@@ -77,7 +81,7 @@ async def test_injected_429_and_500_lose_nothing_and_duplicate_nothing(
         sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot) -> None:
     store = await Store.open(sqlite_url)
     try:
-        from tests.service.conftest import make_service
+        from tests.conversation.conftest import make_service
 
         service = make_service(store, vtime)  # type: ignore[arg-type]
         await broadcast_to_all(store, service, vtime)
@@ -106,13 +110,12 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_skipped(
         sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot) -> None:
     store = await Store.open(sqlite_url)
     try:
-        from tests.service.conftest import make_service
+        from tests.conversation.conftest import make_service
 
         service = make_service(store, vtime)  # type: ignore[arg-type]
         await add_users(store, 3, timezone="Africa/Kigali")
         api.block(2)
-        await bc.create(store, texts={"*": "Hi"}, audience=[], at=vtime.now, now=vtime.now,
-                        created_by="test")
+        await bc.create(store, TESTER, texts={"*": "Hi"}, audience=[], at=vtime.now, now=vtime.now)
         await planner_for(service).run_once()
         assert await sender_for(service, BotTransport(bot), vtime).run_once() == 2
         assert per_chat(api) == {1: 1, 3: 1}

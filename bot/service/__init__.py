@@ -1,1 +1,0 @@
-"""Glue between channels, the pure engine and storage: one input, one transaction, events out."""

@@ -1,0 +1,218 @@
+"""Exports (bot/export.py): XLSX for people — questions, labels, no live formula — and CSV/JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from bot.cli import main
+from bot.content import shipped_catalogue
+from bot.flow_library import FlowLibrary
+from bot.outputs.consent import WITHHELD
+from bot.outputs.exports import QuestionBook, write_csv, write_json, write_xlsx, xlsx_bytes
+from bot.storage import Store
+from bot.storage.tx import Tx
+
+T0 = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
+TYPED = ["=HYPERLINK(\"http://evil\",\"x\")", "+32 2 555 00 00", "-1+2", "@SUM(A1:A2)"]
+
+
+async def _week_run(tx: Tx, user_key: str, place: str, *, hero: str, story: str, consent: bool,
+                    kind: str = "school", version: str = "1", offset: int = 0) -> int:
+    herent = await tx.add_municipality(place, "BE")
+    user = await tx.get_or_create_user("telegram", user_key, language="fr",
+                                       municipality_id=herent.id)
+    run = await tx.create_run(user.id, "municipality_week", version, state={},
+                              municipality_id=herent.id, started_at=T0 + timedelta(hours=offset))
+    await tx.record_answer(run.id, "register", "yesno", True, "Oui")
+    await tx.record_answer(run.id, "hero_name", "text", hero, hero)
+    # Stored in French, as the user saw it; the export relabels it in the chosen language.
+    await tx.record_answer(run.id, "hero_kind", "choice", kind, "École")
+    await tx.record_answer(run.id, "hero_what", "text", story, story)
+    await tx.record_answer(run.id, "hero_sdgs", "sdg", [4, 13], "4. Éducation; 13. Climat")
+    await tx.record_answer(run.id, "hero_consent", "yesno", consent, "Oui" if consent else "Non")
+    await tx.record_answer(run.id, "hero_keep", "collect", [
+        {"hero_name": hero, "hero_kind": kind, "hero_what": story, "hero_sdgs": [4, 13],
+         "hero_consent": consent}], "1")
+    end = T0 + timedelta(hours=offset, minutes=20)
+    await tx.save_run(run, state={}, status="completed", waiting_since=None, completed_at=end,
+                      updated_at=end)
+    return run.id
+
+
+async def _populate(store: Store) -> None:
+    async with store.transaction() as tx:
+        first = await _week_run(tx, "1", "Herent", hero=TYPED[0], story=TYPED[2], consent=True)
+        await tx.record_answer(first, "act_keep", "collect", [
+            {"act_title": "Flag", "act_date": "2026-09-25", "act_sdgs": [17]}], "1")
+        await _week_run(tx, "2", "Edegem", hero="Maria Secret", story="plants trees",
+                        consent=False, offset=1)
+        await _week_run(tx, "3", "Herent", hero=TYPED[1], story=TYPED[3], consent=True,
+                        version="2", offset=2)
+
+
+def _library() -> tuple[Any, FlowLibrary]:
+    catalogue = shipped_catalogue()
+    return catalogue, FlowLibrary.load(catalogue)
+
+
+async def _xlsx(store: Store, lang: str) -> bytes:
+    catalogue, library = _library()
+    flow = library.get("municipality_week")
+    assert flow is not None
+    async with store.transaction(readonly=True) as tx:
+        content, count = await xlsx_bytes(tx, flow, catalogue, lang)
+    assert count == 3
+    return content
+
+
+async def test_xlsx_has_questions_labels_and_no_formula(store: Store) -> None:
+    await _populate(store)
+    book = load_workbook(io.BytesIO(await _xlsx(store, "en")))
+    assert book.sheetnames == ["municipality_week v1", "municipality_week v2"]
+    sheet = book["municipality_week v1"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}3"
+    headers = [c.value for c in sheet[1]]
+    assert headers[:6] == ["User", "Municipality", "Country", "Status", "Started (UTC)",
+                           "Completed (UTC)"]
+    assert "The hero's name (the person, school, business…)?" in headers
+    assert "Who is …?" in headers  # the name the question would show is left out
+    assert sheet.cell(1, headers.index("Who is …?") + 1).comment.text == "hero_kind"
+    rows = [dict(zip(headers, [c.value for c in row], strict=True))
+            for row in sheet.iter_rows(min_row=2)]
+    herent = next(r for r in rows if r["Municipality"] == "Herent")
+    assert herent["Who is …?"] == "School"  # a label in English, not "school" nor "École"
+    assert herent["Status"] == "completed"
+    assert herent["Started (UTC)"] == T0.replace(tzinfo=None)
+    assert herent["The hero's name (the person, school, business…)?"] == TYPED[0]
+    # Goals read as names in the chosen language.
+    assert "13. Climate action" in str(herent[next(h for h in headers if "SDGs" in str(h))])
+    edegem = next(r for r in rows if r["Municipality"] == "Edegem")
+    assert "Maria Secret" not in json.dumps([str(v) for v in edegem.values()])
+    assert edegem["The hero's name (the person, school, business…)?"] == WITHHELD
+    for worksheet in book.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{cell.coordinate} is a formula: {cell.value}"
+                if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                    assert cell.quotePrefix, cell.coordinate
+    typed_cells = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert set(TYPED) <= typed_cells  # kept exactly as typed, just inert
+
+
+async def test_xlsx_headers_follow_the_language(store: Store) -> None:
+    await _populate(store)
+    sheet = load_workbook(io.BytesIO(await _xlsx(store, "nl")))["municipality_week v1"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[1] == "Gemeente"
+    assert "De naam van de held (de persoon, school, het bedrijf…)?" in headers
+    assert [c.value for c in sheet[2]][headers.index("Wie is …?")] == "School"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+async def test_libreoffice_opens_the_xlsx_and_evaluates_nothing(store: Store,
+                                                                tmp_path: Path) -> None:
+    await _populate(store)
+    target = tmp_path / "week.xlsx"
+    target.write_bytes(await _xlsx(store, "fr"))
+    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", utf8_csv, "--outdir", str(tmp_path), str(target)],
+                   check=True, capture_output=True, timeout=120)
+    text = (tmp_path / "week.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][1] == "Commune"
+    cells = {value for row in rows for value in row}
+    assert TYPED[0] in cells and TYPED[2] in cells  # not evaluated into "x" or "1"
+    assert "1" not in cells and "x" not in cells
+
+
+async def test_empty_xlsx_has_a_header_sheet(store: Store) -> None:
+    catalogue, library = _library()
+    flow = library.get("post2030")
+    assert flow is not None
+    async with store.transaction(readonly=True) as tx:
+        content, count = await xlsx_bytes(tx, flow, catalogue, "es")
+    assert count == 0
+    book = load_workbook(io.BytesIO(content))
+    assert [c.value for c in book.active[1]][1] == "Municipio"
+
+
+async def test_csv_and_json_withhold_heroes_without_consent(store: Store) -> None:
+    await _populate(store)
+
+    async def records() -> Any:
+        async with store.transaction(readonly=True) as tx:
+            async for record in tx.iter_export("municipality_week"):
+                yield record
+
+    text = io.StringIO()
+    assert await write_csv(records(), text) == 3
+    assert "Maria Secret" not in text.getvalue()
+    rows = list(csv.reader(io.StringIO(text.getvalue())))
+    column = rows[0].index("hero_name")
+    assert {row[column] for row in rows[1:]} == {"'" + TYPED[0], WITHHELD, "'" + TYPED[1]}
+    out = io.StringIO()
+    await write_json(records(), out)
+    assert "Maria Secret" not in out.getvalue()
+    assert json.loads(out.getvalue())[1]["answers"]["hero_keep"][0]["hero_name"] == WITHHELD
+
+
+async def test_write_xlsx_spools_rows_of_an_unknown_version(store: Store) -> None:
+    await _populate(store)
+    catalogue, _ = _library()
+    book = QuestionBook("municipality_week", "en", catalogue, None, [],
+                        now=T0)  # no definition at all: step ids as headers
+    target = io.BytesIO()
+    async with store.transaction(readonly=True) as tx:
+        count = await write_xlsx(tx.iter_export_labelled("municipality_week"), target, book)
+    assert count == 3
+    headers = [c.value for c in load_workbook(target)["municipality_week v1"][1]]
+    assert "hero_name" in headers and "hero_consent" in headers
+
+
+def test_cli_export_xlsx_with_lang_is_audited(sqlite_url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    async def setup() -> None:
+        async with await Store.open(sqlite_url) as store:
+            await _populate(store)
+
+    asyncio.run(setup())
+    monkeypatch.setenv("SDGBOT_DATABASE_URL", sqlite_url)
+    out = tmp_path / "week.xlsx"
+    result = CliRunner().invoke(main, ["export", "municipality_week", "--format", "xlsx",
+                                       "--out", str(out), "--lang", "es"])
+    assert result.exit_code == 0, result.output
+    headers = [c.value for c in load_workbook(out)["municipality_week v1"][1]]
+    assert headers[1] == "Municipio"
+    audit = CliRunner().invoke(main, ["audit", "--json"])
+    entry = json.loads(audit.output.splitlines()[0])
+    assert entry["action"] == "export"
+    assert entry["details"]["format"] == "xlsx" and entry["details"]["runs"] == 3
+    assert entry["actor"].startswith("cli:")
+    bad = CliRunner().invoke(main, ["export", "municipality_week", "--since", "yesterday"])
+    assert bad.exit_code == 2 and "not a date" in bad.output
+
+
+def test_answer_dates_stay_dates() -> None:
+    from bot.outputs.exports import _answer_cell
+
+    catalogue, library = _library()
+    book = QuestionBook("municipality_week", "en", catalogue, library.get("municipality_week"),
+                        [], now=T0)
+    assert _answer_cell(book, "1", "act_date", date(2026, 9, 20), "20/09/2026", "date") == {
+        "date": "2026-09-20"}
+    assert _answer_cell(book, "1", "nothing", 12, "12", "number") == 12
