@@ -147,3 +147,5 @@ class Reply:
     user_id: int | None = None
     flow_id: str | None = None
     step_id: str | None = None
+    queued: int = 0
+    """Messages this input wrote to the outbox (to other people): the sender is woken."""

@@ -82,8 +82,11 @@ def _next(deadline: Deadline, today: date, partnerships: list[tuple[str, str | N
 
 @deadlines.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also removed deadlines.")
-def deadlines_list(show_all: bool) -> None:
-    """List deadlines with their next due date, reminders and audience."""
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the titles (default: SDGBOT_DEFAULT_LANGUAGE).")
+def deadlines_list(show_all: bool, lang: str | None) -> None:
+    """List deadlines with their title, next due date, reminders and audience."""
+    language = lang or _settings().default_language
 
     async def run() -> list[str]:
         store = await _open()
@@ -101,9 +104,10 @@ def deadlines_list(show_all: bool) -> None:
             due = item.next.due.isoformat() if item.next else "—"
             state = "" if item.active else "  [removed]"
             offsets = ",".join(map(str, spec.offsets)) or "—"
-            lines.append(f"{item.id:<24} next {due:<10} {spec.every:<11} "
+            lines.append(f"{item.id:<20} {spec.title.get(language)}{state}\n"
+                         f"{'':<20} next {due:<10} {spec.every:<11} "
                          f"offsets {offsets} at {spec.hour:02d}:00 "
-                         f"[{describe(spec.audience)}] {item.source}{state}")
+                         f"[{describe(spec.audience)}] {item.source}")
         return lines
 
     for line in _run(run()) or ["no deadlines"]:
@@ -212,9 +216,10 @@ def deadlines_ics(out: Path, lang: str | None, months: int) -> None:
         try:
             async with store.transaction(readonly=True) as tx:
                 found = await dl.all_occurrences(tx, _now().date(), months)
+                names = await dl.twinning_names(tx)
         finally:
             await store.close()
-        return calendar(found, language, _now())
+        return calendar(found, language, _now(), twinnings=names)
 
     content = _run(run())
     out.write_bytes(content)

@@ -22,6 +22,7 @@ from bot.messages import (
     MenuOffered,
     Tap,
 )
+from bot.programme.deadlines import close_on_completion
 
 if TYPE_CHECKING:
     from bot.storage.models import FlowRun
@@ -202,7 +203,19 @@ async def after_completion(turn: Turn, run: FlowRun, flow: Flow, state: RunState
 
     await after_checkin(turn, run, flow, state)
     await notify_partner(turn, flow, state)
+    await _close_deadlines(turn, flow)
     offer_menu(turn, "menu_after_flow")
+
+
+async def _close_deadlines(turn: Turn, flow: Flow) -> None:
+    """Deadlines the completed flow closes are marked done (and their reminders stop): say so."""
+    closed = await close_on_completion(turn.tx, turn.user, flow.id, turn.now)
+    if not closed:
+        return
+    place = await turn.tx.municipality(turn.user.municipality_id or 0)
+    for occurrence in closed:
+        turn.say("dl_closed_by_flow", title=occurrence.deadline.title.get(turn.lang),
+                 municipality=place.name if place else "")
 
 
 # --- simple commands -------------------------------------------------------------------------

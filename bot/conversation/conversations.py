@@ -35,6 +35,7 @@ from bot.flow.state import Input, OptionInput, RunState, SubmitInput, TextInput
 from bot.flow_library import FlowLibrary
 from bot.i18n import normalize_language, shortened
 from bot.messages import Command, ConversationKey, Incoming, Notice, Reply, Tap
+from bot.scheduling.runner import wake
 from bot.storage.errors import StorageError
 from bot.storage.models import FlowRun, User
 from bot.storage.store import Store
@@ -123,11 +124,14 @@ class Conversations:
     async def handle(self, incoming: Incoming) -> Reply:
         """Handle one input; the reply is returned only after the transaction committed."""
         try:
-            return await self.store.run_in_transaction(lambda tx: self._handle(tx, incoming))
+            reply = await self.store.run_in_transaction(lambda tx: self._handle(tx, incoming))
         except StorageError as exc:
             log.error("database trouble while handling %s: %s", incoming.key, exc)
             lang = normalize_language(incoming.language_code, self.settings.default_language)
             return Reply([Notice(self.catalogue.messages.get("db_trouble", lang))], lang=lang)
+        if reply.queued:
+            wake()  # messages to other people are in the outbox, committed: send them now
+        return reply
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The user blocked the bot (Telegram answered 403): stop sending to them."""

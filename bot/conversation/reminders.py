@@ -135,15 +135,16 @@ async def show_deadlines(turn: Turn) -> None:
         offer = Option("c:deadlinesics", turn.msg("dl_ics_button"))
         turn.reply.events.append(MenuOffered(turn.msg("dl_ics_offer"), (offer,)))
     else:
-        _offer_calendar(turn, found)
+        await _offer_calendar(turn, found)
 
 
 def _short_date(turn: Turn, day: date) -> str:
     return format_date(day, turn.lang, turn.service.catalogue.messages)
 
 
-def _offer_calendar(turn: Turn, found: list[Occurrence]) -> None:
-    content = calendar(found, turn.lang, turn.now, name=turn.msg("dl_ics_button").lstrip("📅 "))
+async def _offer_calendar(turn: Turn, found: list[Occurrence]) -> None:
+    content = calendar(found, turn.lang, turn.now, name=turn.msg("dl_ics_button").lstrip("📅 "),
+                       twinnings=await deadlines.twinning_names(turn.tx))
     turn.reply.events.append(FileOffered("sdg-deadlines.ics", content, turn.msg("dl_ics_caption"),
                                          "text/calendar"))
 
@@ -153,7 +154,7 @@ async def _deadlines(turn: Turn) -> None:
 
 
 async def _deadlines_ics(turn: Turn) -> None:
-    _offer_calendar(turn, await upcoming(turn, everything=is_coordinator(turn.user)))
+    await _offer_calendar(turn, await upcoming(turn, everything=is_coordinator(turn.user)))
 
 
 # --- reminder buttons -----------------------------------------------------------------------------

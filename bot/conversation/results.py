@@ -1,11 +1,16 @@
-"""Results: `/results` again, and the mirror report of a partnership check-in.
+"""Results: `/results` again, and the messages between the two sides of a twinning.
 
-A completed check-in sends both sides their mirror report once the partner has answered too.
+A completed check-in sends both sides their mirror report once the partner has answered too;
+a flow may name a text for the partner (`vars.notify_partner`, the Week's invitation). Both go
+through the outbox, written in the transaction of the answer that triggers them: delivered
+exactly once even if the bot dies right after, paced with everything else, and kept as a
+delivery record (`sdgbot outbox --kind partner`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.conversation.contexts import (
@@ -20,12 +25,15 @@ from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated
 from bot.flow.functions import FUNCTIONS
 from bot.flow.state import RunState
-from bot.messages import ChartOffered, ConversationKey, Outgoing
+from bot.messages import ChartOffered
+from bot.scheduling.sender import PARTNER_KIND
 
 if TYPE_CHECKING:
     from bot.conversation.turn import Turn
-    from bot.storage.models import FlowRun
+    from bot.storage.models import FlowRun, User
 
+PARTNER_KEPT = timedelta(days=14)
+"""A message to the other side not delivered by then (the person blocked the bot…) is dropped."""
 RESULT_FLOWS = ("sdg_assessment", "post2030", "partnership_checkin", "municipality_week")
 
 
@@ -135,31 +143,26 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     prev_mine = run_summary(mine_prev) if mine_prev else None
     prev_theirs = run_summary(theirs_prev) if theirs_prev else None
     if state.context.get("partner_answers") is None:  # the flow's own result said "not yet"
-        turn.reply.events.append(
-            MessageCreated(
-                render(turn.lang, mine, theirs, prev_mine, prev_theirs, partner_name),
-                is_result=True,
-            )
-        )
-    await _to_partner(
-        turn, partner_id, lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name)
-    )
+        await _queue(turn, flow, f"mirror:{run.id}", [me], lambda lang: render(
+            lang, mine, theirs, prev_mine, prev_theirs, partner_name))
+    await _queue(turn, flow, f"mirror:{run.id}", await turn.tx.users(municipality_id=partner_id),
+                 lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name))
 
 
-async def _to_partner(turn: Turn, partner_id: int, text_in: Callable[[str], str]) -> None:
-    """Queue a message for every reachable official of the partner municipality."""
-    for partner_user in await turn.tx.users(municipality_id=partner_id):
-        if partner_user.opted_out or partner_user.blocked:
-            continue
-        lang = partner_user.language or turn.service.settings.default_language
-        turn.reply.others.append(
-            Outgoing(
-                ConversationKey(partner_user.channel, partner_user.external_id),
-                (MessageCreated(text_in(lang), is_result=True),),
-                lang,
-                bool(partner_user.lite),
-            )
-        )
+async def _queue(turn: Turn, flow: Flow, occasion: str, people: Sequence[User],
+                 text_in: Callable[[str], str]) -> None:
+    """Write a message for each of `people` to the outbox, in every language of the flow.
+
+    One row per person and occasion (its key), so the same occasion never reaches anyone twice;
+    the sender picks the text in the person's language when it goes out.
+    """
+    rows = [{"key": f"{PARTNER_KIND}:{occasion}:{person.id}", "kind": PARTNER_KIND,
+             "user_id": person.id, "due_at": turn.now, "expires_at": turn.now + PARTNER_KEPT,
+             "payload": {"flow": flow.id, "occasion": occasion,
+                         "texts": {lang: text_in(lang) for lang in flow.languages}}}
+            for person in people if not person.blocked]
+    if rows:
+        turn.reply.queued += await turn.tx.enqueue(rows, turn.now)
 
 
 async def notify_partner(turn: Turn, flow: Flow, state: RunState) -> None:
@@ -177,4 +180,6 @@ async def notify_partner(turn: Turn, flow: Flow, state: RunState) -> None:
             flow, turn.service.catalogue, reading_state, str(name), now=turn.now
         )
 
-    await _to_partner(turn, twinning[1], text_in)
+    partners = await turn.tx.users(municipality_id=twinning[1])
+    await _queue(turn, flow, f"{name}:{twinning[0].id}:{state.vars.get('edition', '')}",
+                 partners, text_in)

@@ -17,7 +17,13 @@ from bot.flow.catalogue import Catalogue
 from bot.programme.actors import Actor, NotFound, ProgrammeError
 from bot.scheduling.audience import Term, Twinnings, audience_context, matches, user_timezone
 from bot.scheduling.deadlines import Deadline, Occurrence, occurrences, parse
-from bot.scheduling.planner import Recipients, pending_users, remind_pending, scope_of
+from bot.scheduling.planner import (
+    Recipients,
+    closed_by_flow,
+    pending_users,
+    remind_pending,
+    scope_of,
+)
 from bot.scheduling.sender import load_deadlines
 from bot.scheduling.timing import QuietHours, end_of_day, local_date, snooze_until, zone
 from bot.storage.audit import ACTION_DEADLINE_CHANGE, audit
@@ -37,6 +43,11 @@ def _member(user: User, occurrence: Occurrence, twinnings: Twinnings,
             Term("partnership", occurrence.partnership)):
         return False
     return matches(user, occurrence.deadline.audience, twinnings, names)
+
+
+async def twinning_names(tx: Tx) -> dict[str, str]:
+    """Twinning slug → its name, for showing per-twinning occurrences."""
+    return {p.slug: p.name for p in await tx.partnerships()}
 
 
 async def active_partnerships(tx: Tx) -> list[tuple[str, str | None]]:
@@ -120,6 +131,59 @@ async def remind(tx: Tx, actor: Actor, deadline: Deadline, occurrence: Occurrenc
     """Remind, today, only those who have not done `occurrence`; returns how many people."""
     actor.require("coordinator")
     return await remind_pending(tx, deadline, occurrence, now, catalogue, quiet)
+
+
+async def close_on_completion(tx: Tx, user: User, flow_id: str, now: datetime
+                              ) -> list[Occurrence]:
+    """Mark done what the user's just completed run of `flow_id` closes (see `ClosedBy`).
+
+    For each deadline closed by that flow, the first occurrence ahead (of the user's twinning,
+    for a twinning's deadline) is marked done for the municipality — for both municipalities
+    when ``both_sides`` and the partner has completed it too — recording who, and their pending
+    reminders are dropped. Returns the occurrences closed just now.
+    """
+    if user.municipality_id is None:
+        return []
+    twinnings, _ = await audience_context(tx)
+    partnerships = await active_partnerships(tx)
+    closed: list[Occurrence] = []
+    for deadline in (await load_deadlines(tx)).values():
+        closing = deadline.closing
+        if closing is None or closing.flow != flow_id:
+            continue
+        today = local_date(now, zone(deadline.timezone))
+        for occurrence in occurrences(deadline, today, today + timedelta(days=LOOKAHEAD_DAYS + 35),
+                                      partnerships):
+            if occurrence.partnership and user.municipality_id not in twinnings.municipalities(
+                    Term("partnership", occurrence.partnership)):
+                continue
+            done = await closed_by_flow(tx, occurrence, twinnings, now)
+            if closing.both_sides:  # the twinning's, once both sides completed it
+                pair = set(twinnings.by_slug.get(occurrence.partnership or "", ()))
+                places = pair if pair and pair <= done else set()
+            else:
+                places = {user.municipality_id} & done
+            if places and await _mark(tx, occurrence, places, user, now):
+                closed.append(occurrence)
+            break
+    return closed
+
+
+async def _mark(tx: Tx, occurrence: Occurrence, places: set[int], user: User,
+                now: datetime) -> bool:
+    """Mark `occurrence` done for each municipality in `places` not marked yet; any new mark?"""
+    deadline, marked = occurrence.deadline, False
+    for place in sorted(places):
+        scope = f"m:{place}"
+        if await tx.done_mark(deadline.id, occurrence.key, scope) is not None:
+            continue
+        await tx.mark_done(deadline.id, occurrence.key, scope=scope, municipality_id=place,
+                           user_id=user.id, now=now)
+        people = await tx.users(municipality_id=place, reachable_only=False)
+        await tx.drop_reminders(deadline.id, occurrence.key, [u.id for u in people],
+                                f"closed by {deadline.closing.flow if deadline.closing else ''}")
+        marked = True
+    return marked
 
 
 # --- keeping the calendar ------------------------------------------------------------------------
@@ -259,6 +323,7 @@ __all__ = [
     "Reminder",
     "active_partnerships",
     "all_occurrences",
+    "close_on_completion",
     "done_mark",
     "find_occurrences",
     "import_all",
@@ -270,5 +335,6 @@ __all__ = [
     "remove",
     "save",
     "snooze",
+    "twinning_names",
     "upcoming",
 ]

@@ -102,6 +102,16 @@ class Composer:
         return Rendered(self.messages.get("bc_message", lang, text=text)
                         + "\n\n" + self.messages.get("rem_footer", lang), None)
 
+    def partner(self, item: OutboxItem, user: User) -> Rendered:
+        """A message from the other side of a twinning (a mirror report, a Week invitation).
+
+        The conversation rendered it in each of the flow's languages when the answer that
+        triggered it was recorded; the one in the recipient's language at sending time goes.
+        """
+        texts = item.payload.get("texts") or {}
+        return Rendered(broadcast_text(dict(texts), user_language(user, self.default_language)),
+                        None)
+
 
 def broadcast_text(texts: dict[str, Any], lang: str) -> str:
     """A broadcast's text for ``lang``: its own, else the one for everyone (``*``), else any."""

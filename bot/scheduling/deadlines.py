@@ -13,6 +13,10 @@ A deadline is what `content/deadlines.yaml` (or ``sdgbot deadlines add|import``)
       hour: 9                          # …at this local hour of each recipient
       audience: [side:north]           # see bot.scheduling.audience
       flow: partnership_checkin        # optional: the "Start now" button
+      closed_by:                       # optional: completing a flow closes it (default: `flow`)
+        flow: partnership_checkin
+        when: register or already_registered   # …if the run's answers say so (an expression)
+        both_sides: true               # a twinning's occurrence: once both sides completed it
       timezone: Europe/Brussels        # where the due date ends (default)
 
 Everything here is pure (no database, no clock): `occurrences` expands a deadline into dated
@@ -29,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.flow.errors import FlowError, FlowIssue
+from bot.flow.expressions import EvalError, ExpressionError, evaluate, parse_expression, truthy
 from bot.flow.yamlsrc import LineDict, LineList, load_yaml
 from bot.i18n import LANGUAGES, Localized
 from bot.scheduling.audience import Term, parse_audience
@@ -48,7 +53,59 @@ ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")
 DEFAULT_OFFSETS = (30, 7, 1)
 DEFAULT_HOUR = 9
 FIELDS = frozenset({"id", "title", "description", "due", "every", "until", "offsets", "hour",
+                    "closed_by",
                     "audience", "flow", "timezone"})
+
+
+@dataclass(frozen=True)
+class ClosedBy:
+    """What closes an occurrence without anyone tapping Done: completing a flow in its period.
+
+    Attributes:
+        flow: the flow whose completed run closes it.
+        when: an expression over the run's answers and computed values that must hold
+            (``register or already_registered``); None: any completed run.
+        both_sides: for a twinning's occurrence, done only once both municipalities of the
+            twinning completed the flow in the period (each side's check-in).
+    """
+
+    flow: str
+    when: str | None = None
+    both_sides: bool = False
+
+    def holds(self, answers: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+        """Whether a completed run with these answers and computed values closes it."""
+        if self.when is None:
+            return True
+        scope = _RunScope({**values, **answers})
+        try:
+            return truthy(evaluate(parse_expression(self.when), scope))
+        except (EvalError, ExpressionError):
+            return False
+
+    def to_spec(self) -> dict[str, Any]:
+        """As stored and read back by `parse`."""
+        spec: dict[str, Any] = {"flow": self.flow}
+        if self.when:
+            spec["when"] = self.when
+        if self.both_sides:
+            spec["both_sides"] = True
+        return spec
+
+
+class _RunScope:
+    """Names of a finished run for `ClosedBy.when`: its answers and computed values."""
+
+    def __init__(self, names: Mapping[str, Any]) -> None:
+        self.names = names
+
+    def lookup(self, name: str) -> Any:
+        return self.names.get(name)
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        if name == "len" and len(args) == 1:
+            return len(args[0] or ())
+        raise EvalError(f"unknown function {name}()")
 
 
 @dataclass(frozen=True)
@@ -66,6 +123,14 @@ class Deadline:
     flow: str | None = None
     timezone: str = "Europe/Brussels"
     description: Localized | None = None
+    closed_by: ClosedBy | None = None
+
+    @property
+    def closing(self) -> ClosedBy | None:
+        """What closes it: `closed_by`, else completing its `flow`, else nothing but Done."""
+        if self.closed_by is not None:
+            return self.closed_by
+        return ClosedBy(self.flow) if self.flow else None
 
     def to_spec(self) -> dict[str, Any]:
         """The definition as JSON-ready data (what the database stores, what `parse` reads)."""
@@ -84,6 +149,8 @@ class Deadline:
             spec["until"] = self.until.isoformat()
         if self.flow:
             spec["flow"] = self.flow
+        if self.closed_by is not None:
+            spec["closed_by"] = self.closed_by.to_spec()
         if self.description is not None:
             described = self.description
             spec["description"] = (dict(described.texts) if described.neutral is None
@@ -210,11 +277,39 @@ def parse(data: Mapping[str, Any], *, require_all_languages: bool = False
     if not is_zone(timezone):
         problems.append(("timezone", f"timezone: {timezone!r} is not an IANA time zone"))
     flow = str(data["flow"]).strip() if data.get("flow") else None
+    closed_by = _closed_by(data.get("closed_by"), problems)
+    if closed_by is not None and closed_by.both_sides and every != "partnership":
+        problems.append(("closed_by", "closed_by.both_sides: only for every: partnership"))
     if problems or title is None:
         return None, problems
     return Deadline(id=deadline_id, title=title, due=due, every=every, until=until,
                     offsets=offsets, hour=hour, audience=audience, flow=flow, timezone=timezone,
-                    description=description), problems
+                    description=description, closed_by=closed_by), problems
+
+
+def _closed_by(value: Any, problems: list[tuple[str, str]]) -> ClosedBy | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = {"flow": value}
+    if not isinstance(value, Mapping) or not str(value.get("flow") or "").strip():
+        problems.append(("closed_by", "closed_by: a flow id, or {flow: …, when: …, both_sides: …}"))
+        return None
+    unknown = sorted(set(value) - {"flow", "when", "both_sides"})
+    if unknown:
+        problems.append(("closed_by", f"closed_by: unknown field {unknown[0]!r}; "
+                                      "known: flow, when, both_sides"))
+    when = str(value["when"]).strip() if value.get("when") else None
+    if when is not None:
+        try:
+            parse_expression(when)
+        except ExpressionError as exc:
+            problems.append(("closed_by", f"closed_by.when: {exc}"))
+    both = value.get("both_sides", False)
+    if not isinstance(both, bool):
+        problems.append(("closed_by", "closed_by.both_sides: true or false"))
+        both = False
+    return ClosedBy(str(value["flow"]).strip(), when, both)
 
 
 def load_file(path: Path, *, require_all_languages: bool = True) -> list[Deadline]:
@@ -348,6 +443,7 @@ __all__ = [
     "DEFAULT_HOUR",
     "DEFAULT_OFFSETS",
     "EVERY",
+    "ClosedBy",
     "Deadline",
     "Occurrence",
     "PlannedReminder",

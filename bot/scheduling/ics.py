@@ -7,7 +7,7 @@ stable (``<deadline>-<occurrence>@sdgbot``) so importing a newer file updates ev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from bot.scheduling.deadlines import Occurrence
@@ -46,8 +46,13 @@ def _uid(occurrence: Occurrence) -> str:
 
 
 def calendar(occurrences: Iterable[Occurrence], lang: str, now: datetime,
-             name: str = "SDG deadlines") -> bytes:
-    """The .ics file (UTF-8 bytes) of ``occurrences``, titled in ``lang``."""
+             name: str = "SDG deadlines", twinnings: Mapping[str, str] | None = None) -> bytes:
+    """The .ics file (UTF-8 bytes) of ``occurrences``, titled in ``lang``.
+
+    ``twinnings`` names each twinning by its slug ("Brasschaat – Tarija"), for the events of
+    per-twinning deadlines.
+    """
+    names = twinnings or {}
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODUCT}", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}"]
@@ -55,7 +60,7 @@ def calendar(occurrences: Iterable[Occurrence], lang: str, now: datetime,
         deadline = occurrence.deadline
         title = deadline.title.get(lang)
         if occurrence.partnership:
-            title = f"{title} ({occurrence.partnership})"
+            title = f"{title} ({names.get(occurrence.partnership, occurrence.partnership)})"
         lines += [
             "BEGIN:VEVENT",
             f"UID:{_uid(occurrence)}",

@@ -103,13 +103,31 @@ async def pending_users(tx: Tx, occurrence: Occurrence, recipients: Recipients,
     """The occurrence's users whose municipality has not marked it done (nor done its flow)."""
     deadline = occurrence.deadline
     done = {mark.scope for mark in await tx.done_marks(deadline.id, [occurrence.key])}
-    flow_done: set[int] = set()
-    if deadline.flow:
-        since = occurrence.since or (occurrence.due - timedelta(days=366))
-        flow_done = await tx.municipalities_done_by_flow(
-            deadline.flow, end_of_day(since, zone(deadline.timezone)), now)
+    flow_done = await closed_by_flow(tx, occurrence, recipients.twinnings, now)
     return [u for u in recipients.of(occurrence)
             if scope_of(u) not in done and (u.municipality_id or 0) not in flow_done]
+
+
+async def closed_by_flow(tx: Tx, occurrence: Occurrence, twinnings: Twinnings,
+                         now: datetime) -> set[int]:
+    """Municipalities whose completed run closes their part of `occurrence` (see `ClosedBy`).
+
+    Runs completed after the previous occurrence's due date (a year before, for the first)
+    count; for a twinning's occurrence, only its two municipalities (each side that answered
+    is no longer pending; the twinning is done — `both_sides` — once both are here).
+    """
+    deadline = occurrence.deadline
+    closing = deadline.closing
+    if closing is None:
+        return set()
+    since = occurrence.since or (occurrence.due - timedelta(days=366))
+    runs = await tx.completed_between(closing.flow, end_of_day(since, zone(deadline.timezone)),
+                                      now)
+    done = {municipality for municipality, state in runs
+            if closing.holds(state.get("answers") or {}, state.get("vars") or {})}
+    if occurrence.partnership:
+        return done & set(twinnings.by_slug.get(occurrence.partnership, ()))
+    return done
 
 
 def reminder_row(occurrence: Occurrence, user: User, offset: int | str, due_at: datetime,

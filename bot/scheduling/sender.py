@@ -65,6 +65,9 @@ from bot.storage.models import Broadcast, OutboxItem, User
 from bot.storage.store import Store
 from bot.storage.tx import Tx
 
+PARTNER_KIND = "partner"
+"""Outbox rows carrying a message from one side of a twinning to the other's officials."""
+
 log = logging.getLogger(__name__)
 
 LEASE = "sender"
@@ -334,6 +337,8 @@ class Sender:
                 return "dropped", "the broadcast was cancelled", None
             ignore_quiet = broadcast.ignore_quiet
             rendered = self.composer.broadcast(broadcast, user)
+        elif item.kind == PARTNER_KIND:
+            rendered = self.composer.partner(item, user)
         else:
             return "failed", f"unknown kind {item.kind!r}", None
         if not ignore_quiet and in_quiet_hours(now.astimezone(zone(tz_name)).hour, self.quiet):
@@ -404,4 +409,4 @@ class Sender:
             setattr(stats, status, getattr(stats, status) + 1)
 
 
-__all__ = ["LEASE", "Sender", "SenderStats", "load_deadlines", "new_holder"]
+__all__ = ["LEASE", "PARTNER_KIND", "Sender", "SenderStats", "load_deadlines", "new_holder"]

@@ -171,17 +171,18 @@ class SchedulePart(TxPart):
         )
         return result.rowcount
 
-    async def municipalities_done_by_flow(self, flow_id: str, after: datetime,
-                                          until: datetime) -> set[int]:
-        """Municipalities that completed ``flow_id`` in (``after``, ``until``]: that is done too."""
-        statement = select(FlowRun.municipality_id).where(
+    async def completed_between(self, flow_id: str, after: datetime, until: datetime
+                                ) -> list[tuple[int, dict[str, Any]]]:
+        """(municipality id, run state) of each run of ``flow_id`` completed in (after, until]."""
+        statement = select(FlowRun.municipality_id, FlowRun.state).where(
             FlowRun.flow_id == flow_id,
             FlowRun.status == "completed",
             FlowRun.municipality_id.is_not(None),
             FlowRun.completed_at > require_aware(after, "after"),
             FlowRun.completed_at <= require_aware(until, "until"),
         )
-        return {m for m in (await self._session.execute(statement)).scalars().all() if m}
+        rows = (await self._session.execute(statement)).all()
+        return [(m, dict(state or {})) for m, state in rows if m]
 
     # --- broadcasts -------------------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-"""Both sides of a twinning: the mirror report of a check-in and the week's partner invitation."""
+"""Both sides of a twinning: the mirror report of a check-in and the week's partner invitation.
+
+Messages to the other side go through the outbox: written with the answer that triggers them,
+then delivered by the sender (here on a fake transport), once each, in each reader's language.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,22 @@ from bot.conversation.conversations import Conversations
 from bot.flow.events import MessageCreated
 from bot.flow.state import TextInput
 from bot.messages import Command, ConversationKey, Reply
+from bot.storage.models import OutboxItem
 from tests.conversation.autopilot import run_to_end
-from tests.conversation.conftest import Talker
+from tests.conversation.conftest import Clock, Talker
+from tests.scheduling.conftest import FakeTransport, VirtualTime, outbox, sender_for
+
+
+async def deliver(service: Conversations, clock: Clock) -> FakeTransport:
+    """Run the outbox sender once, at midday in Brussels (no quiet hours for anyone here)."""
+    vtime = VirtualTime(start=clock.now)
+    transport = FakeTransport(vtime)
+    await sender_for(service, transport, vtime, quiet=(0, 0)).run_once()
+    return transport
+
+
+async def partner_rows(service: Conversations) -> list[OutboxItem]:
+    return [row for row in await outbox(service.store) if row.kind == "partner"]
 
 
 async def onboard(talker: Talker, name: str, country: str, municipality: str) -> None:
@@ -20,36 +38,41 @@ def results(reply: Reply) -> str:
     return "\n".join(e.text for e in reply.events if isinstance(e, MessageCreated) and e.is_result)
 
 
-async def test_both_sides_of_a_twinning_get_their_mirror_report(service: Conversations) -> None:
+async def test_both_sides_of_a_twinning_get_their_mirror_report(
+        service: Conversations, clock: Clock) -> None:
     north = Talker(service, ConversationKey("test", "north"), language_code="nl")
     south = Talker(service, ConversationKey("test", "south"), language_code="es")
     await onboard(north, "Wim", "België", "Brasschaat")
     await onboard(south, "Lucía", "Bolivia", "Tarija")
 
     first = await run_to_end(north, await north.send(Command("checkin")), score=4)
-    assert first.others == []  # the partner has not answered yet
+    assert first.queued == 0 and await partner_rows(service) == []  # Tarija has not answered
     assert "Tarija" in results(first)
 
     second = await run_to_end(south, await south.send(Command("checkin")), score=1)
-    mirror_for_south = results(second)
+    mirror_for_south = results(second)  # Tarija's own summary is the mirror: Wim answered
     assert "Brasschaat" in mirror_for_south
-    assert [str(o.key) for o in second.others] == ["test:north"]
-    outgoing = second.others[0]
-    assert outgoing.lang == "nl"
-    mirror_for_north = "\n".join(getattr(e, "text", "") for e in outgoing.events)
-    assert "Tarija" in mirror_for_north
+    assert second.queued == 1  # Brasschaat's report, committed with Tarija's last answer
+    (row,) = await partner_rows(service)
+    assert set(row.payload["texts"]) == {"fr", "nl", "es", "en"}
+    sent = await deliver(service, clock)
+    assert sent.counts() == {"north": 1}
+    mirror_for_north = sent.to("north")[0].text
+    assert "Tarija" in mirror_for_north and mirror_for_north == row.payload["texts"]["nl"]
     assert mirror_for_north != mirror_for_south
+    assert (await deliver(service, clock)).sent == []  # delivered once, never again
 
 
 async def test_the_week_invitation_reaches_the_partner_in_their_language(
-    service: Conversations,
+    service: Conversations, clock: Clock,
 ) -> None:
     north = Talker(service, ConversationKey("test", "n2"), language_code="fr")
     south = Talker(service, ConversationKey("test", "s2"), language_code="es")
     await onboard(north, "Wim", "Belgique", "Brasschaat")
     await onboard(south, "Lucía", "Bolivia", "Tarija")
     done = await run_to_end(north, await north.send(Command("week")))
-    invitations = [o for o in done.others if str(o.key) == "test:s2"]
-    assert invitations, "the partner got no invitation"
-    text = "\n".join(getattr(e, "text", "") for e in invitations[0].events)
+    assert done.queued == 1
+    invitations = (await deliver(service, clock)).to("s2")
+    assert len(invitations) == 1, "the partner got no invitation"
+    text = invitations[0].text
     assert "Semana del Municipio Sostenible" in text and "Brasschaat" in text
