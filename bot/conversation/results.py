@@ -64,6 +64,10 @@ async def show_results(turn: Turn) -> None:
             "results_header", flow=flow.title.plain(turn.lang), who=", ".join(who)
         )
         turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
+        if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
+            mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
+                                        now=turn.now, period=state.context.get("period"))
+            turn.reply.events.append(MessageCreated(mirror, is_result=True))
         if state.vars.get("__chart") and not user.lite:
             turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
         shown = True
@@ -142,10 +146,12 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
 
     prev_mine = run_summary(mine_prev) if mine_prev else None
     prev_theirs = run_summary(theirs_prev) if theirs_prev else None
-    if state.context.get("partner_answers") is None:  # the flow's own result said "not yet"
-        await _queue(turn, flow, f"mirror:{run.id}", [me], lambda lang: render(
-            lang, mine, theirs, prev_mine, prev_theirs, partner_name))
-    await _queue(turn, flow, f"mirror:{run.id}", await turn.tx.users(municipality_id=partner_id),
+    # Each side's mirror is a message of its own, for every official of that side, written with
+    # this last answer: neither is lost if the bot dies before this reply goes out.
+    occasion = f"mirror:{own_partnership.id}:{period}"
+    await _queue(turn, flow, occasion, await turn.tx.users(municipality_id=me.municipality_id),
+                 lambda lang: render(lang, mine, theirs, prev_mine, prev_theirs, partner_name))
+    await _queue(turn, flow, occasion, await turn.tx.users(municipality_id=partner_id),
                  lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name))
 
 

@@ -50,16 +50,15 @@ async def test_both_sides_of_a_twinning_get_their_mirror_report(
     assert "Tarija" in results(first)
 
     second = await run_to_end(south, await south.send(Command("checkin")), score=1)
-    mirror_for_south = results(second)  # Tarija's own summary is the mirror: Wim answered
-    assert "Brasschaat" in mirror_for_south
-    assert second.queued == 1  # Brasschaat's report, committed with Tarija's last answer
-    (row,) = await partner_rows(service)
-    assert set(row.payload["texts"]) == {"fr", "nl", "es", "en"}
+    assert "le llega en un mensaje aparte" in results(second)
+    assert second.queued == 2  # both mirrors, committed with Tarija's last answer
+    rows = await partner_rows(service)
+    assert all(set(row.payload["texts"]) == {"fr", "nl", "es", "en"} for row in rows)
     sent = await deliver(service, clock)
-    assert sent.counts() == {"north": 1}
-    mirror_for_north = sent.to("north")[0].text
-    assert "Tarija" in mirror_for_north and mirror_for_north == row.payload["texts"]["nl"]
-    assert mirror_for_north != mirror_for_south
+    assert sent.counts() == {"north": 1, "south": 1}
+    mirror_for_north, mirror_for_south = sent.to("north")[0].text, sent.to("south")[0].text
+    assert "Tarija" in mirror_for_north and "Brasschaat" in mirror_for_south
+    assert "Spiegel" in mirror_for_north and "Espejo" in mirror_for_south  # each in theirs
     assert (await deliver(service, clock)).sent == []  # delivered once, never again
 
 
@@ -76,3 +75,14 @@ async def test_the_week_invitation_reaches_the_partner_in_their_language(
     assert len(invitations) == 1, "the partner got no invitation"
     text = invitations[0].text
     assert "Semana del Municipio Sostenible" in text and "Brasschaat" in text
+
+
+async def test_results_show_the_mirror_again(service: Conversations) -> None:
+    north = Talker(service, ConversationKey("test", "n3"), language_code="nl")
+    south = Talker(service, ConversationKey("test", "s3"), language_code="es")
+    await onboard(north, "Wim", "België", "Brasschaat")
+    await onboard(south, "Lucía", "Bolivia", "Tarija")
+    await run_to_end(north, await north.send(Command("checkin")), score=4)
+    await run_to_end(south, await south.send(Command("checkin")), score=1)
+    again = results(await south.send(Command("results")))
+    assert "Espejo" in again and "Brasschaat" in again
