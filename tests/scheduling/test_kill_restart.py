@@ -88,12 +88,13 @@ async def test_kill_9_before_the_due_time_and_in_the_middle(sqlite_url: str,
     store = await Store.open(sqlite_url)
     try:
         await add_users(store, USERS, timezone="UTC")
-        now = datetime.now(UTC)
-        await bc.create(store, TESTER, texts={"*": "Hello"}, audience=[], now=now,
-                        at=now + timedelta(seconds=4), ignore_quiet=True)
         script, out = tmp_path / "child.py", tmp_path / "delivered.txt"
         script.write_text(CHILD, encoding="utf-8")
         first = start(sqlite_url, out, script)
+        # Due 4 s after the first sender is up (a loaded machine may take seconds to start it).
+        now = datetime.now(UTC)
+        await bc.create(store, TESTER, texts={"*": "Hello"}, audience=[], now=now,
+                        at=now + timedelta(seconds=4), ignore_quiet=True)
         await asyncio.sleep(1.0)
         first.send_signal(signal.SIGKILL)  # before the broadcast is due
         first.wait()
