@@ -102,11 +102,12 @@ class Composer:
         return Rendered(self.messages.get("bc_message", lang, text=text)
                         + "\n\n" + self.messages.get("rem_footer", lang), None)
 
-    def partner(self, item: OutboxItem, user: User) -> Rendered:
-        """A message from the other side of a twinning (a mirror report, a Week invitation).
+    def prepared(self, item: OutboxItem, user: User) -> Rendered:
+        """A message written in advance in several languages (``payload.texts``).
 
-        The conversation rendered it in each of the flow's languages when the answer that
-        triggered it was recorded; the one in the recipient's language at sending time goes.
+        Messages between the two sides of a twinning (a mirror report, a Week invitation) and
+        notices about a decision (a role granted) are rendered when the answer or decision
+        that triggers them is recorded; the one in the recipient's language goes out.
         """
         texts = item.payload.get("texts") or {}
         return Rendered(broadcast_text(dict(texts), user_language(user, self.default_language)),

@@ -67,6 +67,10 @@ from bot.storage.tx import Tx
 
 PARTNER_KIND = "partner"
 """Outbox rows carrying a message from one side of a twinning to the other's officials."""
+NOTICE_KIND = "notice"
+"""Outbox rows telling a person about a decision about them (a role granted or declined)."""
+PREPARED_KINDS = frozenset({PARTNER_KIND, NOTICE_KIND})
+"""Kinds whose texts are written in advance, one per language (`Composer.prepared`)."""
 
 log = logging.getLogger(__name__)
 
@@ -337,8 +341,8 @@ class Sender:
                 return "dropped", "the broadcast was cancelled", None
             ignore_quiet = broadcast.ignore_quiet
             rendered = self.composer.broadcast(broadcast, user)
-        elif item.kind == PARTNER_KIND:
-            rendered = self.composer.partner(item, user)
+        elif item.kind in PREPARED_KINDS:
+            rendered = self.composer.prepared(item, user)
         else:
             return "failed", f"unknown kind {item.kind!r}", None
         if not ignore_quiet and in_quiet_hours(now.astimezone(zone(tz_name)).hour, self.quiet):
@@ -409,4 +413,13 @@ class Sender:
             setattr(stats, status, getattr(stats, status) + 1)
 
 
-__all__ = ["LEASE", "PARTNER_KIND", "Sender", "SenderStats", "load_deadlines", "new_holder"]
+__all__ = [
+    "LEASE",
+    "NOTICE_KIND",
+    "PARTNER_KIND",
+    "PREPARED_KINDS",
+    "Sender",
+    "SenderStats",
+    "load_deadlines",
+    "new_holder",
+]

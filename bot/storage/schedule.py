@@ -287,17 +287,21 @@ class SchedulePart(TxPart):
         return await self._session.get(OutboxItem, item_id, populate_existing=True)
 
     async def outbox_items(self, *, kind: str | None = None, user_id: int | None = None,
-                           status: str | None = None) -> Sequence[OutboxItem]:
-        """Return outbox rows in id order, filtered (for tests, status and support)."""
-        statement = select(OutboxItem).order_by(OutboxItem.id).execution_options(
-            populate_existing=True
-        )
-        if kind is not None:
-            statement = statement.where(OutboxItem.kind == kind)
-        if user_id is not None:
-            statement = statement.where(OutboxItem.user_id == user_id)
-        if status is not None:
-            statement = statement.where(OutboxItem.status == status)
+                           status: str | None = None, newest: int | None = None
+                           ) -> Sequence[OutboxItem]:
+        """Return outbox rows in id order, filtered (for tests, status and support).
+
+        With `newest`, only that many of the latest matching rows (still in id order).
+        """
+        conditions = [column == value for column, value in (
+            (OutboxItem.kind, kind), (OutboxItem.user_id, user_id), (OutboxItem.status, status))
+            if value is not None]
+        statement = (select(OutboxItem).where(*conditions).order_by(OutboxItem.id)
+                     .execution_options(populate_existing=True))
+        if newest is not None:
+            latest = (select(OutboxItem.id).where(*conditions)
+                      .order_by(OutboxItem.id.desc()).limit(newest))
+            statement = statement.where(OutboxItem.id.in_(latest.scalar_subquery()))
         return (await self._session.execute(statement)).scalars().all()
 
     async def due_outbox(self, now: datetime, limit: int = 100

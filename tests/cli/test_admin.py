@@ -1,9 +1,10 @@
-"""`sdgbot users`, `sdgbot audit`, `sdgbot report` (bot/cli_admin.py)."""
+"""`sdgbot users`, `audit`, `report` and `outbox` (bot/cli/admin.py, bot/cli/outbox.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,29 @@ def test_report_command_writes_the_page(cli: CliRunner, tmp_path: Path) -> None:
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert "Perfiles de autoevaluación por municipio" in page
     assert "report" in run(cli, "audit").output
+
+
+def test_outbox_lists_delivery_records_with_the_reason(cli: CliRunner, sqlite_url: str) -> None:
+    async def queue() -> None:
+        async with await Store.open(sqlite_url) as store, store.transaction() as tx:
+            ana = await tx.get_user("telegram", "100")
+            bo = await tx.get_user("telegram", "200")
+            assert ana is not None and bo is not None
+            now = datetime.now(UTC)
+            await tx.enqueue([
+                {"key": "partner:mirror:1:2026-Q4:a", "kind": "partner", "user_id": ana.id,
+                 "due_at": now, "payload": {"texts": {"fr": "Miroir"}}},
+                {"key": "notice:role_granted:b", "kind": "notice", "user_id": bo.id,
+                 "due_at": now, "payload": {"texts": {"fr": "Accordé"}}},
+            ], now)
+            rows = await tx.outbox_items(kind="notice")
+            await tx.set_outbox_status(rows[0].id, "blocked", error="the user blocked the bot")
+
+    asyncio.run(queue())
+    listed = run(cli, "outbox")
+    assert listed.exit_code == 0, listed.output
+    assert "partner" in listed.output and "telegram:100 (Ana)" in listed.output
+    blocked = run(cli, "outbox", "--kind", "notice")
+    assert "blocked" in blocked.output and "the user blocked the bot" in blocked.output
+    assert "partner" not in blocked.output
+    assert "nothing in the outbox" in run(cli, "outbox", "--kind", "nudge").output

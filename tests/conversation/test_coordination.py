@@ -26,7 +26,7 @@ from bot.programme.actors import has_role
 from bot.programme.roles import anonymous_average, apply_seeded_coordinators, can_see_run
 from bot.programme.stats import period_start
 from bot.storage import Store
-from bot.storage.models import AuditEntry, FlowRun, Partnership, User
+from bot.storage.models import AuditEntry, FlowRun, OutboxItem, Partnership, User
 from tests.conversation.conftest import Talker
 
 COORDINATOR_ID = "900"
@@ -141,8 +141,9 @@ async def test_requests_are_approved_once_even_by_two_coordinators(service: Conv
     assert "Person 5" in texts(await second.send(Command("requests")))
     approved = await first.send(Tap("c:approve"))
     assert "Person 5 now has the coordinator role" in texts(approved)
-    assert approved.others and approved.others[0].key == ConversationKey("telegram", "5")
-    assert "coordinador" in approved.others[0].events[0].text  # in the candidate's language
+    assert approved.queued == 1  # the candidate is told through the outbox, in their language
+    (notice,) = await notices(store, "5")
+    assert "coordinador" in notice.payload["texts"]["es"]
     late = await second.send(Tap("c:refuse"))
     assert "already handled" in texts(late)
     async with store.transaction(readonly=True) as tx:
@@ -163,7 +164,8 @@ async def test_refusing_keeps_normal_access(service: Conversations, store: Store
     await boss.send(Command("requests"))
     refused = await boss.send(Tap("c:refuse"))
     assert "refused" in texts(refused) and "No access requests" in texts(refused)
-    assert "n’a pas été retenue" in refused.others[0].events[0].text
+    (notice,) = await notices(store, "6")
+    assert "n’a pas été retenue" in notice.payload["texts"]["fr"]
     async with store.transaction(readonly=True) as tx:
         person = await tx.get_user("telegram", "6")
         assert person is not None and (person.role, person.requested_role) == ("user", None)
@@ -246,3 +248,11 @@ async def test_a_plain_users_broadcast_reaches_nobody(service: Conversations,
         for table in (Broadcast, OutboxItem, AuditEntry):
             rows = (await tx.session.execute(select(func.count()).select_from(table))).scalar()
             assert rows == 0, table
+
+
+async def notices(store: Store, external_id: str) -> list[OutboxItem]:
+    """The decisions the person with `external_id` is to be told about (outbox rows)."""
+    async with store.transaction(readonly=True) as tx:
+        person = await tx.get_user("telegram", external_id)
+        assert person is not None
+        return list(await tx.outbox_items(kind="notice", user_id=person.id))
