@@ -283,9 +283,16 @@ class Conversations:
         turn.reply.lang, turn.reply.lite, turn.reply.user_id = turn.lang, bool(user.lite), user.id
         return turn.reply
 
-    async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
-        """The channel delivered the reply to `update_id` now (see `_resend` and `_unseen`).
+    async def mark_replied(self, key: ConversationKey, update_id: int,
+                           delivered_at: datetime | None = None) -> None:  # fmt: skip
+        """The channel delivered the reply to `update_id` (see `_resend` and `_unseen`).
 
+        `delivered_at`: when it reached the user, on the clock of their messages' dates if
+        the channel has one (Telegram dates each sent message, in whole seconds rounded down:
+        a moment the reply had surely not reached them before); else now. The moment the
+        channel learned it went out is later, by the retries and by however long the event
+        loop took to see the answer: under load, the user can have read the question and
+        answered it before then, and that answer must not be taken for one written before.
         The moment is kept (`processed_updates.replied_at`): what the user wrote before it
         was not written in answer to the question that reply carried. Written by one writer
         task, `REPLIED_FLUSH_DELAY` later, with every mark that came meanwhile or while it
@@ -294,7 +301,8 @@ class Conversations:
         itself. (A mark lost in a crash makes a repeated answer be asked about once more,
         never recorded twice.)
         """
-        self._replied.setdefault((key.channel, update_id), self.clock())
+        moment = delivered_at if delivered_at is not None else self.clock()
+        self._replied.setdefault((key.channel, update_id), moment)
         if self._replied_flush is None or self._replied_flush.done():
             self._replied_flush = asyncio.create_task(self._flush_replied())
 
