@@ -24,8 +24,9 @@ class ConversationService(Protocol):
         """The user blocked the bot: stop sending to them."""
         ...
 
-    async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
-        """The reply to `update_id` reached the user."""
+    async def mark_replied(self, key: ConversationKey, update_id: int,
+                           delivered_at: datetime | None = None) -> None:  # fmt: skip
+        """The reply to `update_id` reached the user (at `delivered_at`, if the channel knows)."""
         ...
 
     async def keep_fetched(self, channel: str, updates: list[tuple[int, dict[str, Any]]]) -> None:

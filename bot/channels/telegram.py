@@ -179,14 +179,14 @@ class _TolerantBot(ExtBot[Any]):
             await self.on_fetched(list(self._batch))
         return updates
 
-    async def call(self, endpoint: str, data: dict[str, Any]) -> None:
-        """Call a Bot API method whose answer nobody reads, without parsing that answer.
+    async def call(self, endpoint: str, data: dict[str, Any]) -> Any:
+        """Call a Bot API method and return its answer as plain JSON, not parsed into objects.
 
         python-telegram-bot turns every answer into objects (a sent `Message` with its chat,
         sender and keyboard); for a reply's sends and edits that parsing is about a sixth of
         each call's cost, for nothing. Pacing, retries and errors are as for any call.
         """
-        await self._post(endpoint, data)
+        return await self._post(endpoint, data)
 
     async def _post(self, endpoint: str, data: dict[str, Any] | None = None,
                     *args: Any, **kwargs: Any) -> Any:  # fmt: skip
@@ -491,6 +491,9 @@ class TelegramChannel(Channel):
         self._langs: _Recent[str] = _Recent()
         # The options of the last numbered service prompt sent to each chat, and when.
         self._numbered: _Recent[tuple[tuple[str, ...], datetime]] = _Recent()
+        # Telegram's date of the last message sent to each chat: when a reply reached the
+        # person, on the clock their messages' dates are on (see `mark_replied`).
+        self._sent_dates: _Recent[datetime] = _Recent()
         self._inflight = 0
         # Bulk sends (reminders, broadcasts) go through a bot of their own without retries:
         # the outbox sender decides what a 429 or a timeout means for each message.
@@ -758,8 +761,10 @@ class TelegramChannel(Channel):
             self._langs.set(user.id, reply.lang)
             if await self.deliver(chat_id, str(user.id), reply, tapped):
                 # Only now is the reply with the user: a re-delivered update after this is
-                # ignored, and a repeated answer is an answer to the question it carried.
-                await self.service.mark_replied(incoming.key, update.update_id)
+                # ignored, and a repeated answer is an answer to the question it carried
+                # if written after the moment Telegram dated its last message.
+                await self.service.mark_replied(incoming.key, update.update_id,
+                                                self._sent_dates.get(chat_id))  # fmt: skip
         return reply
 
     # -- bulk sending: the outbox's transport (bot.scheduling.transport.Transport) ------------
@@ -879,10 +884,13 @@ class TelegramChannel(Channel):
 
     async def _send_text(self, chat_id: int, text: str,
                          buttons: list[list[Button]] | None = None) -> None:  # fmt: skip
-        await self._bot.call("sendMessage", {
+        sent = await self._bot.call("sendMessage", {
             "chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML,
             "reply_markup": _keyboard(buttons), "link_preview_options": NO_PREVIEW,
         })  # fmt: skip
+        date = sent.get("date") if isinstance(sent, dict) else None
+        if isinstance(date, int) and chat_id > 0:
+            self._sent_dates.set(chat_id, datetime.fromtimestamp(date, UTC))
 
     async def _edit(self, tapped: Message, edit: Edit, lite: bool, lang: str) -> None:
         """Edit the tapped message; cosmetic, so a refused edit is only logged."""

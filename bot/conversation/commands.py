@@ -202,7 +202,7 @@ async def after_completion(turn: Turn, run: FlowRun, flow: Flow, state: RunState
     from bot.conversation.results import after_checkin, notify_partner
 
     await after_checkin(turn, run, flow, state)
-    await notify_partner(turn, flow, state)
+    await notify_partner(turn, run, flow, state)
     await _close_deadlines(turn, flow)
     offer_menu(turn, "menu_after_flow")
 

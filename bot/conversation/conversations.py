@@ -88,7 +88,8 @@ class Conversations:
         self.flows = flows
         self.settings = settings
         self.clock = clock
-        self._replied: set[tuple[str, int]] = set()
+        self._replied: dict[tuple[str, int], datetime] = {}
+        """Delivery moments not written yet (see `mark_replied`)."""
         self._replied_flush: asyncio.Task[None] | None = None
         self._inbox_pruned: datetime | None = None
 
@@ -163,7 +164,7 @@ class Conversations:
         ):
             processed = await tx.processed(key.channel, incoming.update_id)
             handled, replied = processed or (None, None)
-            if replied is not None or self._known_replied(key.channel, incoming.update_id):
+            if replied is not None or self._delivered_at(key.channel, incoming.update_id):
                 return Reply(duplicate=True)
             if handled is not None and now - handled < REPLY_GRACE:
                 # Just handled, by another process or a copy still being answered here: its
@@ -240,8 +241,14 @@ class Conversations:
         return isinstance(asked, str) and datetime.fromisoformat(asked) > tap.offered_at
 
     async def _resend(self, tx: Tx, incoming: Incoming) -> Reply:
-        user = await tx.get_user(incoming.key.channel, incoming.key.external_id)
+        user, run = await tx.get_user_and_run(incoming.key.channel, incoming.key.external_id)
         if user is None:
+            return Reply(duplicate=True)
+        asked_in = (run.state or {}).get("asked_in") if run is not None else None
+        if asked_in is not None and asked_in != incoming.update_id \
+                and await self._delivered(tx, user.channel, asked_in) is not None:  # fmt: skip
+            # A later reply carrying the current question reached them: asking it again
+            # would only send a second copy, which people answer twice.
             return Reply(duplicate=True)
         turn = Turn(tx, user, self.clock(), self)
         if not await commands.ask_current_again(turn):
@@ -249,31 +256,41 @@ class Conversations:
         turn.reply.lang, turn.reply.lite, turn.reply.user_id = turn.lang, bool(user.lite), user.id
         return turn.reply
 
-    async def mark_replied(self, key: ConversationKey, update_id: int) -> None:
+    async def mark_replied(self, key: ConversationKey, update_id: int,
+                           delivered_at: datetime | None = None) -> None:  # fmt: skip
         """The channel delivered the reply to `update_id` (see `_resend` and `_unseen`).
 
-        Written by one writer task, `REPLIED_FLUSH_DELAY` later, with every mark that came
-        meanwhile or while it waited for the database: a busy bot pays one small transaction
-        for many replies, and a mark is on disk about 50 ms after the send. Until then this
-        process remembers them itself. (A mark lost in a crash makes a repeated answer be
-        asked about once more, never recorded twice.)
+        `delivered_at`: when it reached the user, on the clock of their messages' dates if
+        the channel has one (Telegram dates each sent message, in whole seconds rounded down:
+        a moment the reply had surely not reached them before); else now. The moment the
+        channel learned it went out is later, by the retries and by however long the event
+        loop took to see the answer: under load, the user can have read the question and
+        answered it before then, and that answer must not be taken for one written before.
+        The moment is kept (`processed_updates.replied_at`): what the user wrote before it
+        was not written in answer to the question that reply carried. Written by one writer
+        task, `REPLIED_FLUSH_DELAY` later, with every mark that came meanwhile or while it
+        waited for the database: a busy bot pays one small transaction for many replies, and
+        a mark is on disk about 50 ms after the send. Until then this process remembers them
+        itself. (A mark lost in a crash makes a repeated answer be asked about once more,
+        never recorded twice.)
         """
-        self._replied.add((key.channel, update_id))
+        moment = delivered_at if delivered_at is not None else self.clock()
+        self._replied.setdefault((key.channel, update_id), moment)
         if self._replied_flush is None or self._replied_flush.done():
             self._replied_flush = asyncio.create_task(self._flush_replied())
 
     async def _flush_replied(self) -> None:
-        written: set[tuple[str, int]] = set()
+        written: dict[tuple[str, int], datetime] = {}
 
         async def mark(tx: Tx) -> None:
             # Taken once the write lock is ours: everything delivered while waiting for it.
             written.clear()
             written.update(self._replied)
-            by_channel: dict[str, list[int]] = {}
-            for channel, update_id in written:
-                by_channel.setdefault(channel, []).append(update_id)
-            for channel, ids in by_channel.items():
-                await tx.mark_replied(channel, *ids)
+            by_channel: dict[str, dict[int, datetime]] = {}
+            for (channel, update_id), at in written.items():
+                by_channel.setdefault(channel, {})[update_id] = at
+            for channel, delivered in by_channel.items():
+                await tx.mark_delivered(channel, delivered)
 
         while self._replied:
             await asyncio.sleep(REPLIED_FLUSH_DELAY)
@@ -284,7 +301,8 @@ class Conversations:
                 return  # kept in memory; the next delivered reply tries again
             # Kept in memory until committed: a re-delivered update arriving during the
             # transaction must still be seen as replied (else it is asked again, a duplicate).
-            self._replied -= written
+            for mark_key in written:
+                self._replied.pop(mark_key, None)
 
     async def keep_fetched(self, channel: str, updates: list[tuple[int, dict[str, Any]]]) -> None:
         """Keep updates just fetched until they are handled (see `bot.storage.inbox`).
@@ -326,8 +344,17 @@ class Conversations:
             log.warning("could not read the updates kept before a restart: %s", exc)
             return []
 
-    def _known_replied(self, channel: str, update_id: int) -> bool:
-        return (channel, update_id) in self._replied
+    def _delivered_at(self, channel: str, update_id: int) -> datetime | None:
+        """When this process delivered the reply to an input, while the mark is not written."""
+        return self._replied.get((channel, update_id))
+
+    async def _delivered(self, tx: Tx, channel: str, update_id: int) -> datetime | None:
+        """When the reply to an input reached the user, or None if not known to have."""
+        known = self._delivered_at(channel, update_id)
+        if known is not None:
+            return known
+        processed = await tx.processed(channel, update_id)
+        return None if processed is None else processed[1]
 
     async def _answer(
         self, turn: Turn, payload: Input, run_id: int | None, run: FlowRun | None
@@ -362,9 +389,11 @@ class Conversations:
             return
         if isinstance(payload, TextInput) and await self._unseen(turn, payload, state):
             # The previous answer again, and the reply that carried this question was never
-            # delivered (a crash before the send, a link that failed every retry): most likely
-            # sent again because nothing came back. Say it is kept, and ask this question
-            # (sending it again records it here: the user may have meant this question).
+            # delivered (a crash before the send, a link that failed every retry), or was
+            # delivered only after this was written (retries held it; a second copy of the
+            # previous question was being answered): not an answer to a question the user had
+            # not seen. Say it is kept, and ask this question (sending it again records it
+            # here: the user may have meant this question).
             log.info("run %s: previous answer repeated, question %s not delivered: asked again",
                      run.id, state.current)  # fmt: skip
             turn.say("answer_kept", answer=shortened(payload.text))
@@ -386,19 +415,25 @@ class Conversations:
         return turn.written_before(state.waiting_since) and self._repeats_last(payload, state)
 
     async def _unseen(self, turn: Turn, payload: TextInput, state: RunState) -> bool:
-        """Whether `payload` repeats the last answer after a question that never reached them.
+        """Whether `payload` repeats the last answer, written before the question reached them.
 
-        Known only when the input that asked the question has a processed-update row without
-        a delivery mark (and this process is not about to write one): a row already pruned,
-        or a channel without update ids, says nothing, and the answer is taken.
+        That is: the input whose reply carried the question (`RunState.asked_in`) has no
+        delivery mark, or one later than the moment this input was surely written by
+        (`Incoming.written_by`). Known only from a processed-update row or this process's
+        unwritten marks: a row already pruned, or a channel without update ids, says nothing,
+        and the answer is taken. Other text typed ahead is taken too: only a repeat is
+        ambiguous between the previous question and this one.
         """
         if state.asked_in is None or not self._repeats_last(payload, state):
             return False
         channel = turn.user.channel
-        if self._known_replied(channel, state.asked_in):
-            return False
-        processed = await turn.tx.processed(channel, state.asked_in)
-        return processed is not None and processed[1] is None
+        delivered = self._delivered_at(channel, state.asked_in)
+        if delivered is None:
+            processed = await turn.tx.processed(channel, state.asked_in)
+            if processed is None:
+                return False
+            delivered = processed[1]
+        return delivered is None or turn.written_before(delivered)
 
     async def ended_unseen(self, turn: Turn, payload: TextInput) -> Flow | None:
         """The flow whose last answer `payload` repeats, if the reply closing it was lost.

@@ -149,29 +149,33 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     # Each side's mirror is a message of its own, for every official of that side, written with
     # this last answer: neither is lost if the bot dies before this reply goes out.
     occasion = f"mirror:{own_partnership.id}:{period}"
+    both = (run.id, theirs_run.id)
     await _queue(turn, flow, occasion, await turn.tx.users(municipality_id=me.municipality_id),
-                 lambda lang: render(lang, mine, theirs, prev_mine, prev_theirs, partner_name))
+                 lambda lang: render(lang, mine, theirs, prev_mine, prev_theirs, partner_name),
+                 both)
     await _queue(turn, flow, occasion, await turn.tx.users(municipality_id=partner_id),
-                 lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name))
+                 lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name), both)
 
 
 async def _queue(turn: Turn, flow: Flow, occasion: str, people: Sequence[User],
-                 text_in: Callable[[str], str]) -> None:
+                 text_in: Callable[[str], str], runs: Sequence[int]) -> None:
     """Write a message for each of `people` to the outbox, in every language of the flow.
 
     One row per person and occasion (its key), so the same occasion never reaches anyone twice;
-    the sender picks the text in the person's language when it goes out.
+    the sender picks the text in the person's language when it goes out. `runs`: the runs whose
+    answers the message shows (erasing one of them erases the message too).
     """
+    texts = {lang: text_in(lang) for lang in flow.languages} if people else {}
     rows = [{"key": f"{PARTNER_KIND}:{occasion}:{person.id}", "kind": PARTNER_KIND,
              "user_id": person.id, "due_at": turn.now, "expires_at": turn.now + PARTNER_KEPT,
-             "payload": {"flow": flow.id, "occasion": occasion,
-                         "texts": {lang: text_in(lang) for lang in flow.languages}}}
+             "payload": {"flow": flow.id, "occasion": occasion, "runs": list(runs),
+                         "texts": texts}}
             for person in people if not person.blocked]
     if rows:
         turn.reply.queued += await turn.tx.enqueue(rows, turn.now)
 
 
-async def notify_partner(turn: Turn, flow: Flow, state: RunState) -> None:
+async def notify_partner(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -> None:
     """Send the named text in `vars.notify_partner` to the twinning partner's officials."""
     name = state.vars.get("notify_partner")
     if not name or str(name) not in flow.texts or turn.user.municipality_id is None:
@@ -188,4 +192,4 @@ async def notify_partner(turn: Turn, flow: Flow, state: RunState) -> None:
 
     partners = await turn.tx.users(municipality_id=twinning[1])
     await _queue(turn, flow, f"{name}:{twinning[0].id}:{state.vars.get('edition', '')}",
-                 partners, text_in)
+                 partners, text_in, (run.id,))

@@ -5,7 +5,8 @@
   other runs hold in their context (a later assessment's "previous result", the partner's answers
   in a check-in): after it, nothing the user answered is shown or counted anywhere. Reports,
   `/stats` and comparisons read the runs live, so they are recomputed without the user at once.
-  Audit rows they left as a coordinator stay (the log must keep its meaning) but lose their name.
+  It reaches every other table too (`bot.storage.erasure`): the updates kept as fetched, outbox
+  rows, role reviews. Audit rows stay (the log must keep its meaning) but lose their name.
 * `erase_stale_runs` deletes unfinished runs older than the retention period
   (``SDGBOT_RETENTION_DAYS``); the scheduler calls it daily.
 * Hero nominations (Sustainable Municipality Week) name other people: exports and reports keep
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from bot.storage.audit import ACTION_RETENTION
+from bot.storage.erasure import Identity
 from bot.storage.models import Answer, FlowRun, RoleReview, User
 from bot.storage.store import Store
 from bot.storage.tx import Tx
@@ -142,28 +144,67 @@ async def _scrub_copies(tx: Tx, user_id: int, runs: list[FlowRun]) -> int:
     return scrubbed
 
 
-async def forget_user(tx: Tx, user: User) -> Forgotten:
-    """Erase `user`, every run and answer of theirs, and every copy of those answers.
+async def _erase_runs(tx: Tx, runs: list[FlowRun]) -> int:
+    """Erase runs and everything derived from them; returns the copies scrubbed elsewhere.
 
-    Runs in the caller's transaction: either everything is erased or nothing is.
+    The one rule `forget_user` and `erase_stale_runs` share: the answers, the copies other runs
+    hold in their context, the nudges about the runs, and the processed-update marks of the
+    inputs the runs remember (`RunState.asked_in`) go with the runs.
     """
+    if not runs:
+        return 0
+    scrubbed = 0
+    for owner_id in sorted({run.user_id for run in runs}):
+        scrubbed += await _scrub_copies(tx, owner_id, [r for r in runs if r.user_id == owner_id])
+    marks: dict[str, set[int | str]] = {}
+    owners = await tx.users_by_id(run.user_id for run in runs)
+    for run in runs:
+        asked_in = (run.state or {}).get("asked_in")
+        owner = owners.get(run.user_id)
+        if asked_in is not None and owner is not None:
+            marks.setdefault(owner.channel, set()).add(asked_in)
+    for channel, update_ids in marks.items():
+        await tx.forget_processed(channel, update_ids)
+    ids = [run.id for run in runs]
+    await tx.forget_run_messages(ids)
+    for start in range(0, len(ids), 500):  # keep each IN (...) list a reasonable size
+        chunk = ids[start : start + 500]
+        await tx.session.execute(delete(Answer).where(Answer.run_id.in_(chunk)))
+        await tx.session.execute(delete(FlowRun).where(FlowRun.id.in_(chunk)))
+    return scrubbed
+
+
+async def forget_user(tx: Tx, user: User) -> Forgotten:
+    """Erase `user`, every run and answer of theirs, and every copy of what they told us.
+
+    Runs in the caller's transaction: either everything is erased or nothing is. Beyond the
+    user row, runs and answers (`_erase_runs`), this reaches the updates kept as fetched (their
+    name, id and typed texts) and their processed marks, every outbox row to them (reminders,
+    broadcasts, partner messages, delivery records), role reviews, a municipality only they
+    typed, and their key, id or name in audit entries and broadcasts (the facts stay).
+    """
+    identity = Identity.of(user)
     runs = list(
         (await tx.session.execute(select(FlowRun).where(FlowRun.user_id == user.id)))
         .scalars()
         .all()
     )
-    scrubbed = await _scrub_copies(tx, user.id, runs)
-    await tx.anonymise_audit_actor(user.id)
-    run_ids = select(FlowRun.id).where(FlowRun.user_id == user.id)
-    await tx.session.execute(delete(Answer).where(Answer.run_id.in_(run_ids)))
-    await tx.session.execute(delete(FlowRun).where(FlowRun.user_id == user.id))
+    typed_places = {user.municipality_id, *(run.municipality_id for run in runs)}
+    scrubbed = await _erase_runs(tx, runs)
+    updates = await tx.forget_inbox_of(user.channel, user.external_id)
+    await tx.forget_processed(user.channel, updates)
+    await tx.forget_outbox_of(user.id)
+    await tx.anonymise_mentions(identity)
     await tx.session.execute(
         delete(RoleReview).where(
             (RoleReview.reviewer_id == user.id) | (RoleReview.candidate_id == user.id)
         )
     )
     await tx.session.execute(delete(User).where(User.id == user.id))
-    # Later tables keyed on the user (outbox, deadlines) go with it: their foreign keys cascade.
+    # Drafts and "done" marks keyed on the user go with it (their foreign keys cascade or
+    # become NULL); a municipality only this user typed goes too.
+    for place in sorted(p for p in typed_places if p is not None):
+        await tx.forget_typed_municipality(place, user.id)
     return Forgotten(runs=len(runs), scrubbed_copies=scrubbed)
 
 
@@ -174,7 +215,10 @@ async def erase_stale_runs(store: Store, now: datetime, days: int) -> int:
     """Erase unfinished runs (active, cancelled, expired) not touched for `days` days.
 
     The scheduler calls this daily with ``settings.retention_days``. Completed runs are the
-    municipalities' results and are kept. Writes an audit row when something was erased.
+    municipalities' results and are kept. What goes with a run is what `forget_user` erases
+    with one (`_erase_runs`: answers, copies, nudges, processed marks); the kept updates those
+    runs answered are older than the inbox keeps any. Writes an audit row when something was
+    erased.
 
     Args:
         store: the database.
@@ -189,22 +233,17 @@ async def erase_stale_runs(store: Store, now: datetime, days: int) -> int:
     cutoff = now - timedelta(days=days)
 
     async def erase(tx: Tx) -> int:
-        stale = select(FlowRun.id).where(
-            FlowRun.status.in_(UNFINISHED), FlowRun.updated_at < cutoff
-        )
-        ids = list((await tx.session.execute(stale)).scalars().all())
-        if not ids:
+        stale = select(FlowRun).where(FlowRun.status.in_(UNFINISHED), FlowRun.updated_at < cutoff)
+        runs = list((await tx.session.execute(stale)).scalars().all())
+        if not runs:
             return 0
-        for start in range(0, len(ids), 500):  # keep each IN (...) list a reasonable size
-            chunk = ids[start : start + 500]
-            await tx.session.execute(delete(Answer).where(Answer.run_id.in_(chunk)))
-            await tx.session.execute(delete(FlowRun).where(FlowRun.id.in_(chunk)))
+        await _erase_runs(tx, runs)
         await tx.add_audit(
             "system:retention",
             ACTION_RETENTION,
-            {"runs": len(ids), "days": days, "before": cutoff.isoformat()},
+            {"runs": len(runs), "days": days, "before": cutoff.isoformat()},
             at=now,
         )
-        return len(ids)
+        return len(runs)
 
     return await store.run_in_transaction(erase, bulk=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.storage.audit import AuditPart, LabelledExportPart
 from bot.storage.catalogue import CataloguePart
+from bot.storage.erasure import ErasurePart
 from bot.storage.flow_versions import FlowVersionsPart
 from bot.storage.inbox import InboxPart
 from bot.storage.records import ExportPart
@@ -19,5 +20,5 @@ from bot.storage.users import UsersPart
 
 
 class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
-         LabelledExportPart, SchedulePart, InboxPart):
+         LabelledExportPart, SchedulePart, InboxPart, ErasurePart):
     """One open database transaction with the bot's queries (see the parts for each method)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,15 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 _CLAIM = upsert(ProcessedUpdate, ("channel", "update_id", "processed_at"), ("channel", "update_id"))
 """Insert an update id unless it is there already (then no row is inserted)."""
+
+_PROCESSED = ProcessedUpdate.__table__
+_MARK_DELIVERED = (
+    update(_PROCESSED)  # type: ignore[arg-type]
+    .where(_PROCESSED.c.channel == bindparam("b_channel"),
+           _PROCESSED.c.update_id == bindparam("b_update_id"))
+    .values(replied_at=bindparam("b_at"))
+)  # fmt: skip
+"""Set one input's delivery moment (executed once per mark, as one executemany)."""
 
 _IDENTITY = ("channel", "external_id")
 _NEW_USER = upsert(User, (*_IDENTITY, *sorted(_USER_FIELDS)), _IDENTITY)
@@ -120,6 +129,24 @@ class UsersPart(TxPart):
             )
             .values(replied_at=utcnow())
         )
+
+    async def mark_delivered(
+        self, channel: str, delivered: Mapping[int, datetime] | Mapping[str, datetime]
+    ) -> None:
+        """Record when the replies to these inputs were delivered, each at its own moment.
+
+        The moment matters, not only the fact: an input the user wrote before the reply
+        carrying a question reached them is not their answer to it
+        (`bot.conversation.conversations`).
+        One executemany, however many marks.
+        """
+        if not delivered:
+            return
+        rows = [
+            {"b_channel": channel, "b_update_id": str(update_id), "b_at": require_aware(at, "at")}
+            for update_id, at in delivered.items()
+        ]
+        await self._session.execute(_MARK_DELIVERED, rows)
 
     async def processed(
         self, channel: str, update_id: int | str

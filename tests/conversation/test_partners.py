@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.conversation.conversations import Conversations
 from bot.flow.events import MessageCreated
 from bot.flow.state import TextInput
-from bot.messages import Command, ConversationKey, Reply
+from bot.messages import Command, ConversationKey, Reply, Tap
 from bot.storage.models import OutboxItem
 from tests.conversation.autopilot import run_to_end
 from tests.conversation.conftest import Clock, Talker
@@ -86,3 +86,17 @@ async def test_results_show_the_mirror_again(service: Conversations) -> None:
     await run_to_end(south, await south.send(Command("checkin")), score=1)
     again = results(await south.send(Command("results")))
     assert "Espejo" in again and "Brasschaat" in again
+
+
+async def test_forgetting_one_side_erases_the_mirrors_built_from_its_answers(
+        service: Conversations) -> None:
+    north = Talker(service, ConversationKey("test", "n4"), language_code="nl")
+    south = Talker(service, ConversationKey("test", "s4"), language_code="es")
+    await onboard(north, "Wim", "België", "Brasschaat")
+    await onboard(south, "Lucía", "Bolivia", "Tarija")
+    await run_to_end(north, await north.send(Command("checkin")), score=4)
+    await run_to_end(south, await south.send(Command("checkin")), score=1)
+    assert len(await partner_rows(service)) == 2
+    await south.send(Command("forget"))
+    await south.send(Tap("c:forgetyes"))
+    assert await partner_rows(service) == []  # Wim's mirror showed Lucía's answers too

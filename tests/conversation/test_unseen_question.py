@@ -8,10 +8,14 @@ the answer to a question the user never saw: they are told it is kept and get th
 
 from __future__ import annotations
 
-from bot.conversation.conversations import Conversations
+import asyncio
+from datetime import timedelta
+
+from bot.conversation.conversations import REPLIED_FLUSH_DELAY, Conversations
 from bot.flow.state import TextInput
 from bot.messages import Command, ConversationKey, MenuOffered, Notice, Reply
-from tests.conversation.conftest import Clock, Talker, asked, recorded
+from bot.storage import Store
+from tests.conversation.conftest import Clock, Talker, asked, make_service, recorded
 
 
 def menus(reply: Reply) -> list[str]:
@@ -114,3 +118,73 @@ async def test_the_last_answer_again_after_a_lost_closing_message_is_not_misunde
     assert menus(await talker.send(TextInput("Gent"))) == [
         "Je n’ai pas compris. Voici ce que je peux faire pour vous :"
     ]
+
+
+async def test_an_answer_written_before_its_question_was_delivered_is_not_its_answer(
+    service: Conversations, clock: Clock
+) -> None:
+    """The chaos run, replayed: a typed answer's reply lost in a kill, the answer sent again,
+    the original update re-delivered, then "1" twice while 429s held the next question."""
+    talker = Talker(service, ConversationKey("test", "unseen-6"))
+    assert asked(await talker.send(Command("start"))) == ["language"]
+    clock.advance(seconds=5)
+    assert asked(await talker.send(TextInput("1"))) == ["name"]
+    key = talker.key
+    clock.advance(seconds=5)
+    first = clock.now
+    name = await talker.send(TextInput("Ana Lima"), update_id=880_001, written_by=first,
+                             delivered=False)  # committed; killed before the reply
+    assert (recorded(name), asked(name)) == (["name"], ["role"])
+    clock.advance(seconds=30)  # restarted; nothing came back: they send it again
+    again = await talker.send(TextInput("Ana Lima"), update_id=880_002, written_by=clock.now)
+    assert (recorded(again), asked(again)) == ([], ["role"])
+    assert notices(again) == [
+        "J’ai déjà « Ana Lima » comme réponse à la question précédente. "
+        "Si c’était pour celle-ci, renvoyez-le :"
+    ]
+    clock.advance(seconds=16)  # the original update comes again, without a delivery mark
+    copy = await talker.send(TextInput("Ana Lima"), update_id=880_001, written_by=first)
+    assert copy.duplicate  # the role question is with them already: no second copy
+    clock.advance(seconds=2)
+    role = await talker.send(TextInput("1"), update_id=880_003, written_by=clock.now,
+                             delivered=False)  # answers the role; 429/500 retries follow
+    assert (recorded(role), asked(role)) == (["role"], ["country"])
+    written = clock.now + timedelta(seconds=1)  # "1" again, while the question is held
+    clock.advance(seconds=6)
+    await service.mark_replied(key, 880_003)  # the country question reaches them now
+    clock.advance(seconds=0.5)
+    early = await talker.send(TextInput("1"), update_id=880_004, written_by=written)
+    assert (recorded(early), asked(early)) == ([], ["country"])
+    assert notices(early) == [
+        "J’ai déjà « 1 » comme réponse à la question précédente. "
+        "Si c’était pour celle-ci, renvoyez-le :"
+    ]
+    # Written after the question reached them, the same text is their answer.
+    clock.advance(seconds=5)
+    meant = await talker.send(TextInput("1"), written_by=clock.now)
+    assert recorded(meant) == ["country"]
+
+
+async def test_the_delivery_moment_survives_a_restart(
+    service: Conversations, store: Store, clock: Clock
+) -> None:
+    talker = await at_the_role_question(service, clock, "unseen-7")
+    clock.advance(seconds=5)
+    await talker.send(TextInput("1"), update_id=881_001, written_by=clock.now, delivered=False)
+    written = clock.now + timedelta(seconds=1)
+    clock.advance(seconds=6)
+    delivered = clock.now
+    await service.mark_replied(talker.key, 881_001)
+    await asyncio.sleep(REPLIED_FLUSH_DELAY * 4)  # the writer task stores the moment
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.processed("test", 881_001) == (delivered - timedelta(seconds=6),
+                                                       delivered)
+    talker.service = make_service(store, clock)  # another process, same database
+    try:
+        clock.advance(seconds=1)
+        early = await talker.send(TextInput("1"), written_by=written)
+        assert (recorded(early), asked(early)) == ([], ["country"])
+        clock.advance(seconds=5)
+        assert recorded(await talker.send(TextInput("1"), written_by=clock.now)) == ["country"]
+    finally:
+        await talker.service.close()

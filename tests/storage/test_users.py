@@ -20,6 +20,23 @@ async def test_claim_update_only_once(store: Store) -> None:
         assert await tx.claim_update("telegram", 43) is True
 
 
+async def test_each_delivery_is_marked_at_its_own_moment(store: Store) -> None:
+    handled = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    async with store.transaction() as tx:
+        for update_id in (1, 2, 3):
+            assert await tx.claim_update("telegram", update_id, handled)
+        await tx.claim_update("console", 1, handled)
+    first, second = handled + timedelta(seconds=2), handled + timedelta(seconds=7)
+    async with store.transaction() as tx:
+        await tx.mark_delivered("telegram", {1: first, 2: second})
+        await tx.mark_delivered("telegram", {})
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.processed("telegram", 1) == (handled, first)
+        assert await tx.processed("telegram", 2) == (handled, second)
+        assert await tx.processed("telegram", 3) == (handled, None)
+        assert await tx.processed("console", 1) == (handled, None)  # another channel's 1
+
+
 async def test_claim_is_released_by_rollback(store: Store) -> None:
     with pytest.raises(RuntimeError):
         async with store.transaction() as tx:
