@@ -28,7 +28,6 @@ from bot.flow.definition import (
 )
 from bot.flow.errors import FlowError, FlowIssue
 from bot.flow.expressions import Call, Literal, Node, functions_in, names_in
-from bot.flow.functions import FUNCTIONS
 from bot.flow.runtime import ROOT_NAMES, RUNTIME_FUNCTIONS
 from bot.flow.steps.collect import CollectStep
 from bot.flow.yamlsrc import LineDict, LineList, load_yaml
@@ -357,7 +356,7 @@ def _check_names(flow: Flow, ctx: ParseContext) -> None:
             for field_id in step.field_ids:
                 if field_id not in flow.steps:
                     ctx.issue(step.fields_line, f"collect {step.id!r}: {field_id!r} is not a step")
-    functions = set(FUNCTIONS) | set(RUNTIME_FUNCTIONS)
+    functions = set(ctx.catalogue.functions) | set(RUNTIME_FUNCTIONS)
 
     def check(
         node: Node, line: int, extra: frozenset[str] = frozenset(), strict: bool = True

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.flow.catalogue import Catalogue
-from bot.flow.library.checkin import MIRROR_QUESTIONS
+from bot.missions.checkin import MIRROR_QUESTIONS
 from bot.report import charts
 from bot.report.data import GOALS, ReportData
 from bot.report.labels import Labels

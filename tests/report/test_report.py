@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import shipped_catalogue
-from bot.flow.library.assessment import assessment_full_snapshot
+from bot.missions.assessment import assessment_full_snapshot
 from bot.report import build_report, collect
 from bot.report.charts import dropoff
 from bot.service.flows import FlowLibrary

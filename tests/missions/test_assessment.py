@@ -7,30 +7,34 @@ from typing import Any
 
 import pytest
 
-from bot.flow.functions import FUNCTIONS
-from bot.flow.library.assessment import (
-    NEXT_STEP_IDS,
+from bot.missions import FUNCTIONS
+from bot.missions.assessment import (
     QUICK_QUESTIONS,
-    assessment_bar_lines,
+    assessment_full_snapshot,
+    assessment_profile,
+    assessment_quick_snapshot,
+    quick_snapshot,
+    snapshot_from_answers,
+)
+from bot.missions.assessment_advice import (
+    NEXT_STEP_IDS,
     assessment_change,
     assessment_declared_p,
-    assessment_full_snapshot,
     assessment_gaps,
+    assessment_next_steps,
+    assessment_strengths,
+)
+from bot.missions.assessment_text import (
+    assessment_bar_lines,
     assessment_goal_labels,
     assessment_goal_list,
     assessment_goal_series,
     assessment_levels_text,
-    assessment_next_steps,
-    assessment_profile,
-    assessment_quick_snapshot,
     assessment_score_text,
     assessment_series,
-    assessment_strengths,
-    quick_snapshot,
-    snapshot_from_answers,
 )
 
-FLOW = Path(__file__).resolve().parents[3] / "flows" / "sdg_assessment.yaml"
+FLOW = Path(__file__).resolve().parents[2] / "flows" / "sdg_assessment.yaml"
 
 
 def lv(internal: int, local: int, global_: int) -> dict[str, int]:

@@ -17,8 +17,11 @@ from bot.flow import engine
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
 from bot.flow.events import AnswerRejected
-from bot.flow.functions import FUNCTIONS
-from bot.flow.library.checkin import (
+from bot.flow.loader import load_flow_file
+from bot.flow.state import RunState, TextInput
+from bot.i18n import html_to_plain
+from bot.missions import FUNCTIONS
+from bot.missions.checkin import (
     MIRROR_QUESTIONS,
     NEXT_STEPS,
     checkin_answers,
@@ -31,11 +34,8 @@ from bot.flow.library.checkin import (
     mirror_choice,
     mirror_report,
 )
-from bot.flow.loader import load_flow_file
-from bot.flow.state import RunState, TextInput
-from bot.i18n import html_to_plain
 
-FLOW_FILE = Path(__file__).resolve().parents[3] / "flows" / "partnership_checkin.yaml"
+FLOW_FILE = Path(__file__).resolve().parents[2] / "flows" / "partnership_checkin.yaml"
 LANGS = ("fr", "nl", "es", "en")
 QS = list(MIRROR_QUESTIONS)
 
