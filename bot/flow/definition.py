@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
+from bot.flow import shapes
 from bot.flow.errors import FlowIssue
 from bot.flow.expressions import ExpressionError, Node, parse_expression
+from bot.flow.shapes import COMMON_FIELDS, StepShape, field_names, requires
 from bot.flow.templates import Template, TemplateError, compile_template
 from bot.flow.yamlsrc import LineDict, LineList
 from bot.i18n import LANGUAGES, Localized
@@ -255,11 +257,7 @@ class StepBase:
     """The line of each field as written (issues about `next`, `when`… point at it)."""
 
 
-COMMON_FIELDS = frozenset(
-    {"id", "kind", "text", "next", "when", "back", "saves_to", "optional", "for_each", "until"}
-)
-SAVES_TO = frozenset({"user.language", "user.name", "user.kind", "user.country",
-                      "user.municipality", "user.timezone"})
+SAVES_TO = frozenset(shapes.SAVES_TO)
 
 
 class Step:
@@ -270,9 +268,13 @@ class Step:
     """
 
     kind: ClassVar[str] = ""
+    shape: ClassVar[type[StepShape]] = StepShape
+    """The pydantic model of the kind's YAML (`bot.flow.shapes`): its fields, their types."""
     fields: ClassVar[frozenset[str]] = frozenset()
+    """The kind's own fields (set from `shape` on registration)."""
     waits: ClassVar[bool] = False
     needs_text: ClassVar[bool] = False
+    """Whether `text` is required (set from `shape` on registration)."""
 
     def __init__(self, base: StepBase, spec: LineDict, ctx: ParseContext) -> None:
         self.base = base
@@ -371,6 +373,10 @@ def step_kind(cls: type[Step]) -> type[Step]:
     """Class decorator registering a step kind under its YAML `kind:`."""
     if cls.kind in STEP_KINDS:
         raise ValueError(f"step kind {cls.kind!r} registered twice")
+    if get_args(cls.shape.model_fields["kind"].annotation) != (cls.kind,):
+        raise ValueError(f"the shape of {cls.kind!r} must declare kind: Literal[{cls.kind!r}]")
+    cls.fields = field_names(cls.shape) - COMMON_FIELDS - {"kind"}
+    cls.needs_text = requires(cls.shape, "text")
     STEP_KINDS[cls.kind] = cls
     return cls
 

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, OptionsFrom, OptionShape, StepShape, Text
 from bot.flow.steps.options import OptionSet, parse_options
 from bot.flow.yamlsrc import LineDict
+
+
+class ChoiceShape(StepShape):
+    """A `choice` step: one option among several, tapped or typed."""
+
+    kind: Literal["choice"]
+    text: Annotated[Text, Field(description="The question.")]
+    options: Annotated[list[OptionShape], Field(min_length=1, description="The options.")] = None
+    options_from: Annotated[OptionsFrom, Field(description="Options from the catalogue.")] = None
+    columns: Annotated[Integer, Field(description="Buttons per row.")] = None
 
 
 @step_kind
@@ -17,9 +30,8 @@ class ChoiceStep(Step):
     """Choose one option; an option may jump with its own `next`."""
 
     kind = "choice"
-    fields = frozenset({"options", "options_from", "columns"})
+    shape = ChoiceShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the options."""

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, OptionsFrom, OptionShape, StepShape, Text
 from bot.flow.steps.options import OptionSet, parse_options
 from bot.flow.yamlsrc import LineDict
+
+
+class MultiShape(StepShape):
+    """A `multi` step: several options, toggled, then confirmed."""
+
+    kind: Literal["multi"]
+    text: Annotated[Text, Field(description="The question.")]
+    options: Annotated[list[OptionShape], Field(min_length=1, description="The options.")] = None
+    options_from: Annotated[OptionsFrom, Field(description="Options from the catalogue.")] = None
+    min: Annotated[Integer, Field(description="Fewest options to choose (default 1).")] = None
+    max: Annotated[Integer, Field(description="Most options to choose (default: all).")] = None
+    columns: Annotated[Integer, Field(description="Buttons per row.")] = None
 
 
 @step_kind
@@ -16,9 +32,8 @@ class MultiStep(Step):
     """Choose several options."""
 
     kind = "multi"
-    fields = frozenset({"options", "options_from", "min", "max", "columns"})
+    shape = MultiShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read options and bounds."""
