@@ -20,7 +20,8 @@ class ChoiceShape(StepShape):
 
     kind: Literal["choice"]
     text: Annotated[Text, Field(description="The question.")]
-    options: Annotated[list[OptionShape], Field(min_length=1, description="The options.")] = None
+    # Absent is allowed (options_from instead), null is not: the default is not validated.
+    options: list[OptionShape] = Field(None, min_length=1, description="The options.")  # type: ignore[arg-type]
     options_from: Annotated[OptionsFrom, Field(description="Options from the catalogue.")] = None
     columns: Annotated[Integer, Field(description="Buttons per row.")] = None
 

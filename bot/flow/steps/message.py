@@ -43,7 +43,8 @@ class SummaryShape(StepShape):
     kind: Literal["summary"]
     text: Annotated[Text, Field(description="The result, a template.")]
     result: Annotated[Flag, Field(description="Shown again by /results (default true).")] = True
-    chart: Annotated[ChartShape, Field(description="A chart of the result.")] = None
+    # Absent is allowed, null is not: the default is not validated.
+    chart: ChartShape = Field(None, description="A chart of the result.")  # type: ignore[assignment]
 
 
 @step_kind

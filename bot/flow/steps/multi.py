@@ -20,7 +20,8 @@ class MultiShape(StepShape):
 
     kind: Literal["multi"]
     text: Annotated[Text, Field(description="The question.")]
-    options: Annotated[list[OptionShape], Field(min_length=1, description="The options.")] = None
+    # Absent is allowed (options_from instead), null is not: the default is not validated.
+    options: list[OptionShape] = Field(None, min_length=1, description="The options.")  # type: ignore[arg-type]
     options_from: Annotated[OptionsFrom, Field(description="Options from the catalogue.")] = None
     min: Annotated[Integer, Field(description="Fewest options to choose (default 1).")] = None
     max: Annotated[Integer, Field(description="Most options to choose (default: all).")] = None
