@@ -34,8 +34,8 @@ CALLBACK_BYTES = 64
 CALLBACK_OVERHEAD = 24
 """Bytes the Telegram channel needs around an option id ("a:<run>:<seq>:"); see channels."""
 
-ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-OPTION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ID_PATTERN = re.compile(shapes.ID_REGEX)
+OPTION_ID_PATTERN = re.compile(shapes.OPTION_ID_REGEX)
 END = "end"
 
 _ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",

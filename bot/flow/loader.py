@@ -32,8 +32,6 @@ from bot.flow.steps.collect import CollectStep
 from bot.flow.yamlsrc import LineDict, LineList, load_yaml
 from bot.i18n import LANGUAGES
 
-FLOW_FIELDS = frozenset(FlowHeader.model_fields)
-
 
 def load_flow(text: str, file: str, catalogue: Catalogue) -> Flow:
     """Parse and validate one flow file.

@@ -219,7 +219,7 @@ class FlowHeader(Shape):
     )] = None
     expire_after: Annotated[Any, Leaf(
         "a duration like 14d, 48h or 30m", _matches(r"^\s*[0-9]+\s*[dhm]\s*$"),
-        {"type": "string", "pattern": "^[0-9]+[dhm]$"},
+        {"type": "string", "pattern": "^\\s*[0-9]+\\s*[dhm]\\s*$"},
     )] = None
     allow_back: Flag = True
     texts: Annotated[Any, Leaf(
