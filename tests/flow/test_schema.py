@@ -112,6 +112,8 @@ WRONG = [
     ("  - id: a\n    kind: yesno\n    text: Ok?\n    saves_to: user.password\n", 9,
      "'saves_to' must be one of"),
     ("  - id: a\n    kind: yesno\n    text: [Ok]\n", 8, "'text' must be a text"),
+    ("  - id: a\n    kind: multi\n    text: Which?\n    max: 2\n", 6,
+     "'options' must be a list of {id, label}"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
@@ -17,6 +17,10 @@ from bot.flow.yamlsrc import LineDict
 
 class ChoiceShape(StepShape):
     """A `choice` step: one option among several, tapped or typed."""
+
+    # One of the two is needed; the loader says so, and the schema too.
+    model_config = ConfigDict(json_schema_extra={
+        "anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]})
 
     kind: Literal["choice"]
     text: Annotated[Text, Field(description="The question.")]
