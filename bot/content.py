@@ -1,5 +1,8 @@
 """Load the shared content in `content/` into a `Catalogue` for the engine.
 
+The catalogue also carries the functions flow expressions may call: the engine's built-ins plus
+the missions' (`bot.missions.FUNCTIONS`), so every flow the app loads is checked against them.
+
 Problems are reported as `file:line: message`, like flow problems, so a coordinator editing a
 content file gets the same kind of answer from `sdgbot flows validate`.
 """
@@ -16,6 +19,7 @@ from bot.flow.errors import FlowError, FlowIssue
 from bot.flow.sdgs import SdgCatalogue
 from bot.flow.yamlsrc import LineDict, LineList, load_yaml
 from bot.i18n import LANGUAGES, Localized, Messages
+from bot.missions import FUNCTIONS
 from bot.paths import data_dir
 
 
@@ -113,7 +117,8 @@ def load_catalogue(folder: Path | None = None) -> Catalogue:
             glossary[str(item["id"])] = Localized(
                 texts={lang: str(item[lang]) for lang in LANGUAGES if lang in item}
             )
-    return Catalogue(messages, sdgs, tuple(countries), tuple(municipalities), glossary)
+    return Catalogue(messages, sdgs, tuple(countries), tuple(municipalities), glossary,
+                     functions=FUNCTIONS)
 
 
 @lru_cache(maxsize=4)

@@ -23,9 +23,9 @@ from bot.conversation.contexts import (
 from bot.flow import engine
 from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated
-from bot.flow.functions import FUNCTIONS
 from bot.flow.state import RunState
 from bot.messages import ChartOffered
+from bot.missions.checkin import checkin_mirror_questions, mirror_report
 from bot.scheduling.sender import PARTNER_KIND
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     mine_prev = await previous_checkin(tx, own_partnership.id, me.municipality_id, period)
     theirs_prev = await previous_checkin(tx, own_partnership.id, partner_id, period)
     mine, theirs = state.answers, run_summary(theirs_run)["answers"]
-    questions = FUNCTIONS["checkin_mirror_questions"]()
+    questions = checkin_mirror_questions()
     my_name = partnership.get("my_municipality", "")
 
     def render(
@@ -129,7 +129,7 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
         prev_other: Any,
         other_name: str,
     ) -> str:
-        report = FUNCTIONS["mirror_report"](reader, other, prev_reader, prev_other, questions)
+        report = mirror_report(reader, other, prev_reader, prev_other, questions)
         reading_state = state.model_copy(update={"lang": lang})
         return engine.render_text(
             flow,

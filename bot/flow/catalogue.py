@@ -1,15 +1,19 @@
 """The shared content flows draw on: system messages, SDGs, countries, municipalities, glossary.
 
 Plain frozen data, loaded from `content/` by `bot.content` and handed to the engine, which never
-reads files itself while a conversation runs.
+reads files itself while a conversation runs. It also carries the registry of functions flow
+expressions may call: the engine's built-ins unless the caller gives more (`bot.content` gives the
+missions' functions), so the engine never imports domain code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
+from bot.flow.builtins import BUILTINS
 from bot.flow.matching import Choice, OptionMatcher
 from bot.flow.sdgs import SdgCatalogue
 from bot.i18n import Localized, Messages
@@ -45,6 +49,10 @@ class Catalogue:
     countries: tuple[Country, ...] = ()
     municipalities: tuple[MunicipalityEntry, ...] = ()
     glossary: Mapping[str, Localized] = field(default_factory=dict)
+    functions: Mapping[str, Callable[..., Any]] = field(
+        default_factory=lambda: BUILTINS, repr=False
+    )
+    """Functions flow expressions may call, by name (loading checks every call against it)."""
 
     def country(self, code: str | None) -> Country | None:
         """The country with ISO code `code`, if known."""

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, get_args
 
+from bot.flow import shapes
 from bot.flow.errors import FlowIssue
 from bot.flow.expressions import ExpressionError, Node, parse_expression
+from bot.flow.shapes import COMMON_FIELDS, StepShape, field_names, requires
 from bot.flow.templates import Template, TemplateError, compile_template
 from bot.flow.yamlsrc import LineDict, LineList
 from bot.i18n import LANGUAGES, Localized
@@ -25,15 +27,14 @@ from bot.i18n import LANGUAGES, Localized
 if TYPE_CHECKING:
     from bot.flow.catalogue import Catalogue
     from bot.flow.events import Event, QuestionAsked
-    from bot.flow.runtime import Runtime
 
 MAX_TEXT = 4096
 CALLBACK_BYTES = 64
 CALLBACK_OVERHEAD = 24
 """Bytes the Telegram channel needs around an option id ("a:<run>:<seq>:"); see channels."""
 
-ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-OPTION_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ID_PATTERN = re.compile(shapes.ID_REGEX)
+OPTION_ID_PATTERN = re.compile(shapes.OPTION_ID_REGEX)
 END = "end"
 
 _ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
@@ -255,24 +256,30 @@ class StepBase:
     """The line of each field as written (issues about `next`, `when`… point at it)."""
 
 
-COMMON_FIELDS = frozenset(
-    {"id", "kind", "text", "next", "when", "back", "saves_to", "optional", "for_each", "until"}
-)
-SAVES_TO = frozenset({"user.language", "user.name", "user.kind", "user.country",
-                      "user.municipality", "user.timezone"})
+SAVES_TO = frozenset(shapes.SAVES_TO)
 
 
-class Step:
+R = TypeVar("R")
+"""The sprint's runtime a step works with (`bot.flow.runtime.Runtime`, which knows the flow and
+therefore this module: naming it here would tie the two modules in a circle)."""
+
+
+class Step(Generic[R]):
     """A step kind. Subclasses set `kind`, `fields` and implement what they do.
 
     A step that `waits` asks a question: the engine calls `question()` to ask it and
     `understand()` / `tap()` to read the answer. Other steps are performed at once (`perform()`).
+    Kinds subclass ``Step[Runtime]``.
     """
 
     kind: ClassVar[str] = ""
+    shape: ClassVar[type[StepShape]] = StepShape
+    """The pydantic model of the kind's YAML (`bot.flow.shapes`): its fields, their types."""
     fields: ClassVar[frozenset[str]] = frozenset()
+    """The kind's own fields (set from `shape` on registration)."""
     waits: ClassVar[bool] = False
     needs_text: ClassVar[bool] = False
+    """Whether `text` is required (set from `shape` on registration)."""
 
     def __init__(self, base: StepBase, spec: LineDict, ctx: ParseContext) -> None:
         self.base = base
@@ -312,23 +319,23 @@ class Step:
 
     # --- running -----------------------------------------------------------------------------
 
-    def perform(self, rt: Runtime) -> list[Event]:
+    def perform(self, rt: R) -> list[Event]:
         """Do what a non-waiting step does (say something, compute values)."""
         return []
 
-    def jump(self, rt: Runtime, value: Any) -> str | None:
+    def jump(self, rt: R, value: Any) -> str | None:
         """Where to go after this step given its answer, when not the default next."""
         return self.base.next
 
-    def question(self, rt: Runtime) -> QuestionAsked:
+    def question(self, rt: R) -> QuestionAsked:
         """The question to ask (waiting steps only)."""
         raise NotImplementedError
 
-    def understand(self, rt: Runtime, text: str) -> Reading:
+    def understand(self, rt: R, text: str) -> Reading:
         """Read a typed answer."""
         raise NotImplementedError
 
-    def tap(self, rt: Runtime, option_id: str) -> Reading:
+    def tap(self, rt: R, option_id: str) -> Reading:
         """Read a tapped button; by default a tap is read like the option id typed."""
         return self.understand(rt, option_id)
 
@@ -371,6 +378,10 @@ def step_kind(cls: type[Step]) -> type[Step]:
     """Class decorator registering a step kind under its YAML `kind:`."""
     if cls.kind in STEP_KINDS:
         raise ValueError(f"step kind {cls.kind!r} registered twice")
+    if get_args(cls.shape.model_fields["kind"].annotation) != (cls.kind,):
+        raise ValueError(f"the shape of {cls.kind!r} must declare kind: Literal[{cls.kind!r}]")
+    cls.fields = field_names(cls.shape) - COMMON_FIELDS - {"kind"}
+    cls.needs_text = requires(cls.shape, "text")
     STEP_KINDS[cls.kind] = cls
     return cls
 

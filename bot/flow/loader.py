@@ -14,10 +14,8 @@ from pathlib import Path
 from bot.flow import steps as _steps  # noqa: F401  (registers the step kinds)
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import (
-    COMMON_FIELDS,
     END,
     ID_PATTERN,
-    SAVES_TO,
     STEP_KINDS,
     Flow,
     LText,
@@ -28,16 +26,11 @@ from bot.flow.definition import (
 )
 from bot.flow.errors import FlowError, FlowIssue
 from bot.flow.expressions import Call, Literal, Node, functions_in, names_in
-from bot.flow.functions import FUNCTIONS
 from bot.flow.runtime import ROOT_NAMES, RUNTIME_FUNCTIONS
+from bot.flow.shapes import FlowHeader, problems
 from bot.flow.steps.collect import CollectStep
 from bot.flow.yamlsrc import LineDict, LineList, load_yaml
 from bot.i18n import LANGUAGES
-
-FLOW_FIELDS = frozenset({
-    "id", "version", "title", "description", "languages", "source_language", "command", "menu",
-    "keywords", "expire_after", "allow_back", "steps", "texts",
-})
 
 
 def load_flow(text: str, file: str, catalogue: Catalogue) -> Flow:
@@ -112,9 +105,12 @@ def _languages(data: LineDict, file: str) -> tuple[str, ...]:
 
 
 def _parse_flow(data: LineDict, ctx: ParseContext, source: str) -> Flow | None:
-    for key in data:
-        if key not in FLOW_FIELDS:
-            ctx.issue(data.line_of(key), f"unknown flow field {key!r}")
+    wrong = problems(FlowHeader, data, "the flow")
+    if wrong:  # the flow's own fields are checked against its model; the steps still are
+        for line, message in wrong:
+            ctx.issue(line, message)
+        _parse_steps(data, ctx)
+        return None
     flow_id = str(data.get("id", ""))
     if not ID_PATTERN.match(flow_id):
         ctx.issue(data.line_of("id"), "the flow needs an 'id' (letters, digits, _)")
@@ -197,28 +193,35 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
             known = ", ".join(sorted(STEP_KINDS))
             ctx.issue(spec.line_of("kind"), f"unknown step kind {kind!r} (known kinds: {known})")
             continue
-        for key in spec:
-            if key not in COMMON_FIELDS and key not in cls.fields:
-                ctx.issue(spec.line_of(key), f"unknown field {key!r} for a {kind} step")
+        # The kind's model first: a field it does not know, a value of the wrong type or a
+        # missing field is reported as the JSON Schema says it (the same models make both).
+        wrong = problems(cls.shape, spec, f"a {kind} step")
+        for problem_line, message in wrong:
+            ctx.issue(problem_line, message)
+        # A step that does not fit its model is still read, so every problem is reported at
+        # once, but into a scratch context: only problems on other lines are kept.
+        target = ParseContext(ctx.file, ctx.languages, ctx.catalogue) if wrong else ctx
         saves_to = spec.get("saves_to")
-        if saves_to is not None and (not isinstance(saves_to, str) or saves_to not in SAVES_TO):
-            ctx.issue(spec.line_of("saves_to"),
-                      f"'saves_to' must be one of {', '.join(sorted(SAVES_TO))}")
         base = StepBase(
             id=step_id,
             kind=kind,
             line=line,
-            text=ctx.text(spec, "text", required=cls.needs_text),
-            next=ctx.step_ref(spec, "next"),
+            text=target.text(spec, "text", required=cls.needs_text),
+            next=target.step_ref(spec, "next"),
             lines=dict(spec.key_lines),
-            when=ctx.expr(spec, "when"),
-            back=ctx.boolean(spec, "back", True),
+            when=target.expr(spec, "when"),
+            back=target.boolean(spec, "back", True),
             saves_to=str(saves_to) if saves_to else None,
-            optional=ctx.boolean(spec, "optional", False),
-            for_each=_for_each(spec, ctx),
-            until=ctx.step_ref(spec, "until"),
+            optional=target.boolean(spec, "optional", False),
+            for_each=_for_each(spec, target),
+            until=target.step_ref(spec, "until"),
         )
-        steps.append(cls(base, spec, ctx))
+        step = cls(base, spec, target)
+        if wrong:
+            reported = {problem_line for problem_line, _ in wrong}
+            ctx.issues += [issue for issue in target.issues if issue.line not in reported]
+            continue
+        steps.append(step)
     return steps
 
 
@@ -357,7 +360,7 @@ def _check_names(flow: Flow, ctx: ParseContext) -> None:
             for field_id in step.field_ids:
                 if field_id not in flow.steps:
                     ctx.issue(step.fields_line, f"collect {step.id!r}: {field_id!r} is not a step")
-    functions = set(FUNCTIONS) | set(RUNTIME_FUNCTIONS)
+    functions = set(ctx.catalogue.functions) | set(RUNTIME_FUNCTIONS)
 
     def check(
         node: Node, line: int, extra: frozenset[str] = frozenset(), strict: bool = True

@@ -1,8 +1,8 @@
 """The context a step runs in during one sprint: the flow, the catalogue, the state and the time.
 
 `Runtime` is also the `Scope` of expressions: it resolves names (answers, computed values, `user`,
-`context`, `item`, `today`) and calls functions (the registry plus a few that need the language or
-the catalogue, such as `t`, `sdg_name` and `group`).
+`context`, `item`, `today`) and calls functions (the catalogue's registry plus a few that need the
+language or the catalogue, such as `t`, `sdg_name` and `group`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.flow import library  # noqa: F401  (registers the domain functions)
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow, LText, Step
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.expressions import EvalError, Node, evaluate
-from bot.flow.functions import FUNCTIONS
 from bot.flow.state import RunState
 from bot.i18n import Raw
 
@@ -101,7 +99,7 @@ class Runtime:
         local: Callable[..., Any] | None = getattr(self, f"_fn_{name}", None)
         if name in RUNTIME_FUNCTIONS and local is not None:
             return local(*args)
-        function = FUNCTIONS.get(name)
+        function = self.catalogue.functions.get(name)
         if function is None:
             raise EvalError(f"unknown function {name!r}")
         return function(*args)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -35,7 +34,9 @@ REFUSAL = "réservée aux coordinateurs"
 
 def coordinating(service: Conversations) -> Conversations:
     """The same service with SDGBOT_COORDINATORS listing `COORDINATOR_ID`."""
-    service.settings = replace(service.settings, coordinators=frozenset({COORDINATOR_ID}))
+    service.settings = service.settings.model_copy(
+        update={"coordinators": frozenset({COORDINATOR_ID})}
+    )
     return service
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.flow.builtins import BUILTINS as FUNCTIONS
 from bot.flow.expressions import (
     EvalError,
     ExpressionError,
@@ -19,8 +20,6 @@ from bot.flow.expressions import (
     tokenize,
     truthy,
 )
-from bot.flow.functions import FUNCTIONS
-from bot.flow.library import core  # noqa: F401  (registers the built-in functions)
 
 
 class Names:

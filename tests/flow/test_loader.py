@@ -77,14 +77,14 @@ def test_too_long_text(catalogue: Catalogue) -> None:
     [
         ("id: x\nsteps: []\n", 2, "the flow needs 'steps': a list"),
         ("id: 'no spaces'\nversion: 1\ntitle: T\nsteps: [{id: a, kind: message, text: Hi}]\n",
-         1, "the flow needs an 'id'"),
+         1, "'id' must be a name (letters, digits, _)"),
         ("id: x\ntitle: T\nsteps: [{id: a, kind: message, text: Hi}]\n", 1,
-         "the flow needs a 'version'"),
+         "missing 'version'"),
         ("id: x\nversion: 1\nsteps: [{id: a, kind: message, text: Hi}]\n", 1, "missing 'title'"),
         ("id: x\nversion: 1\ntitle: T\nlanguages: [fr, de]\nsteps: []\n", 4,
          "'languages' must list some of"),
         ("id: x\nversion: 1\ntitle: T\nexpire_after: 2 weeks\n"
-         "steps: [{id: a, kind: message, text: Hi}]\n", 4, "'expire_after' is like 14d"),
+         "steps: [{id: a, kind: message, text: Hi}]\n", 4, "'expire_after' must be a duration"),
         ("id: x\nversion: 1\ntitle: T\nsource_language: es\nlanguages: [en]\n"
          "steps: [{id: a, kind: message, text: Hi}]\n", 4, "'source_language' must be one of"),
         ("- just\n- a list\n", 1, "a flow file is a mapping"),

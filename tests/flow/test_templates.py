@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
+from bot.flow.builtins import BUILTINS as FUNCTIONS
 from bot.flow.expressions import EvalError
-from bot.flow.functions import FUNCTIONS
-from bot.flow.library import core  # noqa: F401  (registers the built-in functions)
 from bot.flow.templates import TemplateError, compile_template, format_value
 from bot.i18n import Raw
 

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ParseContext, Step, step_kind
 from bot.flow.expressions import Node, truthy
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Expression, Shape, StepRef, StepShape
 from bot.flow.yamlsrc import LineDict, LineList
 
 
+class CaseShape(Shape):
+    """One case of a `branch` step."""
+
+    when: Expression
+    next: StepRef
+
+
+class BranchShape(StepShape):
+    """A `branch` step: jump to the first case that holds."""
+
+    kind: Literal["branch"]
+    cases: Annotated[list[CaseShape], Field(min_length=1, description="{when, next}, in order.")]
+    otherwise: Annotated[StepRef, Field(alias="else", description="Where to go if none holds.")] = (
+        None
+    )
+
+
 @step_kind
-class BranchStep(Step):
+class BranchStep(Step[Runtime]):
     """Jump to the first case whose condition holds, else to `else` (or the next step)."""
 
     kind = "branch"
-    fields = frozenset({"cases", "else"})
+    shape = BranchShape
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the cases."""

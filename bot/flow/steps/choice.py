@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, OptionsFrom, OptionShape, StepShape, Text
 from bot.flow.steps.options import OptionSet, parse_options
 from bot.flow.yamlsrc import LineDict
 
 
+class ChoiceShape(StepShape):
+    """A `choice` step: one option among several, tapped or typed."""
+
+    # One of the two is needed; the loader says so, and the schema too.
+    model_config = ConfigDict(json_schema_extra={
+        "anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]})
+
+    kind: Literal["choice"]
+    text: Annotated[Text, Field(description="The question.")]
+    # Absent is allowed (options_from instead), null is not: the default is not validated.
+    options: list[OptionShape] = Field(None, min_length=1, description="The options.")  # type: ignore[arg-type]
+    options_from: Annotated[OptionsFrom, Field(description="Options from the catalogue.")] = None
+    columns: Annotated[Integer, Field(description="Buttons per row.")] = None
+
+
 @step_kind
-class ChoiceStep(Step):
+class ChoiceStep(Step[Runtime]):
     """Choose one option; an option may jump with its own `next`."""
 
     kind = "choice"
-    fields = frozenset({"options", "options_from", "columns"})
+    shape = ChoiceShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the options."""

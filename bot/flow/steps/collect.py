@@ -7,22 +7,39 @@ Going back past a collect step takes its last record back out: the history keeps
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ID_PATTERN, ParseContext, Step, step_kind
 from bot.flow.events import AnswerRecorded, Event
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Leaf, Name, StepShape
 from bot.flow.yamlsrc import LineDict, LineList
 
 UNCOLLECT = "~collect:"
 """History marker prefix of a collected record (step ids cannot start with '~')."""
 
 
+class CollectShape(StepShape):
+    """A `collect` step: keep the answers of a few steps as one record of a list."""
+
+    kind: Literal["collect"]
+    into: Annotated[Name, Field(description="The list the record is added to.")]
+    fields: Annotated[Any, Leaf(
+        "a list of step ids", lambda v: isinstance(v, list) and bool(v) and all(
+            isinstance(f, str) for f in v),
+        {"type": "array", "items": {"type": "string"}, "minItems": 1,
+         "description": "The steps whose answers make the record."},
+    )]
+
+
 @step_kind
-class CollectStep(Step):
+class CollectStep(Step[Runtime]):
     """Append `{field: answer}` to the list `into`, then forget the fields' answers."""
 
     kind = "collect"
-    fields = frozenset({"into", "fields"})
+    shape = CollectShape
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read `into` and `fields`."""

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ID_PATTERN, ParseContext, Step, step_kind
 from bot.flow.events import Event
 from bot.flow.expressions import Node
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Leaf, StepShape
 from bot.flow.yamlsrc import LineDict
 
 
+class ComputeShape(StepShape):
+    """A `compute` step: values derived from earlier answers."""
+
+    kind: Literal["compute"]
+    assignments: Annotated[Any, Leaf(
+        "a map from names to expressions",
+        lambda v: isinstance(v, Mapping) and bool(v) and all(
+            isinstance(e, str | int | float) for e in v.values()),
+        {"type": "object", "minProperties": 1,
+         "additionalProperties": {"type": ["string", "number", "boolean"]},
+         "description": "{name: expression}, computed in order."},
+    ), Field(alias="set")]
+
+
 @step_kind
-class ComputeStep(Step):
+class ComputeStep(Step[Runtime]):
     """Evaluate `set: {name: expression}` in order; later expressions see earlier results."""
 
     kind = "compute"
-    fields = frozenset({"set"})
+    shape = ComputeShape
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the assignments."""

@@ -5,26 +5,45 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.expressions import Node
 from bot.flow.parsing import parse_date
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Leaf, StepShape, Text
 from bot.flow.templates import format_value
 from bot.flow.yamlsrc import LineDict
 
 _RELATIVE = re.compile(r"^today\s*([+-])\s*(\d+)$")
 
 
+DateBound = Annotated[Any, Leaf(
+    "a date (2026-05-01), today, today+30 or an expression",
+    lambda v: isinstance(v, str | date),
+    {"type": "string", "description": "A date (2026-05-01), today, today+30 or an expression."},
+)]
+
+
+class DateShape(StepShape):
+    """A `date` step: a day, typed in any usual way."""
+
+    kind: Literal["date"]
+    text: Annotated[Text, Field(description="The question.")]
+    min: Annotated[DateBound, Field(description="The earliest date accepted.")] = None
+    max: Annotated[DateBound, Field(description="The latest date accepted.")] = None
+
+
 @step_kind
-class DateStep(Step):
+class DateStep(Step[Runtime]):
     """A date within optional bounds; the answer is an ISO date string."""
 
     kind = "date"
-    fields = frozenset({"min", "max"})
+    shape = DateShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read bounds: `today`, `today+30`, an ISO date or an expression."""

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.expressions import Node
 from bot.flow.matching import normalize
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Expression, Flag, StepShape, Text, one_of
 from bot.flow.yamlsrc import LineDict
 from bot.i18n import Raw
 
@@ -16,14 +20,24 @@ SOURCES = frozenset({"municipalities"})
 NEW = "~new"
 
 
+class LookupShape(StepShape):
+    """A `lookup` step: a municipality typed by name."""
+
+    kind: Literal["lookup"]
+    text: Annotated[Text, Field(description="The question.")]
+    source: Annotated[Any, one_of(*sorted(SOURCES)),
+                      Field(description="What is looked up.")] = None
+    country: Annotated[Expression, Field(description="Only entries of this country.")] = None
+    allow_new: Annotated[Flag, Field(description="Accept names not in the list.")] = True
+
+
 @step_kind
-class LookupStep(Step):
+class LookupStep(Step[Runtime]):
     """A municipality typed by name; close spellings are confirmed, unknown names can be added."""
 
     kind = "lookup"
-    fields = frozenset({"source", "country", "allow_new"})
+    shape = LookupShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read source, country filter and whether new entries are allowed."""

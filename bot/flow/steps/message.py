@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ParseContext, Step, step_kind
 from bot.flow.events import Event, MessageCreated
 from bot.flow.expressions import Node
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Expression, Flag, Number, Shape, StepShape, Text, one_of
 from bot.flow.yamlsrc import LineDict
 
 CHART_KINDS = frozenset({"radar", "bars"})
 
 
+class MessageShape(StepShape):
+    """A `message` step: the flow says something and goes on."""
+
+    kind: Literal["message"]
+    text: Annotated[Text, Field(description="What the flow says.")]
+
+
+class ChartShape(Shape):
+    """The chart of a `summary` step, drawn by the channel on request."""
+
+    kind: Annotated[Any, one_of("radar", "bars"), Field(description="radar (default) or bars")] = (
+        "radar"
+    )
+    title: Text = None
+    labels: Annotated[Expression, Field(description="The labels, one per value.")]
+    values: Annotated[Expression, Field(description="The values (a list, or a list per series).")]
+    max: Annotated[Number, Field(description="The top of the value axis (default 4).")] = 4
+    series_names: Annotated[Expression, Field(description="Names of the series.")] = None
+
+
+class SummaryShape(StepShape):
+    """A `summary` step: a result over answers and computed values, optionally with a chart."""
+
+    kind: Literal["summary"]
+    text: Annotated[Text, Field(description="The result, a template.")]
+    result: Annotated[Flag, Field(description="Shown again by /results (default true).")] = True
+    # Absent is allowed, null is not: the default is not validated.
+    chart: ChartShape = Field(None, description="A chart of the result.")  # type: ignore[assignment]
+
+
 @step_kind
-class MessageStep(Step):
+class MessageStep(Step[Runtime]):
     """Say a text and go on."""
 
     kind = "message"
-    needs_text = True
+    shape = MessageShape
 
     def perform(self, rt: Runtime) -> list[Event]:
         """Render the text."""
@@ -28,12 +61,11 @@ class MessageStep(Step):
 
 
 @step_kind
-class SummaryStep(Step):
+class SummaryStep(Step[Runtime]):
     """A result: a templated text over answers and computed values, optionally with a chart."""
 
     kind = "summary"
-    fields = frozenset({"result", "chart"})
-    needs_text = True
+    shape = SummaryShape
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read `result` and `chart`."""

@@ -3,22 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, OptionsFrom, OptionShape, StepShape, Text
 from bot.flow.steps.options import OptionSet, parse_options
 from bot.flow.yamlsrc import LineDict
 
 
+class MultiShape(StepShape):
+    """A `multi` step: several options, toggled, then confirmed."""
+
+    # One of the two is needed; the loader says so, and the schema too.
+    model_config = ConfigDict(json_schema_extra={
+        "anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]})
+
+    kind: Literal["multi"]
+    text: Annotated[Text, Field(description="The question.")]
+    # Absent is allowed (options_from instead), null is not: the default is not validated.
+    options: list[OptionShape] = Field(None, min_length=1, description="The options.")  # type: ignore[arg-type]
+    options_from: Annotated[OptionsFrom, Field(description="Options from the catalogue.")] = None
+    min: Annotated[Integer, Field(description="Fewest options to choose (default 1).")] = None
+    max: Annotated[Integer, Field(description="Most options to choose (default: all).")] = None
+    columns: Annotated[Integer, Field(description="Buttons per row.")] = None
+
+
 @step_kind
-class MultiStep(Step):
+class MultiStep(Step[Runtime]):
     """Choose several options."""
 
     kind = "multi"
-    fields = frozenset({"options", "options_from", "min", "max", "columns"})
+    shape = MultiShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read options and bounds."""

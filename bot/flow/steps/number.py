@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.parsing import parse_number
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Flag, Number, StepShape, Text
 from bot.flow.yamlsrc import LineDict
 
 
@@ -25,14 +29,24 @@ def _show(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else str(value)
 
 
+class NumberShape(StepShape):
+    """A `number` step: a whole or decimal number within bounds."""
+
+    kind: Literal["number"]
+    text: Annotated[Text, Field(description="The question.")]
+    min: Annotated[Number, Field(description="The smallest number accepted.")] = None
+    max: Annotated[Number, Field(description="The largest number accepted.")] = None
+    integer: Annotated[Flag, Field(description="Whole numbers only (default true).")] = True
+    unit: Annotated[Text, Field(description="Shown after the number (km, €).")] = None
+
+
 @step_kind
-class NumberStep(Step):
+class NumberStep(Step[Runtime]):
     """A number, `integer: true` by default."""
 
     kind = "number"
-    fields = frozenset({"min", "max", "integer", "unit"})
+    shape = NumberShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read bounds, integer-ness and unit."""

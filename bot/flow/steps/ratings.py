@@ -4,23 +4,44 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import ID_PATTERN, LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.parsing import parse_number
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, Labels, Name, Shape, StepShape, Text
 from bot.flow.steps.scale import parse_labels
 from bot.flow.yamlsrc import LineDict, LineList
 
 
+class RatingItemShape(Shape):
+    """One rated item of a `ratings` step."""
+
+    id: Name
+    label: Text
+
+
+class RatingsShape(StepShape):
+    """A `ratings` step: a score on one scale for each of a few items, typed as digits."""
+
+    kind: Literal["ratings"]
+    text: Annotated[Text, Field(description="The question.")]
+    items: Annotated[list[RatingItemShape], Field(min_length=1, description="The rated items.")]
+    min: Annotated[Integer, Field(description="The lowest score (default 0).")] = None
+    max: Annotated[Integer, Field(description="The highest score (default 4).")] = None
+    labels: Annotated[Labels, Field(description="Texts of the scores (at least both ends).")] = None
+
+
 @step_kind
-class RatingsStep(Step):
+class RatingsStep(Step[Runtime]):
     """Scores for several items (e.g. internal / local / global), answer `{item: score}`."""
 
     kind = "ratings"
-    fields = frozenset({"items", "min", "max", "labels"})
+    shape = RatingsShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read items, range and labels."""

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.matching import Choice, OptionMatcher
 from bot.flow.parsing import parse_number
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, Labels, StepShape, Text
 from bot.flow.yamlsrc import LineDict
 
 
@@ -66,14 +70,23 @@ class ScaleMixin:
         return None
 
 
+class ScaleShape(StepShape):
+    """A `scale` step: one point of a labelled scale."""
+
+    kind: Literal["scale"]
+    text: Annotated[Text, Field(description="The question.")]
+    min: Annotated[Integer, Field(description="The lowest point (default 0).")] = None
+    max: Annotated[Integer, Field(description="The highest point (default 4).")] = None
+    labels: Annotated[Labels, Field(description="Texts of the points (at least both ends).")] = None
+
+
 @step_kind
-class ScaleStep(ScaleMixin, Step):
+class ScaleStep(ScaleMixin, Step[Runtime]):
     """An integer from `min` to `max`."""
 
     kind = "scale"
-    fields = frozenset({"min", "max", "labels"})
+    shape = ScaleShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the range and its labels."""

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
 from bot.flow.definition import ParseContext, Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, Leaf, StepShape, Text
 from bot.flow.yamlsrc import LineDict, LineList
 
 
+class SdgShape(StepShape):
+    """An `sdg` step: one or several of the 17 goals."""
+
+    kind: Literal["sdg"]
+    text: Annotated[Text, Field(description="The question.")]
+    min: Annotated[Integer, Field(description="Fewest goals to choose (default 1).")] = None
+    max: Annotated[Integer, Field(description="Most goals to choose (default 1).")] = None
+    goals: Annotated[Any, Leaf(
+        "a list of goal numbers from 1 to 17",
+        lambda v: isinstance(v, list) and all(
+            isinstance(g, int) and not isinstance(g, bool) and 1 <= g <= 17 for g in v),
+        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 17},
+         "description": "The goals offered (default: all 17)."},
+    )] = None
+
+
 @step_kind
-class SdgStep(Step):
+class SdgStep(Step[Runtime]):
     """Goals: an int when `max` is 1, else a list of ints."""
 
     kind = "sdg"
-    fields = frozenset({"min", "max", "goals"})
+    shape = SdgShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read bounds and the optional subset of goals."""

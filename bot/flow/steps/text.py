@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import Integer, StepShape, Text, Word
 from bot.flow.yamlsrc import LineDict
 
 
+class TextShape(StepShape):
+    """A `text` step: free text, optionally matching a pattern."""
+
+    kind: Literal["text"]
+    text: Annotated[Text, Field(description="The question.")]
+    max_length: Annotated[Integer, Field(description="Longest answer (default 500).")] = None
+    min_length: Annotated[Integer, Field(description="Shortest answer (default 1).")] = None
+    pattern: Annotated[Word, Field(description="A regular expression answers must match.")] = None
+    pattern_hint: Annotated[Text, Field(description="What the pattern expects, in words.")] = None
+
+
 @step_kind
-class TextStep(Step):
+class TextStep(Step[Runtime]):
     """Free text."""
 
     kind = "text"
-    fields = frozenset({"max_length", "min_length", "pattern", "pattern_hint"})
+    shape = TextShape
     waits = True
-    needs_text = True
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read length limits and pattern."""

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import Field
+
 from bot.flow.definition import Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.parsing import parse_yesno
 from bot.flow.runtime import Runtime
+from bot.flow.shapes import StepShape, Text
+
+
+class YesNoShape(StepShape):
+    """A `yesno` step: yes or no."""
+
+    kind: Literal["yesno"]
+    text: Annotated[Text, Field(description="The question.")]
 
 
 @step_kind
-class YesNoStep(Step):
+class YesNoStep(Step[Runtime]):
     """A yes/no question; the answer is a boolean."""
 
     kind = "yesno"
+    shape = YesNoShape
     waits = True
-    needs_text = True
 
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask with two buttons."""

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.flow.library.assessment import PILLARS, snapshot_from_answers
-from bot.flow.library.checkin import MIRROR_QUESTIONS, mirror_report
+from bot.missions.assessment import PILLARS, snapshot_from_answers
+from bot.missions.checkin import MIRROR_QUESTIONS, mirror_report
 from bot.outputs.consent import consented_heroes
 from bot.outputs.report.reminders import Reminders, reminder_status
 from bot.storage.models import FlowRun, Municipality, User

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.flow.catalogue import Catalogue
-from bot.flow.library.checkin import MIRROR_QUESTIONS
+from bot.missions.checkin import MIRROR_QUESTIONS
 from bot.outputs import charts
 from bot.outputs.report.data import GOALS, ReportData
 from bot.outputs.report.labels import Labels

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import shipped_catalogue
-from bot.flow.library.assessment import assessment_full_snapshot
 from bot.flow_library import FlowLibrary
+from bot.missions.assessment import assessment_full_snapshot
 from bot.outputs.charts import dropoff
 from bot.outputs.report import build_report, collect
 from bot.programme.privacy import erase_stale_runs, forget_user

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from bot.flow.functions import flow_function
+from bot.missions.registry import flow_function
 
 Answers = Mapping[str, Any]
 Criterion = tuple[str, Callable[[Answers], bool]]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bot.flow.functions import flow_function
+from bot.missions.registry import flow_function
 
 WEEK_START = (9, 18)
 """Month and day the week starts (18 September)."""

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from bot.flow.functions import flow_function
+from bot.missions.registry import flow_function
 
 MIRROR_QUESTIONS: tuple[str, ...] = (
     "health",

@@ -1,5 +1,8 @@
 """Built-in functions for flow expressions: arithmetic over answers, lists, mappings, dates, bars.
 
+They know no mission: any flow may use them. `BUILTINS` is the registry a catalogue starts from
+(`bot.missions` adds the functions of the shipped flows to a copy of it).
+
 Every function tolerates missing values (None) the way a flow author expects: `sum` of nothing is
 0, `mean` of nothing is none, so a skipped question never breaks a result message.
 """
@@ -12,7 +15,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.flow.functions import flow_function
+from bot.flow.functions import FunctionRegistry
+
+BUILTINS = FunctionRegistry()
+"""Every built-in function, by name."""
+
+flow_function = BUILTINS.register
 
 
 def _numbers(values: Any) -> list[float]:

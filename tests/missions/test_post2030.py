@@ -12,8 +12,11 @@ from bot.flow import engine
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated
-from bot.flow.functions import FUNCTIONS
-from bot.flow.library.post2030 import (
+from bot.flow.loader import load_flow_file
+from bot.flow.state import RunState, TextInput
+from bot.i18n import LANGUAGES, html_to_plain
+from bot.missions import FUNCTIONS
+from bot.missions.post2030 import (
     DIMENSIONS,
     QUESTIONS,
     maturity_levels,
@@ -24,9 +27,6 @@ from bot.flow.library.post2030 import (
     post2030_todo,
     todo_list,
 )
-from bot.flow.loader import load_flow_file
-from bot.flow.state import RunState, TextInput
-from bot.i18n import LANGUAGES, html_to_plain
 
 NOTHING = {
     "plan_sdg": "none",
@@ -175,7 +175,7 @@ def test_milestones_for_other_plans_and_later_dates() -> None:
 
 # --- The flow itself (flows/post2030.yaml) run through the engine ----------------------------
 
-ROOT = Path(__file__).parents[3]
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")

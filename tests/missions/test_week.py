@@ -13,9 +13,11 @@ from bot.flow import engine
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
 from bot.flow.events import AnswerRejected, Event, MessageCreated, QuestionAsked
-from bot.flow.functions import FUNCTIONS
-from bot.flow.library import week
-from bot.flow.library.week import (
+from bot.flow.loader import load_flow_file
+from bot.flow.state import RunState, SubmitInput, TextInput
+from bot.i18n import html_to_plain
+from bot.missions import FUNCTIONS, week
+from bot.missions.week import (
     week_days_to_start,
     week_edition,
     week_end,
@@ -31,9 +33,6 @@ from bot.flow.library.week import (
     week_todo,
     week_without_consent,
 )
-from bot.flow.loader import load_flow_file
-from bot.flow.state import RunState, SubmitInput, TextInput
-from bot.i18n import html_to_plain
 
 
 def hero(name: str, consent: bool = True, sdgs: list[int] | None = None) -> dict[str, object]:
@@ -196,7 +195,7 @@ def test_functions_are_registered() -> None:
 
 # --- The flow itself (flows/municipality_week.yaml) run through the engine -------------------
 
-ROOT = Path(__file__).parents[3]
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture(scope="module")
