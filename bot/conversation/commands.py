@@ -23,6 +23,9 @@ from bot.messages import (
     Tap,
 )
 from bot.programme.deadlines import close_on_completion
+from bot.scheduling.audience import user_timezone
+from bot.scheduling.compose import format_date
+from bot.scheduling.timing import period_began, zone
 
 if TYPE_CHECKING:
     from bot.storage.models import FlowRun
@@ -126,7 +129,37 @@ async def start_or_resume(turn: Turn, flow: Flow) -> None:
             # the flow asked for starts as soon as onboarding is done
             await turn.service.start_flow(turn, onboarding, then=flow.id)
             return
+    if await _offer_this_periods_answers(turn, flow):
+        return
     await turn.service.start_flow(turn, flow)
+
+
+async def _offer_this_periods_answers(turn: Turn, flow: Flow) -> bool:
+    """For a flow answered once per period: if this period's answers exist, offer them.
+
+    Starting such a flow again (a second /checkin in the quarter) does not silently start over:
+    the person sees who answered and when, and chooses to see the answers or update them.
+    """
+    if flow.once_per is None or turn.user.municipality_id is None:
+        return False
+    tz = zone(user_timezone(turn.user, turn.service.catalogue))
+    began = period_began(turn.now, tz, flow.once_per)
+    runs = await turn.tx.completed_runs(flow.id, municipality_id=turn.user.municipality_id)
+    done = [run for run in runs if run.completed_at is not None and run.completed_at >= began]
+    if not done:
+        return False
+    latest = done[-1]
+    author = await turn.tx.user(latest.user_id)
+    assert latest.completed_at is not None
+    text = turn.msg("period_answered", flow=flow.title.plain(turn.lang),
+                    who=author.name if author and author.name else turn.msg("rem_someone"),
+                    date=format_date(latest.completed_at.astimezone(tz).date(), turn.lang,
+                                     turn.service.catalogue.messages))
+    turn.reply.events.append(MenuOffered(text, (
+        Option(f"c:seen {flow.id}", turn.msg("period_see")),
+        Option(f"c:again {flow.id}", turn.msg("period_update")),
+        Option("c:menu", turn.msg("period_menu")))))
+    return True
 
 
 async def run_command(turn: Turn, command: Command) -> None:
@@ -238,6 +271,32 @@ async def _start(turn: Turn) -> None:
         offer_menu(turn)
 
 
+async def _seen(turn: Turn) -> None:
+    """See the latest answers of a flow answered once per period (from its offer)."""
+    from bot.conversation.results import show_result
+
+    flow = turn.service.flows.get(turn.argument.strip())
+    runs = (await turn.tx.completed_runs(flow.id, municipality_id=turn.user.municipality_id)
+            if flow is not None and turn.user.municipality_id else [])
+    if not runs or not await show_result(turn, runs):
+        turn.say("results_none")
+    offer_menu(turn, "menu_after_flow")
+
+
+async def _again(turn: Turn) -> None:
+    """Answer a flow again although this period's answers exist (the new ones count)."""
+    flow = turn.service.flows.get(turn.argument.strip())
+    if flow is None:
+        turn.say("feature_coming")
+        offer_menu(turn)
+        return
+    current = await _current(turn)
+    if current[0] is not None:  # something else was started meanwhile: resume that
+        await start_or_resume(turn, flow)
+        return
+    await turn.service.start_flow(turn, flow)
+
+
 async def _menu(turn: Turn) -> None:
     offer_menu(turn)
 
@@ -341,5 +400,7 @@ BASIC_COMMANDS: dict[str, Handler] = {
     "mydatafile": _mydata_file,
     "forget": _forget,
     "forgetyes": _forget_yes,
+    "seen": _seen,
+    "again": _again,
 }
 """The commands every user has; `bot.conversation.table` adds the others."""

@@ -40,40 +40,43 @@ RESULT_FLOWS = ("sdg_assessment", "post2030", "partnership_checkin", "municipali
 async def show_results(turn: Turn) -> None:
     """The latest result of the user's municipality, with who answered and when."""
     tx, user = turn.tx, turn.user
-    shown = False
     for flow_id in RESULT_FLOWS:
         if user.municipality_id is None:
             break
         runs = await tx.completed_runs(flow_id, municipality_id=user.municipality_id)
-        if not runs:
-            continue
-        latest = runs[-1]
-        flow = await turn.service.flow_of(tx, latest)
-        state = RunState.model_validate(latest.state)
-        step_id = state.vars.get("__result_step")
-        if flow is None or not step_id:
-            continue
-        state.lang = turn.lang
-        text = engine.render_step(flow, turn.service.catalogue, state, str(step_id), now=turn.now)
-        who = []
-        for run in runs[-5:]:
-            author = await tx.user(run.user_id)
-            when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
-            who.append(f"{author.name if author and author.name else '—'} ({when})")
-        turn.say(
-            "results_header", flow=flow.title.plain(turn.lang), who=", ".join(who)
-        )
-        turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
-        if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
-            mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
-                                        now=turn.now, period=state.context.get("period"))
-            turn.reply.events.append(MessageCreated(mirror, is_result=True))
-        if state.vars.get("__chart") and not user.lite:
-            turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
-        shown = True
-        break
-    if not shown:
-        turn.say("results_none")
+        if runs and await show_result(turn, runs):
+            return
+    turn.say("results_none")
+
+
+async def show_result(turn: Turn, runs: Sequence[FlowRun]) -> bool:
+    """Show the result of the latest of `runs` (one flow's), with who answered and when.
+
+    Returns:
+        False when that run's flow has no result to show.
+    """
+    tx, latest = turn.tx, runs[-1]
+    flow = await turn.service.flow_of(tx, latest)
+    state = RunState.model_validate(latest.state)
+    step_id = state.vars.get("__result_step")
+    if flow is None or not step_id:
+        return False
+    state.lang = turn.lang
+    text = engine.render_step(flow, turn.service.catalogue, state, str(step_id), now=turn.now)
+    who = []
+    for run in runs[-5:]:
+        author = await tx.user(run.user_id)
+        when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
+        who.append(f"{author.name if author and author.name else '—'} ({when})")
+    turn.say("results_header", flow=flow.title.plain(turn.lang), who=", ".join(who))
+    turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
+    if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
+        mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
+                                    now=turn.now, period=state.context.get("period"))
+        turn.reply.events.append(MessageCreated(mirror, is_result=True))
+    if state.vars.get("__chart") and not turn.user.lite:
+        turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
+    return True
 
 
 async def send_chart(turn: Turn, run_id: int) -> None:

@@ -406,6 +406,8 @@ class Flow:
     expire_after: timedelta = timedelta(days=14)
     allow_back: bool = True
     source: str = ""
+    once_per: str | None = None
+    """``quarter``, ``half-year`` or ``year``: a municipality answers it once per period."""
 
     @cached_property
     def checksum(self) -> str:

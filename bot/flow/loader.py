@@ -164,6 +164,7 @@ def _parse_flow(data: LineDict, ctx: ParseContext, source: str) -> Flow | None:
         expire_after=expire_after or parse_duration("14d"),  # type: ignore[arg-type]
         allow_back=ctx.boolean(data, "allow_back", True),
         source=source,
+        once_per=str(data["once_per"]) if data.get("once_per") else None,
     )
 
 

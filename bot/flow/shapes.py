@@ -125,6 +125,10 @@ Labels = Annotated[Any, Leaf(
 )]
 
 
+PERIODS = ("quarter", "half-year", "year")
+"""Periods a flow can be answered once per (`once_per`)."""
+
+
 class Shape(BaseModel):
     """A mapping of the flow format: unknown fields are mistakes."""
 
@@ -222,6 +226,9 @@ class FlowHeader(Shape):
         {"type": "string", "pattern": "^\\s*[0-9]+\\s*[dhm]\\s*$"},
     )] = None
     allow_back: Flag = True
+    once_per: Annotated[Any, one_of(*PERIODS), Field(description=(
+        "Answered once per period by a municipality: starting it again in the same period "
+        "offers to see or update that period's answers instead of starting over."))] = None
     texts: Annotated[Any, Leaf(
         "a map from names to texts",
         lambda v: isinstance(v, Mapping) and all(_is_text(t) for t in v.values()),

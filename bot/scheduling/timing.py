@@ -134,6 +134,18 @@ def days_left(due: date, now: datetime, tz: ZoneInfo) -> int:
     return (due - local_date(now, tz)).days
 
 
+PERIOD_MONTHS = {"quarter": 3, "half-year": 6, "year": 12}
+"""Months in each period a flow can be answered once per (`Flow.once_per`)."""
+
+
+def period_began(now: datetime, tz: ZoneInfo, period: str) -> datetime:
+    """When the quarter, half-year or year `now` falls in began, in `tz` (aware)."""
+    months = PERIOD_MONTHS[period]
+    local = now.astimezone(tz)
+    first = months * ((local.month - 1) // months) + 1
+    return local.replace(month=first, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def period_of(now: datetime, timezone: str | None) -> str:
     """The check-in period (a quarter) `now` falls in, in the user's time zone: "2026-Q4"."""
     try:
@@ -145,6 +157,7 @@ def period_of(now: datetime, timezone: str | None) -> str:
 
 __all__ = [
     "DEFAULT_ZONE",
+    "PERIOD_MONTHS",
     "STEP_MONTHS",
     "QuietHours",
     "add_months",
@@ -155,6 +168,7 @@ __all__ = [
     "local_date",
     "localize",
     "next_allowed",
+    "period_began",
     "period_ends",
     "period_of",
     "send_time",
