@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.programme import milestones
 from bot.scheduling.timing import period_of
 from bot.storage.models import FlowRun, Partnership, User
 from bot.storage.tx import Tx
@@ -142,7 +143,8 @@ async def previous_checkin(
 
 async def start_context(tx: Tx, flow_id: str, user: User, now: datetime) -> dict[str, Any]:
     """Everything a new run of `flow_id` for `user` starts with."""
-    context: dict[str, Any] = {"user": await user_context(tx, user)}
+    context: dict[str, Any] = {"user": await user_context(tx, user),
+                               "done": await milestones.reached(tx, user.municipality_id, now)}
     if flow_id == CHECKIN_FLOW:
         context.update(await partnership_context(tx, user, now))
     else:

@@ -275,13 +275,19 @@ NEXT_STEP_IDS: tuple[str, ...] = tuple(dict.fromkeys(step for step, _ in NEXT_ST
 
 
 @flow_function("assessment_next_steps")
-def assessment_next_steps(snapshot: Mapping[str, Any], count: int = 3) -> list[str]:
-    """Choose the next steps: the first `count` distinct ids of `NEXT_STEP_RULES` that hold."""
+def assessment_next_steps(snapshot: Mapping[str, Any], count: int = 3,
+                          done: Any = None) -> list[str]:
+    """Choose the next steps: the first `count` distinct ids of `NEXT_STEP_RULES` that hold.
+
+    `done`: what the municipality has already done (`context.done`, milestones such as
+    ``week``): those steps are not suggested.
+    """
+    skipped = {str(d) for d in done} if isinstance(done, list | tuple | set) else set()
     chosen: list[str] = []
     for step, rule in NEXT_STEP_RULES:
         if len(chosen) >= int(count):
             break
-        if step not in chosen and rule(snapshot):
+        if step not in chosen and step not in skipped and rule(snapshot):
             chosen.append(step)
     return chosen
 
