@@ -11,7 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.flow.definition import Flow
+from bot.flow_library import FlowLibrary
+from bot.i18n import LANGUAGES
 from bot.programme import milestones
+from bot.scheduling.compose import format_date
 from bot.scheduling.timing import period_of
 from bot.storage.models import FlowRun, Partnership, User
 from bot.storage.tx import Tx
@@ -141,12 +145,51 @@ async def previous_checkin(
     return max(earlier, key=lambda r: r.completed_at or r.started_at, default=None)
 
 
-async def start_context(tx: Tx, flow_id: str, user: User, now: datetime) -> dict[str, Any]:
-    """Everything a new run of `flow_id` for `user` starts with."""
+async def start_context(tx: Tx, flow: Flow, user: User, now: datetime,
+                        library: FlowLibrary) -> dict[str, Any]:
+    """Everything a new run of `flow` for `user` starts with."""
+    flow_id = flow.id
     context: dict[str, Any] = {"user": await user_context(tx, user),
                                "done": await milestones.reached(tx, user.municipality_id, now)}
+    known = await known_answers(tx, flow, user, library)
+    if known:
+        context["known"] = known
     if flow_id == CHECKIN_FLOW:
         context.update(await partnership_context(tx, user, now))
     else:
         context["previous"] = await previous_run(tx, flow_id, user)
     return context
+
+
+async def known_answers(tx: Tx, flow: Flow, user: User,
+                        library: FlowLibrary) -> dict[str, dict[str, Any]]:
+    """The municipality's latest answers to the questions `flow` shares with others (`known:`).
+
+    By step id: the value as this flow's answer, who gave it, when (in each language) and in
+    which flow (its title in each language), for the engine to offer a one-tap confirmation.
+    """
+    if user.municipality_id is None:
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for step in flow.steps.values():
+        known = step.base.known
+        other = library.get(known.flow) if known is not None else None
+        if known is None or other is None:
+            continue
+        runs = await tx.completed_runs(known.flow, municipality_id=user.municipality_id)
+        for run in reversed(runs):
+            answers = (run.state or {}).get("answers") or {}
+            value = known.value_for(answers.get(known.step))
+            if value is None or run.completed_at is None:
+                continue
+            author = await tx.user(run.user_id)
+            day = run.completed_at.date()
+            found[step.id] = {
+                "value": value,
+                "by": author.name if author is not None and author.name else "—",
+                "when": {lang: format_date(day, lang, library.catalogue.messages)
+                         for lang in LANGUAGES},
+                "source": {lang: other.title.plain(lang) for lang in LANGUAGES},
+            }
+            break
+    return found

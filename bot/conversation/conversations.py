@@ -492,7 +492,7 @@ class Conversations:
         self, turn: Turn, flow: Flow, *, lang: str | None = None, then: str | None = None
     ) -> None:
         """Start a new run of `flow`; `then` names a flow to start when this one completes."""
-        context = await start_context(turn.tx, flow.id, turn.user, turn.now)
+        context = await start_context(turn.tx, flow, turn.user, turn.now, self.flows)
         context["lite"] = bool(turn.user.lite)
         if then:
             context["then"] = then

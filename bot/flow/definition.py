@@ -237,6 +237,29 @@ class ParseContext:
         return value
 
 
+@dataclass(frozen=True)
+class Known:
+    """The same question in another flow (`known:`): its latest answer is offered to confirm.
+
+    Attributes:
+        flow: the other flow's id.
+        step: the step id there.
+        mapping: their option id → this step's (options named differently); empty: the same.
+    """
+
+    flow: str
+    step: str
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def value_for(self, theirs: Any) -> Any:
+        """Their answer as this step's answer (None when the mapping leaves it out)."""
+        if not self.mapping:
+            return theirs
+        if isinstance(theirs, str | int) and not isinstance(theirs, bool):
+            return self.mapping.get(str(theirs))
+        return None
+
+
 @dataclass
 class StepBase:
     """Fields every step has; see docs/flow-format.md."""
@@ -252,6 +275,7 @@ class StepBase:
     optional: bool = False
     for_each: Node | None = None
     until: str | None = None
+    known: Known | None = None
     lines: dict[str, int] = field(default_factory=dict)
     """The line of each field as written (issues about `next`, `when`… point at it)."""
 

@@ -305,7 +305,42 @@ def _wait_at(rt: Runtime, step: Step, events: list[Event]) -> None:
     state.current = step.id
     state.seq += 1
     state.waiting_since = state.asked_at = rt.now
-    events.append(_question(rt, step))
+    if not _offer_known(rt, step, events):
+        events.append(_question(rt, step))
+
+
+def _offer_known(rt: Runtime, step: Step, events: list[Event]) -> bool:
+    """Offer the answer the municipality gave to the same question elsewhere (`known:`).
+
+    The run's context carries it (`context.known[step]`: value, who, when, which flow); the
+    person confirms it in one tap, or says no and gets the question. Offered once per step.
+    """
+    known = (rt.state.context.get("known") or {}).get(step.id)
+    offered = rt.state.vars.setdefault("__known_offered", [])
+    if step.base.known is None or not isinstance(known, dict) or step.id in offered:
+        return False
+    offered.append(step.id)
+    value = known.get("value")
+    try:
+        reading = (step.tap(rt, value) if isinstance(value, str)
+                   else step.understand(rt, "yes" if value is True else str(value)))
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+    if reading.status != "accepted":
+        return False
+    lang = rt.state.lang
+
+    def localized(name: str) -> str:
+        entry = known.get(name)
+        return str(entry.get(lang, "") if isinstance(entry, dict) else entry or "")
+
+    rt.state.pending = Pending(confirm=reading.value, confirm_display=reading.display)
+    events.append(ConfirmationRequested(
+        rt.answer_key(step), rt.state.seq,
+        rt.msg("known_confirm", source=localized("source"), date=localized("when"),
+               by=str(known.get("by") or "—"), answer=reading.display),
+        rt.msg("yes_label"), rt.msg("no_label")))
+    return True
 
 
 def _next(rt: Runtime, step: Step, value: Any, *, skipped: bool = False) -> str | None:

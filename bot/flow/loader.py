@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from bot.flow import steps as _steps  # noqa: F401  (registers the step kinds)
 from bot.flow.catalogue import Catalogue
@@ -18,6 +19,7 @@ from bot.flow.definition import (
     ID_PATTERN,
     STEP_KINDS,
     Flow,
+    Known,
     LText,
     ParseContext,
     Step,
@@ -90,7 +92,46 @@ def load_flows(
                                                    f"{flows[flow.id].file}"))
             continue
         flows[flow.id] = flow
+    for flow_id, wrong in known_issues(flows).items():
+        issues.extend(wrong)
+        flows.pop(flow_id, None)
     return flows, issues
+
+
+def known_issues(flows: dict[str, Flow]) -> dict[str, list[FlowIssue]]:
+    """Problems of `known:` references between flows, by the flow that has them.
+
+    The other flow and its step must exist; a `map` goes from the other step's options to this
+    step's (both checked when the steps have options).
+    """
+    found: dict[str, list[FlowIssue]] = {}
+    for flow in flows.values():
+        for step in flow.steps.values():
+            known = step.base.known
+            if known is None:
+                continue
+            line = step.base.lines.get("known", step.base.line)
+            other = flows.get(known.flow)
+            theirs = other.steps.get(known.step) if other is not None else None
+            problem = None
+            if other is None:
+                problem = f"known: there is no flow {known.flow!r}"
+            elif theirs is None:
+                problem = f"known: flow {known.flow!r} has no step {known.step!r}"
+            else:
+                their_ids = set(getattr(theirs, "labels", {}) or {})
+                my_ids = set(getattr(step, "labels", {}) or {})
+                stray = sorted(k for k in known.mapping if their_ids and k not in their_ids)
+                wrong = sorted(v for v in known.mapping.values() if my_ids and v not in my_ids)
+                if stray:
+                    problem = (f"known: {known.flow}.{known.step} has no option {stray[0]!r} "
+                               f"(options: {', '.join(sorted(their_ids))})")
+                elif wrong:
+                    problem = (f"known: this step has no option {wrong[0]!r} "
+                               f"(options: {', '.join(sorted(my_ids))})")
+            if problem:
+                found.setdefault(flow.id, []).append(FlowIssue(flow.file, line, problem))
+    return found
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -216,6 +257,7 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
             optional=target.boolean(spec, "optional", False),
             for_each=_for_each(spec, target),
             until=target.step_ref(spec, "until"),
+            known=_known(spec.get("known")),
         )
         step = cls(base, spec, target)
         if wrong:
@@ -224,6 +266,16 @@ def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:
             continue
         steps.append(step)
     return steps
+
+
+def _known(value: Any) -> Known | None:
+    """`known:` as written (its form was checked against the step model)."""
+    if value is None:
+        return None
+    source = value if isinstance(value, str) else str(value.get("from", ""))
+    flow, _, step = source.partition(".")
+    mapping = value.get("map", {}) if not isinstance(value, str) else {}
+    return Known(flow, step, {str(k): str(v) for k, v in dict(mapping or {}).items()})
 
 
 def _for_each(spec: LineDict, ctx: ParseContext) -> Node | None:

@@ -129,6 +129,21 @@ PERIODS = ("quarter", "half-year", "year")
 """Periods a flow can be answered once per (`once_per`)."""
 
 
+KNOWN_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$"
+"""`known:` names a step of another flow as ``flow_id.step_id``."""
+
+
+def _is_known(value: Any) -> bool:
+    if isinstance(value, str):
+        return re.match(KNOWN_PATTERN, value) is not None
+    if not isinstance(value, Mapping) or set(value) - {"from", "map"}:
+        return False
+    mapping = value.get("map", {})
+    return (isinstance(value.get("from"), str) and re.match(KNOWN_PATTERN, value["from"])
+            is not None and isinstance(mapping, Mapping)
+            and all(isinstance(v, str) for v in mapping.values()))
+
+
 class Shape(BaseModel):
     """A mapping of the flow format: unknown fields are mistakes."""
 
@@ -177,6 +192,17 @@ class StepShape(Shape):
          "description": "Repeat the block from this step to `until` for each item."},
     )] = None
     until: Annotated[StepRef, Field(description="The last step of the repeated block.")] = None
+    known: Annotated[Any, Leaf(
+        "flow_id.step_id, or {from: flow_id.step_id, map: {their option: this step's option}}",
+        _is_known,
+        {"anyOf": [{"type": "string", "pattern": KNOWN_PATTERN},
+                   {"type": "object", "required": ["from"], "additionalProperties": False,
+                    "properties": {"from": {"type": "string", "pattern": KNOWN_PATTERN},
+                                   "map": {"type": "object",
+                                           "additionalProperties": {"type": "string"}}}}],
+         "description": ("The same question in another flow: the municipality's latest answer "
+                         "there is offered for a one-tap confirmation instead of asking again.")},
+    )] = None
 
 
 COMMON_FIELDS = frozenset(StepShape.model_fields)
