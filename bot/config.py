@@ -73,6 +73,8 @@ class Settings:
     coordinators: frozenset[str] = field(default_factory=frozenset)
     quiet_hours: tuple[int, int] = (21, 8)
     retention_days: int = 180
+    web_url: str | None = None
+    """Where coordinators reach the web console (``SDGBOT_WEB_URL``), for sign-in links."""
 
     @classmethod
     def from_env(
@@ -103,7 +105,13 @@ class Settings:
             raise SettingsError(
                 f"SDGBOT_TELEGRAM_API_URL={api_url!r} must start with http:// or https://"
             )
+        web_url = (env.get("SDGBOT_WEB_URL") or "").strip().rstrip("/") or None
+        if web_url and not web_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"SDGBOT_WEB_URL={web_url!r} must start with http:// or https://"
+            )
         return cls(
+            web_url=web_url,
             database_url=env.get("SDGBOT_DATABASE_URL") or "sqlite:///sdgbot.db",
             flows_dir=Path(flows_dir) if flows_dir else None,
             default_language=language,

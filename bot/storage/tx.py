@@ -12,12 +12,14 @@ from bot.storage.audit import AuditPart, LabelledExportPart
 from bot.storage.catalogue import CataloguePart
 from bot.storage.flow_versions import FlowVersionsPart
 from bot.storage.inbox import InboxPart
+from bot.storage.places import PlacesPart
 from bot.storage.records import ExportPart
 from bot.storage.runs import RunsPart
 from bot.storage.schedule import SchedulePart
 from bot.storage.users import UsersPart
+from bot.storage.web import WebPart
 
 
 class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
-         LabelledExportPart, SchedulePart, InboxPart):
+         LabelledExportPart, SchedulePart, InboxPart, PlacesPart, WebPart):
     """One open database transaction with the bot's queries (see the parts for each method)."""
