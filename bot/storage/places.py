@@ -127,8 +127,8 @@ class PlacesPart(TxPart):
         await self._session.execute(
             update(DeadlineDone).where(DeadlineDone.municipality_id == source.id)
             .values(municipality_id=target.id).execution_options(synchronize_session=False))
-        # Users and runs are in the identity map: let the ORM read them again.
-        self._session.expire_all()
+        # Rows already loaded in this transaction keep their old value until read again
+        # with populate_existing (as `user`, `run`, `municipality` do).
         return Moved(users.rowcount or 0, runs.rowcount or 0,  # type: ignore[attr-defined]
                      (north.rowcount or 0) + (south.rowcount or 0))  # type: ignore[attr-defined]
 

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from yarl import URL
 
 from bot.programme import console
 from bot.programme.actors import NotAllowed, ProgrammeError
-from bot.web import overview, signin
+from bot.web import overview, people, places, signin
 from bot.web.context import (
     SERVICE,
     SESSION_COOKIE,
@@ -47,6 +48,7 @@ PUBLIC_PREFIXES = ("/static/", "/login/")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
        "object-src 'none'")
+SECTIONS = ("municipalities", "twinnings", "people", "broadcasts", "deadlines", "flows", "audit")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -59,7 +61,8 @@ async def security(request: web.Request, handler: Handler) -> web.StreamResponse
         response = exc
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"  # sign-in links never leak
+    # Forms come back to their page after an error (the Referer, sent on this site only).
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
@@ -99,15 +102,19 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         return await handler(request)
     except NotAllowed:
         return page(request, "refused.html", status=403)
-    except ProgrammeError as exc:
+    except (ProgrammeError, ValueError) as exc:
         if request.method != "POST":
             raise
-        raise redirect(request.path if request.path != "/language" else "/",
-                       error=str(exc)) from None
-    except ValueError as exc:
-        if request.method != "POST":
-            raise
-        raise redirect(request.path, error=str(exc)) from None
+        raise redirect(came_from(request), error=str(exc)) from None
+
+
+def came_from(request: web.Request) -> str:
+    """The page a form was posted from: the Referer on this site, else its section's page."""
+    referer = URL(request.headers.get("Referer", ""))
+    if referer.path.startswith("/") and (not referer.host or referer.host == request.url.host):
+        return referer.path_qs
+    section = request.path.strip("/").split("/")[0]
+    return f"/{section}" if section in SECTIONS else "/"
 
 
 def make_app(conversations: Conversations) -> web.Application:
@@ -115,7 +122,7 @@ def make_app(conversations: Conversations) -> web.Application:
     app = web.Application(middlewares=[security, signed_in], client_max_size=256 * 1024)
     app[SERVICE] = conversations
     routes = web.RouteTableDef()
-    for module in (signin, overview):
+    for module in (signin, overview, people, places):
         module.add_routes(routes)
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC, append_version=True)
