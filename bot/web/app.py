@@ -21,7 +21,7 @@ from yarl import URL
 
 from bot.programme import console
 from bot.programme.actors import NotAllowed, ProgrammeError
-from bot.web import audit, broadcasts, deadlines, overview, people, places, signin
+from bot.web import audit, broadcasts, deadlines, flows, overview, people, places, signin
 from bot.web.context import (
     SERVICE,
     SESSION_COOKIE,
@@ -122,7 +122,7 @@ def make_app(conversations: Conversations) -> web.Application:
     app = web.Application(middlewares=[security, signed_in], client_max_size=256 * 1024)
     app[SERVICE] = conversations
     routes = web.RouteTableDef()
-    for module in (signin, overview, people, places, broadcasts, deadlines, audit):
+    for module in (signin, overview, people, places, broadcasts, deadlines, audit, flows):
         module.add_routes(routes)
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC, append_version=True)
