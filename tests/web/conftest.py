@@ -9,6 +9,7 @@ CSRF token for posts.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -131,15 +132,15 @@ def small_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-async def console(database_url: str, small_content: Path) -> AsyncIterator[Console]:
-    """A console over a fresh database (see the module docstring)."""
+@contextlib.asynccontextmanager
+async def open_console(database_url: str, content: Path) -> AsyncIterator[Console]:
+    """A console over a fresh database at `database_url`, seeded from `content`."""
     clock = Clock()
     catalogue = shipped_catalogue()
     settings = Settings(database_url=database_url, web_url="http://console.test")
     store = await Store.open(database_url)
     service = Conversations(store, catalogue, FlowLibrary.load(catalogue, None), settings, clock)
-    await seed_content(store, small_content)
+    await seed_content(store, content)
     await seed_deadlines(store, clock())
     server = TestServer(make_app(service))
     await server.start_server()
@@ -151,3 +152,10 @@ async def console(database_url: str, small_content: Path) -> AsyncIterator[Conso
             await client.close()
         await server.close()
         await service.close()
+
+
+@pytest.fixture
+async def console(database_url: str, small_content: Path) -> AsyncIterator[Console]:
+    """A console over a fresh database, on both dialects (see the module docstring)."""
+    async with open_console(database_url, small_content) as running:
+        yield running
