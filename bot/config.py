@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     coordinators: Annotated[frozenset[str], NoDecode] = frozenset()
     quiet_hours: Annotated[tuple[int, int], NoDecode] = (21, 8)
     retention_days: int = 180
+    web_url: str | None = None
+    """Where coordinators reach the web console (``SDGBOT_WEB_URL``), for sign-in links."""
 
     SECRET: ClassVar[frozenset[str]] = frozenset({"telegram_token", "database_url"})
     """Settings whose value an error message never repeats (a token, a password in a URL)."""
@@ -124,6 +126,16 @@ class Settings(BaseSettings):
         if not isinstance(value, str) or not value.startswith(("http://", "https://")):
             raise _wrong("must start with http:// or https://")
         return value
+
+    @field_validator("web_url", mode="before")
+    @classmethod
+    def _web_url(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        url = str(value).strip().rstrip("/")
+        if url and not url.startswith(("http://", "https://")):
+            raise _wrong("must start with http:// or https://")
+        return url or None
 
     @field_validator("send_rate", mode="before")
     @classmethod

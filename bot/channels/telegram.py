@@ -1018,7 +1018,8 @@ def _fail(message: str) -> int:
 
 
 def run_bot(settings: Settings, *, webhook_url: str | None = None, listen: str = "0.0.0.0",
-            port: int = 8443, secret: str | None = None) -> int:  # fmt: skip
+            port: int = 8443, secret: str | None = None,
+            also: AlsoServe | None = None) -> int:  # fmt: skip
     """Run the bot until SIGINT/SIGTERM; returns the process exit code.
 
     A missing or rejected token, an unreachable API or an unusable database give one line on
@@ -1030,14 +1031,22 @@ def run_bot(settings: Settings, *, webhook_url: str | None = None, listen: str =
     configure_logging(token)
     webhook = Webhook(webhook_url, listen, port, secret) if webhook_url else None
     try:
-        return asyncio.run(serve(settings, webhook))
+        return asyncio.run(serve(settings, webhook, also=also))
     except KeyboardInterrupt:
         return 0
 
 
+AlsoServe = Callable[[Any], Awaitable[Callable[[], Awaitable[None]]]]
+"""Something started beside the bot on its service (the web console); returns its stop."""
+
+
 async def serve(settings: Settings, webhook: Webhook | None = None,
-                stop: asyncio.Event | None = None) -> int:  # fmt: skip
-    """Check the token, open the service, run the channel until `stop` (or a signal)."""
+                stop: asyncio.Event | None = None, *,
+                also: AlsoServe | None = None) -> int:  # fmt: skip
+    """Check the token, open the service, run the channel until `stop` (or a signal).
+
+    `also` starts something more on the same service and event loop (``--web-port``).
+    """
     from bot.conversation.conversations import Conversations
 
     problem = await _check_api(settings)
@@ -1060,6 +1069,7 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         from bot.scheduling.runner import start_scheduler
 
         scheduler = await start_scheduler(service, channel, settings, retention=erase_stale_runs)
+        stop_also = await also(service) if also is not None else None
         _freeze_startup_objects()
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -1069,6 +1079,8 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         try:
             await stop.wait()
         finally:
+            if stop_also is not None:
+                await stop_also()
             await scheduler.stop()
             await channel.stop()
         return 0

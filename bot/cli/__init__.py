@@ -7,9 +7,12 @@ Each module defines click commands over `bot.programme` (and the channels, for `
 from bot.cli.admin import audit_log, report, users
 from bot.cli.main import main
 from bot.cli.outbox import outbox
+from bot.cli.places import municipalities, twinnings
 from bot.cli.schedule import broadcast, deadlines
+from bot.cli.web import web
 
-for _command in (users, audit_log, report, deadlines, broadcast, outbox):
+for _command in (users, audit_log, report, deadlines, broadcast, outbox, municipalities,
+                 twinnings, web):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -73,11 +73,30 @@ async def chat(lang: str | None, flow_id: str | None, user: str | None) -> int:
 @click.option("--listen", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8443, show_default=True, help="Port to listen on.")
 @click.option("--secret", default=None, help="Secret token Telegram sends with each webhook call.")
-def run(webhook_url: str | None, listen: str, port: int, secret: str | None) -> None:
+@click.option("--web-port", type=int, default=None,
+              help="Also serve the coordinators' web console on this port (same process).")
+@click.option("--web-listen", default="127.0.0.1", show_default=True,
+              help="Address the web console listens on.")
+def run(webhook_url: str | None, listen: str, port: int, secret: str | None,
+        web_port: int | None, web_listen: str) -> None:
     """Run the bot on Telegram (long polling, or a webhook behind a reverse proxy)."""
     from bot.channels.telegram import run_bot
 
-    sys.exit(run_bot(settings(), webhook_url=webhook_url, listen=listen, port=port, secret=secret))
+    also = _web_console(web_listen, web_port) if web_port is not None else None
+    sys.exit(run_bot(settings(), webhook_url=webhook_url, listen=listen, port=port, secret=secret,
+                     also=also))
+
+
+def _web_console(listen: str, port: int) -> Callable[[Any], Coroutine[Any, Any, Any]]:
+    """What starts the web console on the bot's own service and loop (``run --web-port``)."""
+
+    async def start_console(service: Any) -> Callable[[], Coroutine[Any, Any, None]]:
+        from bot.web.app import start
+
+        runner = await start(service, listen, port)
+        return runner.cleanup
+
+    return start_console
 
 
 @main.group()

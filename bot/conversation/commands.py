@@ -26,6 +26,7 @@ from bot.programme.deadlines import close_on_completion
 from bot.scheduling.audience import user_timezone
 from bot.scheduling.compose import format_date
 from bot.scheduling.timing import period_began, zone
+from bot.storage.models import SANDBOX_CHANNEL
 
 if TYPE_CHECKING:
     from bot.storage.models import FlowRun
@@ -54,7 +55,9 @@ PRIVATE_ONLY = frozenset(
 
 def onboarded(turn: Turn) -> bool:
     """Whether the user has finished onboarding (we know who they are and where they work)."""
-    return bool(turn.user.kind and turn.user.municipality_id)
+    # The web console's simulator (sandbox) has no municipality: it must not count for one.
+    return bool(turn.user.kind and (turn.user.municipality_id
+                                    or turn.user.channel == SANDBOX_CHANNEL))
 
 
 def menu_options(turn: Turn) -> list[Option]:

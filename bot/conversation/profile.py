@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.i18n import LANGUAGES
+from bot.programme.places import typed_in_onboarding
 
 if TYPE_CHECKING:
     from bot.conversation.turn import Turn
@@ -36,8 +37,6 @@ async def apply_profile(turn: Turn, target: str, value: Any) -> None:
     elif field == "timezone":
         await tx.update_user(user, timezone=str(value))
     elif field == "municipality":
-        code = user.country or "BE"
-        municipality = await tx.municipality_named(str(value), code)
-        if municipality is None:
-            municipality = await tx.add_municipality(str(value), code, source="user")
+        # Unknown names are kept as proposed (capitalised), for a coordinator to confirm.
+        municipality = await typed_in_onboarding(tx, str(value), user.country or "BE")
         await tx.update_user(user, municipality_id=municipality.id)

@@ -14,6 +14,7 @@ from bot.conversation.commands import BASIC_COMMANDS
 from bot.conversation.coordination import COORDINATION_COMMANDS
 from bot.conversation.reminders import REMINDER_COMMANDS
 from bot.conversation.turn import Handler
+from bot.conversation.web_link import WEB_COMMANDS
 
 
 def _merged(*tables: Mapping[str, Handler]) -> Mapping[str, Handler]:
@@ -27,7 +28,7 @@ def _merged(*tables: Mapping[str, Handler]) -> Mapping[str, Handler]:
 
 
 COMMANDS: Mapping[str, Handler] = _merged(BASIC_COMMANDS, COORDINATION_COMMANDS,
-                                          REMINDER_COMMANDS)
+                                          REMINDER_COMMANDS, WEB_COMMANDS)
 """Command name (without the slash) → handler."""
 
 __all__ = ["COMMANDS"]

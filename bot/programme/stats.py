@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.programme.actors import Actor
 from bot.scheduling.timing import period_of
-from bot.storage.models import FlowRun, Municipality, User
+from bot.storage.models import SANDBOX_CHANNEL, FlowRun, Municipality, User
 from bot.storage.tx import Tx
 
 DEFAULT_ZONE = "Europe/Brussels"
@@ -80,10 +80,12 @@ async def quarter_stats(tx: Tx, actor: Actor, now: datetime,
                Municipality.name, Municipality.country, User.country)
         .join(User, User.id == FlowRun.user_id)
         .outerjoin(Municipality, Municipality.id == FlowRun.municipality_id)
-        .where(FlowRun.updated_at >= start, FlowRun.flow_id != "onboarding")
+        .where(FlowRun.updated_at >= start, FlowRun.flow_id != "onboarding",
+               User.channel != SANDBOX_CHANNEL)
     )).all()
     newcomers = int((await tx.session.execute(
-        select(func.count(User.id)).where(User.created_at >= start))).scalar_one())
+        select(func.count(User.id)).where(User.created_at >= start,
+                                          User.channel != SANDBOX_CHANNEL))).scalar_one())
     places: dict[tuple[str, str], Place] = {}
     for flow_id, status, user_id, user_name, place, place_country, user_country in rows:
         key = (place_country or user_country or "", place or "—")

@@ -21,7 +21,8 @@ from bot.storage.models import ROLES, Municipality, Partnership, User
 from bot.storage.tx import Tx
 
 TERM_KINDS = ("all", "role", "kind", "country", "municipality", "language", "partnership", "side")
-UNREACHABLE_CHANNELS = frozenset({"console"})  # a terminal session cannot be written to later
+# A terminal session cannot be written to later; the web console's simulator (sandbox) neither.
+UNREACHABLE_CHANNELS = frozenset({"console", "sandbox"})
 
 
 @dataclass(frozen=True)

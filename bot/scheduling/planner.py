@@ -19,6 +19,7 @@ from typing import Any
 from bot.flow.catalogue import Catalogue
 from bot.paths import data_dir
 from bot.scheduling.audience import (
+    UNREACHABLE_CHANNELS,
     Term,
     Twinnings,
     audience_context,
@@ -85,7 +86,7 @@ class Recipients:
         twinnings, names = await audience_context(tx)
         users = await tx.users(reachable_only=True)
         active = await tx.partnerships(active_only=True)
-        return cls([u for u in users if u.channel != "console"], twinnings, names,
+        return cls([u for u in users if u.channel not in UNREACHABLE_CHANNELS], twinnings, names,
                    [(p.slug, p.rhythm) for p in active], {p.slug: p.name for p in active})
 
     def of(self, occurrence: Occurrence) -> list[User]:
@@ -196,7 +197,8 @@ class Planner:
         users = await tx.users_by_id(run.user_id for run in runs)
         for run in runs:
             user = users.get(run.user_id)
-            if run.waiting_since is None or user is None or user.channel == "console":
+            if (run.waiting_since is None or user is None
+                    or user.channel in UNREACHABLE_CHANNELS):
                 continue
             rows.append({"key": f"nudge:{run.id}", "kind": "nudge", "user_id": run.user_id,
                          "due_at": now, "expires_at": None,

@@ -120,13 +120,26 @@ class CataloguePart(TxPart):
     async def seed_municipalities(self, items: Iterable[Any]) -> int:
         """Insert or update municipalities from content files; running it twice changes nothing.
 
-        A municipality a user added earlier becomes ``seeded`` when the content lists it.
+        A municipality a user added earlier becomes ``seeded`` (and confirmed) when the content
+        lists it. One a coordinator changed (renamed, merged) is left as they left it, and a
+        name they renamed away from is not added again.
 
         Returns:
             The number of items written.
         """
+        # Names coordinators renamed away from or merged into another municipality: the
+        # content still lists them, but bringing them back would undo the coordinators' work.
+        edited = (await self._session.execute(
+            select(Municipality.country, Municipality.name, Municipality.aliases)
+            .where(Municipality.edited_at.is_not(None))
+        )).all()
+        retired = {(country, alias.casefold()) for country, _, aliases in edited
+                   for alias in aliases or ()}
         count = 0
         for item in items:
+            key = (_country(_get(item, "country")), _name(_get(item, "name")).casefold())
+            if key in retired:
+                continue
             statement = self._insert(Municipality).values(
                 name=_name(_get(item, "name")),
                 country=_country(_get(item, "country")),
@@ -141,7 +154,9 @@ class CataloguePart(TxPart):
                     "region": statement.excluded.region,
                     "aliases": statement.excluded.aliases,
                     "source": "seeded",
+                    "status": "confirmed",
                 },
+                where=Municipality.__table__.c.edited_at.is_(None),
             )
             await self._session.execute(statement)
             count += 1
@@ -150,8 +165,21 @@ class CataloguePart(TxPart):
     async def _seeded_municipality(self, item: Any, side: str) -> int:
         """Return the id of a partnership's north or south municipality, creating it if needed."""
         reference = _get(item, side)
-        found = await self.municipality_named(_get(reference, "name"), _get(reference, "country"))
+        name, country = _name(_get(reference, "name")), _country(_get(reference, "country"))
+        found = await self.municipality_named(name, country)
+        if found is None:  # renamed by a coordinator: the old name is among its aliases
+            edited = (await self._session.execute(
+                select(Municipality).where(Municipality.country == country,
+                                           Municipality.edited_at.is_not(None))
+            )).scalars().all()
+            found = next((m for m in edited
+                          if name.casefold() in {a.casefold() for a in m.aliases or ()}), None)
         if found is not None:
+            while found.merged_into_id is not None:  # merged: the twinning follows
+                target = await self.municipality(found.merged_into_id)
+                if target is None:
+                    break
+                found = target
             return found.id
         created = await self.add_municipality(
             _get(reference, "name"),
@@ -164,6 +192,8 @@ class CataloguePart(TxPart):
 
     async def seed_partnerships(self, items: Iterable[Any]) -> int:
         """Insert or update partnerships (by slug) from content files; idempotent.
+
+        A twinning a coordinator changed (ended, new rhythm) is left as they left it.
 
         Returns:
             The number of items written.
@@ -184,6 +214,7 @@ class CataloguePart(TxPart):
             statement = statement.on_conflict_do_update(
                 index_elements=["slug"],
                 set_={name: statement.excluded[name] for name in values if name != "slug"},
+                where=Partnership.__table__.c.edited_at.is_(None),  # coordinators' changes stay
             )
             await self._session.execute(statement)
             count += 1

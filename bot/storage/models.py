@@ -36,6 +36,9 @@ RunStatus = Literal["active", "completed", "cancelled", "expired"]
 MunicipalitySource = Literal["seeded", "user"]
 
 ROLES: tuple[Role, ...] = ("user", "coordinator", "admin")
+SANDBOX_CHANNEL = "sandbox"
+"""The channel of the web console's flow simulator: its people and runs never count anywhere
+(exports, the report, statistics, audiences, deadlines)."""
 USER_KINDS: tuple[UserKind, ...] = (
     "municipal_staff",
     "elected_official",
@@ -76,6 +79,13 @@ class Municipality(Base):
     aliases: Mapped[list[str]] = mapped_column(JSONDoc(), default=list)
     source: Mapped[str] = mapped_column(String(16), default="user")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # confirmed | proposed (typed in onboarding, waiting for a coordinator) | merged (into
+    # `merged_into_id`; kept so the name still leads there and a seed does not bring it back).
+    status: Mapped[str] = mapped_column(String(16), default="confirmed",
+                                        server_default="confirmed")
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    # Set when a coordinator changed it: seeding from content/ leaves it alone from then on.
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class User(Base):
@@ -135,6 +145,7 @@ class Partnership(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     started: Mapped[date | None] = mapped_column(Date)
     ended: Mapped[date | None] = mapped_column(Date)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class FlowRun(Base):
@@ -389,3 +400,32 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- the web console (migration 0007) ------------------------------------------------------------
+
+
+class WebLoginToken(Base):
+    """A one-time sign-in link: only its hash is kept; valid briefly, usable once."""
+
+    __tablename__ = "web_login_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie's hash, its CSRF token, its language, its expiry."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

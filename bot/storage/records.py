@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 
 from bot.storage import answer_values
 from bot.storage._base import TxPart, require_aware
-from bot.storage.models import Answer, FlowRun, Municipality, User
+from bot.storage.models import SANDBOX_CHANNEL, Answer, FlowRun, Municipality, User
 
 BATCH_SIZE = 500
 
@@ -89,7 +89,8 @@ class ExportPart(TxPart):
             )
             .join(User, User.id == FlowRun.user_id)
             .outerjoin(Municipality, Municipality.id == FlowRun.municipality_id)
-            .where(FlowRun.flow_id == flow_id)
+            # The web console's simulator (sandbox) never counts in results.
+            .where(FlowRun.flow_id == flow_id, User.channel != SANDBOX_CHANNEL)
             .order_by(FlowRun.id)
             .execution_options(yield_per=BATCH_SIZE)
         )

@@ -13,12 +13,15 @@ from bot.storage.catalogue import CataloguePart
 from bot.storage.erasure import ErasurePart
 from bot.storage.flow_versions import FlowVersionsPart
 from bot.storage.inbox import InboxPart
+from bot.storage.places import PlacesPart
 from bot.storage.records import ExportPart
 from bot.storage.runs import RunsPart
 from bot.storage.schedule import SchedulePart
 from bot.storage.users import UsersPart
+from bot.storage.web import WebPart
 
 
 class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
-         LabelledExportPart, SchedulePart, InboxPart, ErasurePart):
+         LabelledExportPart, SchedulePart, InboxPart, ErasurePart,
+         PlacesPart, WebPart):
     """One open database transaction with the bot's queries (see the parts for each method)."""

@@ -19,7 +19,7 @@ from bot.missions.assessment import PILLARS, snapshot_from_answers
 from bot.missions.checkin import MIRROR_QUESTIONS, mirror_report
 from bot.outputs.consent import consented_heroes
 from bot.outputs.report.reminders import Reminders, reminder_status
-from bot.storage.models import FlowRun, Municipality, User
+from bot.storage.models import SANDBOX_CHANNEL, FlowRun, Municipality, User
 from bot.storage.store import Store
 from bot.storage.tx import Tx
 
@@ -146,7 +146,7 @@ async def _runs(tx: Tx, flow_id: str, since: datetime | None,
         select(FlowRun, Municipality.name, func.coalesce(Municipality.country, User.country))
         .join(User, User.id == FlowRun.user_id)
         .outerjoin(Municipality, Municipality.id == FlowRun.municipality_id)
-        .where(FlowRun.flow_id == flow_id)
+        .where(FlowRun.flow_id == flow_id, User.channel != SANDBOX_CHANNEL)
         .order_by(FlowRun.completed_at, FlowRun.id)
     )
     if statuses is not None:
@@ -227,7 +227,9 @@ def _last_answered(state: Mapping[str, Any]) -> str:
 
 
 async def _dropoffs(tx: Tx, since: datetime | None) -> dict[str, DropOff]:
-    statement = select(FlowRun.flow_id, FlowRun.status, FlowRun.state).order_by(FlowRun.id)
+    statement = (select(FlowRun.flow_id, FlowRun.status, FlowRun.state)
+                 .join(User, User.id == FlowRun.user_id)
+                 .where(User.channel != SANDBOX_CHANNEL).order_by(FlowRun.id))
     if since is not None:
         statement = statement.where(FlowRun.updated_at >= since)
     out: dict[str, DropOff] = {}
@@ -249,7 +251,8 @@ async def collect(store: Store, now: datetime, since: datetime | None = None) ->
     """Read everything the report shows (runs touched since `since`, or all)."""
     data = ReportData(generated_at=now, since=since)
     async with store.transaction(readonly=True) as tx:
-        data.users = int((await tx.session.execute(select(func.count(User.id)))).scalar_one())
+        data.users = int((await tx.session.execute(
+            select(func.count(User.id)).where(User.channel != SANDBOX_CHANNEL))).scalar_one())
         data.municipalities = int((await tx.session.execute(
             select(func.count(func.distinct(FlowRun.municipality_id)))
             .where(FlowRun.municipality_id.is_not(None)))).scalar_one())
