@@ -47,10 +47,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.flow.catalogue import Catalogue
+from bot.retry import backoff
 from bot.scheduling.audience import user_timezone
 from bot.scheduling.compose import Composer, Rendered
 from bot.scheduling.deadlines import Deadline, from_spec
-from bot.scheduling.rate import Pacer
+from bot.scheduling.rate import SendBudget
 from bot.scheduling.timing import QuietHours, in_quiet_hours, next_allowed, zone
 from bot.scheduling.transport import (
     Busy,
@@ -141,7 +142,7 @@ class Sender:
         *,
         clock: Callable[[], datetime],
         quiet: QuietHours,
-        pacer: Pacer,
+        pacer: SendBudget,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         lease_ttl: float = 30.0,
         max_attempts: int = 8,
@@ -229,7 +230,8 @@ class Sender:
                 await self._wait_for_replies()
                 # The rate wait comes before the claim: nothing waits in `sending`.
                 chat = user.external_id
-                await self.pacer.acquire(int(chat) if chat.lstrip("-").isdigit() else None)
+                await self.pacer.acquire(int(chat) if chat.lstrip("-").isdigit() else None,
+                                         bulk=True)
                 if self.clock() - renewed >= self.lease_ttl / 3:
                     if not await self.lead():
                         return self.stats.sent - sent_before
@@ -364,7 +366,7 @@ class Sender:
             reason = f"{type(exc).__name__}: {exc}"
             if claim.attempts >= self.max_attempts:
                 return "failed", {"error": f"gave up after {claim.attempts} attempts: {reason}"}
-            delay = min(600.0, self.retry_base * 2 ** (claim.attempts - 1))
+            delay = backoff(claim.attempts - 1, self.retry_base, cap=600.0)
             return "pending", {"error": reason, "retry_at": now() + timedelta(seconds=delay)}
         return "sent", {}
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.channels.sending import Limits
+from bot.scheduling.rate import Limits
 from bot.channels.telegram import TelegramChannel, Webhook
 from bot.config import Settings
 from bot.content import shipped_catalogue

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.channels.sending import Limits
+from bot.scheduling.rate import Limits
 from bot.channels.telegram import Webhook
 from tests.channels.harness import BotUnderTest
 from tests.fakes.bot_api import FakeBotApi, RateLimits, UserHandle

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.channels.sending import Limits
+from bot.scheduling.rate import Limits
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.service.conversation import Conversations
