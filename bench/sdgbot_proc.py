@@ -18,8 +18,8 @@ import sys
 from typing import Any
 
 from bot.channels import telegram
-from bot.scheduling.rate import Limits
 from bot.config import Settings, SettingsError
+from bot.scheduling.rate import Limits
 
 __all__ = ["UNPACED", "main"]
 

@@ -8,11 +8,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.scheduling.rate import Limits
 from bot.channels.telegram import TelegramChannel, Webhook
 from bot.config import Settings
 from bot.content import shipped_catalogue
 from bot.flow.definition import Flow
+from bot.scheduling.rate import Limits
 from bot.service.conversation import Conversations
 from bot.service.flows import FlowLibrary
 from bot.storage import Store
@@ -67,7 +67,8 @@ class BotUnderTest:
     async def start(self, webhook: Webhook | None = None) -> None:
         self.service = await _open_service(self.settings)
         self.channel = TelegramChannel(self.service, self.settings, limits=self.limits,
-                                       retry_base=0.05, timeout=3, poll_timeout=1)  # fmt: skip
+                                       retry_base=0.05, timeout=3, poll_timeout=1,
+                                       unauthorized_wait=2.0)  # fmt: skip
         await self.channel.start(webhook)
 
     async def stop(self) -> None:

@@ -42,8 +42,9 @@ async def test_three_hundred_people_and_a_broadcast_stay_under_thirty_a_second(
                          audience=["all"], at=now, now=now, created_by="cli",
                          ignore_quiet=True)  # fmt: skip
             sent_before = api.stats.count("sendMessage")
-            scheduler = await start_scheduler(bot.service, bot.channel, bot.settings,
-                                              send_every=0.1, pacer=bot.channel.limiter)
+            scheduler = await start_scheduler(
+                bot.service, bot.channel, bot.settings, send_every=0.1, pacer=bot.channel.limiter
+            )
             try:
                 # While the broadcast goes out, people keep writing, 20 a second: the bot is
                 # not busy all the time, so bulk sends slip in between replies.

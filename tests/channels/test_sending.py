@@ -84,8 +84,10 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(i, 0.5, 3) for i in range(5)] == [0.5, 1.0, 2.0, 3, 3]
 
 
-async def test_without_an_overall_limit_nothing_is_kept_per_message() -> None:
-    limiter = SendBudget(Limits(per_second=0, private_per_second=0))
-    for chat in range(1, 2001):
+async def test_a_long_running_bot_forgets_idle_chats() -> None:
+    clock = FakeClock()
+    limiter = SendBudget(Limits(per_second=0), clock=clock, sleep=clock.sleep)
+    for chat in range(1, 20_001):
         await limiter.acquire(chat)
-    assert not limiter._private and not limiter._groups  # a long-running bot with SDGBOT_SEND_RATE=0 stays small
+        clock.now += 0.001
+    assert len(limiter._private) <= 10_001  # chats whose bucket is full again are forgotten

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.scheduling.rate import Limits
 from bot.channels.telegram import Webhook
+from bot.scheduling.rate import Limits
 from tests.channels.harness import BotUnderTest
 from tests.fakes.bot_api import FakeBotApi, RateLimits, UserHandle
 

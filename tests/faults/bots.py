@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.scheduling.rate import Limits
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
+from bot.scheduling.rate import Limits
 from bot.service.conversation import Conversations
 from tests.fakes.bot_api import FakeBotApi
 

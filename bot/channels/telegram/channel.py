@@ -25,7 +25,7 @@ from bot.channels.base import Channel, ConversationService, log_update
 from bot.channels.http import Timeouts
 from bot.channels.render import parse_button
 from bot.channels.telegram.common import CHANNEL, COMMANDS, GROUPS, Recent, Webhook
-from bot.channels.telegram.delivery import Delivery
+from bot.channels.telegram.delivery import UNAUTHORIZED_WAIT, Delivery
 from bot.channels.telegram.internals import TolerantBot
 from bot.channels.telegram.limits import PacedRequests
 from bot.channels.telegram.logs import protect_token
@@ -59,6 +59,8 @@ class TelegramChannel(Delivery, Channel):
         retry_base: first backoff delay after a 5xx or a timeout, in seconds.
         timeout: read/connect timeout of Bot API calls, in seconds.
         poll_timeout: long-polling timeout of `getUpdates`, in seconds.
+        unauthorized_wait: while Telegram refuses the token (401), seconds a reply keeps
+            retrying and bulk sending pauses between tries.
     """
 
     name = CHANNEL
@@ -73,6 +75,7 @@ class TelegramChannel(Delivery, Channel):
         retry_base: float = 0.5,
         timeout: float = 10.0,
         poll_timeout: float = 10.0,
+        unauthorized_wait: float = UNAUTHORIZED_WAIT,
     ) -> None:
         super().__init__(service)
         if not settings.telegram_token:
@@ -84,6 +87,7 @@ class TelegramChannel(Delivery, Channel):
         self.settings = settings
         self.messages = messages
         self.poll_timeout = poll_timeout
+        self.unauthorized_wait = unauthorized_wait
         self.limiter = SendBudget(limits or Limits(per_second=settings.send_rate))
         """The process's one send budget: replies here, bulk sends in the outbox sender."""
         self._langs: Recent[str] = Recent()
@@ -103,7 +107,8 @@ class TelegramChannel(Delivery, Channel):
         bot = TolerantBot(
             settings.telegram_token, base_url=api, base_file_url=base_file_url,
             request=self._request, get_updates_request=self._updates_request,
-            rate_limiter=PacedRequests(self.limiter, retry_base=retry_base),
+            rate_limiter=PacedRequests(self.limiter, retry_base=retry_base,
+                                       unauthorized_wait=unauthorized_wait),
             on_fetched=self.keep_fetched,
         )  # fmt: skip
         self._bot = bot

@@ -39,9 +39,9 @@ from bot.service.messages import ConversationKey, Reply
 
 log = logging.getLogger("bot.channels.telegram")
 
-UNAUTHORIZED_PAUSE = 30.0
-"""Seconds bulk sending pauses when Telegram refuses the token (401): not the people's fault,
-so their rows are retried, never marked failed or blocked."""
+UNAUTHORIZED_WAIT = 30.0
+"""Seconds bulk sending pauses, and a reply keeps retrying, when Telegram refuses the token
+(401): not the people's fault, so outbox rows are retried, never marked failed or blocked."""
 
 
 class Delivery:
@@ -51,6 +51,7 @@ class Delivery:
     service: ConversationService
     settings: Settings
     messages: Messages
+    unauthorized_wait: float
     _bot: TolerantBot
     _bulk: Bot | None
     _bulk_request: BotApiRequest
@@ -70,11 +71,7 @@ class Delivery:
         if key.channel != CHANNEL or not key.external_id.lstrip("-").isdigit():
             raise SendRejected(f"not a Telegram chat: {key}")
         chat_id = int(key.external_id)
-        if self._bulk is None:
-            self._bulk = Bot(self.settings.telegram_token or "",
-                             base_url=self.settings.telegram_api_url,
-                             request=self._bulk_request)  # fmt: skip
-            await self._bulk.initialize()
+        bulk = await self._bulk_bot()
         markup = None
         numbered: tuple[str, ...] = ()
         if buttons and not lite:
@@ -88,15 +85,15 @@ class Delivery:
             text += "\n\n" + "\n".join(lines)
             numbered = tuple(data for _, data in flat)
         try:
-            await self._bulk.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+            await bulk.send_message(chat_id, text, parse_mode=ParseMode.HTML,
                                           reply_markup=markup,
                                           link_preview_options=NO_PREVIEW)  # fmt: skip
         except RetryAfter as exc:
             raise SendRateLimited(seconds(exc.retry_after)) from exc
         except InvalidToken as exc:  # a token spell, not this person's doing: pause, retry
             log.warning("Telegram refused the token (401) for a bulk send; pausing %.0f s",
-                        UNAUTHORIZED_PAUSE)  # fmt: skip
-            raise SendRateLimited(UNAUTHORIZED_PAUSE) from exc
+                        self.unauthorized_wait)  # fmt: skip
+            raise SendRateLimited(self.unauthorized_wait) from exc
         except Forbidden as exc:
             raise SendBlocked() from exc
         except BadRequest as exc:  # before NetworkError: BadRequest is one of them
@@ -109,6 +106,21 @@ class Delivery:
             self._numbered.set(chat_id, (numbered, datetime.now(UTC)))
 
     # -- sending ----------------------------------------------------------------------------------
+
+    async def _bulk_bot(self) -> Bot:
+        """The bot bulk sends go through, initialised (getMe) on first use."""
+        if self._bulk is not None:
+            return self._bulk
+        bot = Bot(self.settings.telegram_token or "", base_url=self.settings.telegram_api_url,
+                  request=self._bulk_request)  # fmt: skip
+        try:
+            await bot.initialize()
+        except InvalidToken as exc:  # a token spell: pause, as for a 401 on a send
+            raise SendRateLimited(self.unauthorized_wait) from exc
+        except TelegramError as exc:
+            raise SendFailed(exc.message) from exc
+        self._bulk = bot
+        return bot
 
     async def deliver(self, chat_id: int, external_id: str, reply: Reply,
                       tapped: Message | None = None) -> bool:  # fmt: skip
@@ -250,4 +262,4 @@ def buttons_of(message: Message) -> list[list[Button]]:
             for row in markup.inline_keyboard]  # fmt: skip
 
 
-__all__ = ["UNAUTHORIZED_PAUSE", "Delivery", "buttons_of", "keyboard", "where"]
+__all__ = ["UNAUTHORIZED_WAIT", "Delivery", "buttons_of", "keyboard", "where"]

@@ -72,14 +72,16 @@ class TolerantBot(ExtBot[Any]):
             updates = await self._fetch(*args, **kwargs)
         except InvalidToken as error:
             if self.refused_since is None:
-                self.refused_since = datetime.now(UTC)
+                with self._unfrozen():
+                    self.refused_since = datetime.now(UTC)
                 log.error("Telegram refuses the bot token (401); still polling, with backoff, "
                           "until it is accepted again")  # fmt: skip
             raise TokenRefused(f"401 Unauthorized: {error.message}") from error
         if self.refused_since is not None:
             log.warning("Telegram accepts the bot token again (refused since %s)",
                         self.refused_since.isoformat(timespec="seconds"))  # fmt: skip
-            self.refused_since = None
+            with self._unfrozen():
+                self.refused_since = None
         arrived = datetime.now(UTC)
         for update in updates:
             self.fetched_at.set(update.update_id, arrived)
