@@ -159,14 +159,28 @@ class TelegramChannel(Delivery, Channel):
         """Keep the updates of a fetched batch that the service will handle (`_replay_unhandled`).
 
         Only what reaches the service is kept — private texts, group commands and taps — so
-        that what is replayed is what a transaction claims once handled.
+        that what is replayed is what a transaction claims once handled. The batch is cleaned
+        already (`updates.clean_update`: no NUL for PostgreSQL); should the database still
+        refuse it, each update is kept on its own, so one bad update never costs the others
+        their crash safety.
         """
+        kept = [(item["update_id"], item) for item in batch if reaches_service(item)]
+        if not kept:
+            return
         try:
-            kept = [(item["update_id"], item) for item in batch if reaches_service(item)]
-            if kept:
-                await self.service.keep_fetched(CHANNEL, kept)
+            await self.service.keep_fetched(CHANNEL, kept)
+            return
         except Exception:  # keeping is a safety net: never let it stop updates coming in
-            log.exception("could not keep %d fetched updates", len(batch))
+            if len(kept) == 1:
+                log.exception("could not keep fetched update %s", kept[0][0])
+                return
+            log.warning("could not keep %d fetched updates at once; keeping them one by one",
+                        len(kept))  # fmt: skip
+        for update_id, item in kept:
+            try:
+                await self.service.keep_fetched(CHANNEL, [(update_id, item)])
+            except Exception:
+                log.exception("could not keep fetched update %s", update_id)
 
     async def _replay_unhandled(self) -> None:
         """Handle the updates received before a crash and never handled, oldest first.
@@ -351,7 +365,7 @@ class TelegramChannel(Delivery, Channel):
             payload=payload,
             update_id=update.update_id,
             run_id=run_id,
-            name=user.full_name,
+            name=user.full_name or "",  # PTB gives None for an empty first name
             language_code=user.language_code,
             chat_kind="group" if group else "private",
             written_by=self._written_by(update),

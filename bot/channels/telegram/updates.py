@@ -2,10 +2,10 @@
 
 Telegram (or a proxy, or a newer Bot API) can send fields of the wrong type: a text that is a
 number or a list, a sender without a first name, callback data that is not a string, a chat
-id as a string, NUL bytes that PostgreSQL refuses. `clean_update` fixes what has an obvious
-meaning (a numeric text is the text "42", a numeric string id is that number) and removes the
-rest before python-telegram-bot parses the update, so no handler meets a wrong type; an update
-left with nothing to answer is skipped with a log line (`TelegramChannel`).
+id as a string; and NUL bytes or lone surrogates, which PostgreSQL refuses. `clean_update`
+fixes what has an obvious meaning (a numeric text is the text "42", a numeric string id is
+that number) and removes the rest before python-telegram-bot parses the update, so no handler
+meets a wrong type; an update left with nothing to answer is skipped with a log line.
 """
 
 from __future__ import annotations
@@ -33,20 +33,29 @@ _TEXTS = ("text", "caption")  # (a caption's entities are `caption_entities`)
 _OPTIONAL_NAMES = ("last_name", "username", "language_code", "title")
 
 
-def without_nul(value: Any) -> Any:
-    """`value` with every NUL character removed from its strings (keys too), recursively.
+def storable(value: Any) -> Any:
+    """`value` with what PostgreSQL refuses taken out of its strings (keys too), recursively.
 
-    PostgreSQL refuses NUL in text and in JSON (an escaped NUL); nobody types one on purpose.
-    Returns `value` itself when it holds none, so clean updates cost no copy.
+    PostgreSQL refuses NUL in text and in JSON (an escaped NUL), and text that is not valid
+    UTF-8 (a lone surrogate, which JSON can carry): NULs are removed, lone surrogates become
+    "?". Nobody types either on purpose. Returns `value` itself when there was nothing to
+    take out, so clean updates cost no copy.
     """
     if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
     if isinstance(value, dict):
-        cleaned = {without_nul(k): without_nul(v) for k, v in value.items()}
+        cleaned = {storable(k): storable(v) for k, v in value.items()}
         same = all(a is b for a, b in zip(cleaned.values(), value.values(), strict=True))
         return value if same and cleaned.keys() == value.keys() else cleaned
     if isinstance(value, list):
-        items = [without_nul(v) for v in value]
+        items = [storable(v) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
 
@@ -154,7 +163,7 @@ def clean_update(item: dict[str, Any]) -> dict[str, Any]:
     A message or tap that cannot be made sense of (no chat id, no sender) is removed, leaving
     an update the handlers skip; the update id is always kept, so it is still confirmed.
     """
-    cleaned = without_nul(item)
+    cleaned = storable(item)
     result = dict(cleaned)
     for kind in MESSAGE_KINDS:
         if kind in result and (message := _clean_message(result[kind])) is not None:
@@ -256,4 +265,4 @@ def reaches_service(item: dict[str, Any]) -> bool:
 
 
 __all__ = ["LANGUAGE_WORDS", "MESSAGE_KINDS", "KeepingQueue", "clean_update", "fold",
-           "reaches_service", "split_command", "update_kind", "without_nul"]  # fmt: skip
+           "reaches_service", "split_command", "storable", "update_kind"]  # fmt: skip
