@@ -13,7 +13,7 @@ from sqlalchemy import text
 from bot.channels.telegram import Webhook
 from bot.scheduling.rate import Limits
 from tests.channels.harness import BotUnderTest
-from tests.fakes.bot_api import FakeBotApi, RateLimits, UserHandle
+from tests.fakes.bot_api import FakeBotApi, RateLimits, SentMessage, UserHandle
 
 
 async def onboard_by_taps(bot: BotUnderTest, user: UserHandle) -> None:
@@ -320,3 +320,51 @@ async def test_only_what_the_service_claims_is_kept_in_the_inbox(bot: BotUnderTe
         kinds = (await tx.session.execute(text("SELECT payload FROM inbox"))).scalars().all()
     kept = [json.loads(k) if isinstance(k, str) else k for k in kinds]
     assert [("message" in k and k["message"].get("text")) for k in kept] == ["/start", "1"]
+
+
+
+async def _tap_data(bot: BotUnderTest, user: UserHandle, message: SentMessage,
+                    ending: str) -> list[SentMessage]:  # fmt: skip
+    """Tap the button of `message` whose data ends with `ending` (labels repeat per row)."""
+    data = next(d for d in message.callback_data() if d.endswith(ending))
+    before = len(bot.api.messages_to(user))
+    bot.api.push_callback(user, message, data)
+    await bot.settle()
+    return bot.api.messages_to(user)[before:]
+
+
+async def _rate_both(bot: BotUnderTest, ama: UserHandle) -> tuple[SentMessage, list[SentMessage]]:
+    await onboard_by_taps(bot, ama)
+    [question] = await bot.say(ama, "/tgchart")
+    assert question.callback_data(), question.plain
+    await _tap_data(bot, ama, question, ":team=2")
+    after = await _tap_data(bot, ama, question, ":budget=3")  # the last row: answered
+    return question, after
+
+
+async def test_a_ratings_question_closed_by_its_last_row_keeps_no_done_button(
+    bot: BotUnderTest,
+) -> None:
+    ama = bot.api.user(1031, language_code="fr")
+    question, _ = await _rate_both(bot, ama)
+    closed = next(m for m in bot.api.messages_to(ama) if m.message_id == question.message_id)
+    assert closed.reply_markup is None, closed.buttons()  # no "✔ Terminé" left to tap
+    assert "Équipe 2, Budget 3" in closed.plain
+    # A "✔ Terminé" tapped on a copy of the keyboard from before (a slow edit, another
+    # device): harmless and silent, and the keyboard is taken away.
+    first = question.history[0].reply_markup or {}
+    done = next(b["callback_data"] for row in first["inline_keyboard"] for b in row
+                if b["callback_data"].startswith("s:"))  # fmt: skip
+    before = len(bot.api.messages_to(ama))
+    bot.api.push_callback(ama, question, done)
+    await bot.settle()
+    assert bot.api.messages_to(ama)[before:] == []
+
+
+async def test_the_chart_button_sends_the_chart(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1030, language_code="fr")
+    await _rate_both(bot, ama)
+    after = await bot.tap(ama, "Oui")
+    offer = next(m for m in after if any(d.startswith("g:") for d in m.callback_data()))
+    sent = await _tap_data(bot, ama, offer, offer.callback_data()[0][-3:])
+    assert [m.kind for m in sent] == ["photo"], [m.plain for m in sent]

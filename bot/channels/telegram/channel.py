@@ -40,7 +40,8 @@ from bot.channels.telegram.updates import (
     update_kind,
 )
 from bot.config import Settings
-from bot.flow.state import Input, TextInput
+from bot.flow.events import StaleInputIgnored
+from bot.flow.state import Input, SubmitInput, TextInput
 from bot.i18n import LANGUAGES, Messages, html_to_plain
 from bot.scheduling.rate import Limits, SendBudget
 from bot.service.messages import Command, ConversationKey, Incoming, Reply, Tap
@@ -373,11 +374,26 @@ class TelegramChannel(Delivery, Channel):
         reply = await self.service.handle(incoming)
         if not reply.duplicate:
             self._langs.set(user.id, reply.lang)
-            if await self.deliver(chat_id, str(user.id), reply, tapped):
+            if isinstance(payload, SubmitInput) and tapped is not None and _only_stale(reply):
+                # "✔ Done" on a question its last tap already closed (ratings, multi-select
+                # at its maximum): the next question is on screen already, so nothing to
+                # tell; the keyboard left behind is taken away.
+                await self.remove_keyboard(tapped)
+                await self.service.mark_replied(incoming.key, update.update_id)
+            elif await self.deliver(chat_id, str(user.id), reply, tapped):
                 # Only now is the reply with the user: a re-delivered update after this is
                 # ignored, and a repeated answer is an answer to the question it carried.
                 await self.service.mark_replied(incoming.key, update.update_id)
         return reply
+
+
+def _only_stale(reply: Reply) -> bool:
+    """Whether a reply says the tapped question was closed already.
+
+    The service then asks the current question again: the one after the closed question,
+    which the person has just been sent.
+    """
+    return bool(reply.events) and isinstance(reply.events[0], StaleInputIgnored)
 
 
 __all__ = ["TelegramChannel"]

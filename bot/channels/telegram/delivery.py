@@ -226,6 +226,16 @@ class Delivery:
         except BadRequest as error:
             log.info("edit of message %s refused: %s", tapped.message_id, error.message)
 
+    async def remove_keyboard(self, tapped: Message) -> None:
+        """Take the buttons off a message whose question is closed (cosmetic: errors logged)."""
+        if tapped.reply_markup is None:
+            return
+        try:
+            await self._bot.call("editMessageReplyMarkup", where(tapped))
+        except TelegramError as error:
+            log.info("could not remove the keyboard of message %s: %s", tapped.message_id,
+                     error.message)  # fmt: skip
+
     async def _notice(self, chat_id: int, user: User, key: str) -> None:
         """A short channel-level reply (unsupported content, edited message…)."""
         lang = self._langs.get(user.id) or normalize_language(
