@@ -368,3 +368,28 @@ async def test_the_chart_button_sends_the_chart(bot: BotUnderTest) -> None:
     offer = next(m for m in after if any(d.startswith("g:") for d in m.callback_data()))
     sent = await _tap_data(bot, ama, offer, offer.callback_data()[0][-3:])
     assert [m.kind for m in sent] == ["photo"], [m.plain for m in sent]
+
+
+async def test_a_timed_out_send_is_repeated_once_and_holds_later_replies_briefly(
+    sqlite_url: str,
+) -> None:
+    """A timed-out send may have been delivered: repeated once only, then given up."""
+    async with FakeBotApi(rate_limits=RateLimits(private_enabled=False), timeout_delivers=True,
+                          timeout_hold=5.0) as api:  # fmt: skip
+        bot = BotUnderTest(api, sqlite_url, timeout=1.0)
+        await bot.start()
+        try:
+            ama = api.user(1040, language_code="fr")
+            api.fail_next("sendMessage", "timeout", count=3)
+            loop = asyncio.get_running_loop()
+            api.push_command(ama, "/start")
+            api.push_command(ama, "/help")  # waits behind the slow /start reply
+            pushed = loop.time()
+            await api.wait_for(lambda m: m.chat_id == ama.id and "/assess" in m.plain, timeout=20)
+            waited = loop.time() - pushed
+            await bot.settle()
+        finally:
+            await bot.stop()
+    copies = [m for m in api.messages_to(ama) if "1. Français" in m.plain]
+    assert len(copies) <= 2  # at most one repeat (the old code sent it four times)
+    assert waited < 6.0  # two timeouts of 1 s, the notice, then /help
