@@ -79,6 +79,7 @@ class SendBudget:
         self._groups: dict[int, deque[float]] = {}
         self._private: dict[int, tuple[float, float]] = {}  # chat -> (tokens, updated)
         self._paused: dict[int | None, float] = {}  # chat (None: all) -> not before
+        self._bulk_paused = 0.0  # bulk sends not before
 
     @property
     def interval(self) -> float:
@@ -86,9 +87,16 @@ class SendBudget:
         rate = self.limits.per_second
         return 1.0 / rate if rate > 0 else 0.0
 
-    def pause(self, seconds: float, chat_id: int | None = None) -> None:
-        """Telegram answered 429 with `retry_after`: hold that chat (None: every chat)."""
+    def pause(self, seconds: float, chat_id: int | None = None, *, bulk_only: bool = False
+              ) -> None:  # fmt: skip
+        """Hold that chat (None: every chat) for `seconds`, e.g. Telegram's 429 `retry_after`.
+
+        With `bulk_only`, only bulk sends wait (the token refused while sending bulk).
+        """
         until = self.clock() + max(0.0, seconds)
+        if bulk_only:
+            self._bulk_paused = max(self._bulk_paused, until)
+            return
         self._paused[chat_id] = max(self._paused.get(chat_id, 0.0), until)
 
     def paused_for(self, chat_id: int | None = None) -> float:
@@ -107,7 +115,7 @@ class SendBudget:
             now = self.clock()
             wait = max(self._chat_wait(chat_id, now), self.paused_for(chat_id))
             if bulk:
-                wait = max(wait, self._next_free - now)
+                wait = max(wait, self._next_free - now, self._bulk_paused - now)
             if wait > 0:
                 await self.sleep(wait)
                 continue

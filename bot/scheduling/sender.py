@@ -59,6 +59,7 @@ from bot.scheduling.transport import (
     SendFailed,
     SendRateLimited,
     SendRejected,
+    SendUnauthorized,
     Transport,
 )
 from bot.service.messages import ConversationKey
@@ -354,7 +355,8 @@ class Sender:
         except SendBlocked:
             return "blocked", {"error": "403: the user blocked the bot", "user_id": claim.user_id}
         except SendRateLimited as exc:
-            self.pacer.pause(exc.retry_after)
+            # A 401 holds bulk sends only: replies retry on their own and must not wait.
+            self.pacer.pause(exc.retry_after, bulk_only=isinstance(exc, SendUnauthorized))
             self.stats.rate_limited += 1
             retry_at = now() + timedelta(seconds=exc.retry_after)
             return "pending", {"error": str(exc), "retry_at": retry_at, "attempts_delta": -1}

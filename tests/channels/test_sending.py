@@ -91,3 +91,14 @@ async def test_a_long_running_bot_forgets_idle_chats() -> None:
         await limiter.acquire(chat)
         clock.now += 0.001
     assert len(limiter._private) <= 10_001  # chats whose bucket is full again are forgotten
+
+
+async def test_a_bulk_only_pause_holds_bulk_and_not_replies() -> None:
+    clock = FakeClock()
+    limiter = SendBudget(Limits(per_second=10, private_per_second=0), clock=clock,
+                         sleep=clock.sleep)  # fmt: skip
+    limiter.pause(30, bulk_only=True)  # the token refused while sending a broadcast
+    await limiter.acquire(5)
+    assert clock.now == 100.0
+    await limiter.acquire(6, bulk=True)
+    assert clock.now >= 130.0

@@ -34,7 +34,13 @@ from bot.channels.telegram.limits import seconds
 from bot.channels.telegram.transport import BotApiRequest
 from bot.config import Settings
 from bot.i18n import Messages, escape, html_to_plain, normalize_language
-from bot.scheduling.transport import SendBlocked, SendFailed, SendRateLimited, SendRejected
+from bot.scheduling.transport import (
+    SendBlocked,
+    SendFailed,
+    SendRateLimited,
+    SendRejected,
+    SendUnauthorized,
+)
 from bot.service.messages import ConversationKey, Reply
 
 log = logging.getLogger("bot.channels.telegram")
@@ -93,7 +99,7 @@ class Delivery:
         except InvalidToken as exc:  # a token spell, not this person's doing: pause, retry
             log.warning("Telegram refused the token (401) for a bulk send; pausing %.0f s",
                         self.unauthorized_wait)  # fmt: skip
-            raise SendRateLimited(self.unauthorized_wait) from exc
+            raise SendUnauthorized(self.unauthorized_wait) from exc
         except Forbidden as exc:
             raise SendBlocked() from exc
         except BadRequest as exc:  # before NetworkError: BadRequest is one of them
@@ -116,7 +122,7 @@ class Delivery:
         try:
             await bot.initialize()
         except InvalidToken as exc:  # a token spell: pause, as for a 401 on a send
-            raise SendRateLimited(self.unauthorized_wait) from exc
+            raise SendUnauthorized(self.unauthorized_wait) from exc
         except TelegramError as exc:
             raise SendFailed(exc.message) from exc
         self._bulk = bot

@@ -47,6 +47,10 @@ ATTEMPTS = {"getMe": 1, "answerCallbackQuery": 2}
 """Attempts for calls not worth the default: a start-up check, a spinner that expires."""
 
 
+NO_WAIT_ON_401 = frozenset({"getMe", "getUpdates", "answerCallbackQuery"})
+"""Calls raised at once on a 401 instead of waiting for the token to be accepted again."""
+
+
 def seconds(value: timedelta | float) -> float:
     """A PTB time period (timedelta, or a number of seconds) in seconds."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
@@ -114,8 +118,9 @@ class PacedRequests(BaseRateLimiter[int]):
                 if chat_id is None:  # not paced by chat: wait here
                     await asyncio.sleep(wait)
             except InvalidToken:
-                # getMe (start-up) and getUpdates (the poller backs off itself) fail at once.
-                if endpoint in {"getMe", "getUpdates"} or refused_for >= self.unauthorized_wait:
+                # getMe (start-up), getUpdates (the poller backs off itself) and a tap's
+                # spinner (it expires anyway, and the tap's reply waits for it) fail at once.
+                if endpoint in NO_WAIT_ON_401 or refused_for >= self.unauthorized_wait:
                     raise
                 delay = backoff(refusals, self.retry_base * 4, cap=10.0)
                 refusals += 1
@@ -139,4 +144,4 @@ class PacedRequests(BaseRateLimiter[int]):
                 await asyncio.sleep(delay)
 
 
-__all__ = ["ATTEMPTS", "TIMEOUT_REPEATS", "PacedRequests", "chat_of", "seconds"]
+__all__ = ["ATTEMPTS", "NO_WAIT_ON_401", "TIMEOUT_REPEATS", "PacedRequests", "chat_of", "seconds"]
