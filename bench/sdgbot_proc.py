@@ -18,8 +18,8 @@ import sys
 from typing import Any
 
 from bot.channels import telegram
-from bot.channels.sending import Limits
 from bot.config import Settings, SettingsError
+from bot.scheduling.rate import Limits
 
 __all__ = ["UNPACED", "main"]
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.pace == "off":
         # serve() builds `TelegramChannel(service, settings)` by module name: swap the class.
-        telegram.TelegramChannel = _UnpacedChannel  # type: ignore[misc]
+        telegram.running.TelegramChannel = _UnpacedChannel  # type: ignore[misc]
     telegram.configure_logging(settings.telegram_token or "")
     try:
         return asyncio.run(telegram.serve(settings))

@@ -120,16 +120,6 @@ class ImageOffered(Event):
     caption: str = ""
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A message for another user, produced by this input (a partner's mirror report)."""
-
-    key: ConversationKey
-    events: tuple[Event, ...]
-    lang: str
-    lite: bool
-
-
 @dataclass
 class Reply:
     """What the channel must send back, after the transaction has committed.
@@ -143,7 +133,6 @@ class Reply:
     lite: bool = False
     run_id: int | None = None
     duplicate: bool = False
-    others: list[Outgoing] = field(default_factory=list)
     user_id: int | None = None
     flow_id: str | None = None
     step_id: str | None = None

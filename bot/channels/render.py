@@ -138,7 +138,7 @@ def parse_button(data: str) -> tuple[OptionInput | SubmitInput | Tap, int | None
         if not (run.isdigit() and seq.isdigit()):
             return None
         return SubmitInput(int(seq)), int(run) or None
-    if kind in {"f", "l", "c"} and rest:
+    if kind in {"f", "l", "c", "g"} and rest:  # g: a result chart (`chart_data`)
         return Tap(data), None
     return None
 

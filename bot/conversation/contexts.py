@@ -154,6 +154,8 @@ async def start_context(tx: Tx, flow: Flow, user: User, now: datetime,
     known = await known_answers(tx, flow, user, library)
     if known:
         context["known"] = known
+    if any(step.kind == "lookup" for step in flow.steps.values()):
+        context["places"] = await tx.added_places()
     if flow_id == CHECKIN_FLOW:
         context.update(await partnership_context(tx, user, now))
     else:

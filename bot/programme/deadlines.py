@@ -90,8 +90,20 @@ class Progress:
 
 async def progress(tx: Tx, occurrence: Occurrence, now: datetime,
                    recipients: Recipients | None = None) -> Progress:
-    """Who an occurrence concerns and who has not done it yet (marked or by its flow)."""
+    """Who an occurrence concerns and who has not done it yet (marked or by its flow).
+
+    A twinning's occurrence concerns its two municipalities, whether or not anyone there
+    uses the bot yet; others concern the municipalities (or people without one) of the
+    deadline's audience among the bot's users.
+    """
     recipients = recipients or await Recipients.load(tx)
+    if occurrence.partnership:
+        pair = set(recipients.twinnings.by_slug.get(occurrence.partnership, ()))
+        marks = {m.scope for m in await tx.done_marks(occurrence.deadline.id, [occurrence.key])}
+        closed = await closed_by_flow(tx, occurrence, recipients.twinnings, now)
+        waiting = sorted(m for m in pair if f"m:{m}" not in marks and m not in closed)
+        names = sorted(recipients.names.get(m, "—") for m in waiting)
+        return Progress(len(pair), len(waiting), tuple(names))
     total = {scope_of(u) for u in recipients.of(occurrence)}
     pending_people = await pending_users(tx, occurrence, recipients, now)
     pending = {scope_of(u) for u in pending_people}

@@ -28,7 +28,7 @@ from bot.flow_library import FlowLibrary
 from bot.i18n import Localized
 from bot.scheduling.compose import Composer
 from bot.scheduling.planner import Planner, seed_deadlines
-from bot.scheduling.rate import Pacer
+from bot.scheduling.rate import Pacer, SendBudget
 from bot.scheduling.sender import Sender
 from bot.scheduling.transport import Transport
 from bot.storage.store import Store
@@ -61,7 +61,7 @@ def flow_titles(service: Conversations) -> dict[str, Localized]:
 
 
 def build_sender(service: Conversations, transport: Transport, settings: Settings, *,
-                 pacer: Pacer | None = None,
+                 pacer: SendBudget | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  lease_ttl: float = 30.0, retry_base: float = 5.0) -> Sender:
     """A `Sender` for the service's database, content and clock."""
@@ -206,6 +206,7 @@ def wake() -> None:
 async def start_scheduler(service: Conversations, transport: Transport, settings: Settings, *,
                           send_every: float = SEND_EVERY,
                           plan_every: float = PLAN_EVERY,
+                          pacer: SendBudget | None = None,
                           retention: Retention | None = None) -> SchedulerHandle:
     """Start planning and sending in the running event loop.
 
@@ -215,6 +216,8 @@ async def start_scheduler(service: Conversations, transport: Transport, settings
         settings: send rate and quiet hours.
         send_every: seconds between two looks at the outbox.
         plan_every: seconds between two planning rounds.
+        pacer: the send budget the channel's replies use too (`bot.scheduling.rate`), so
+            that bulk and replies share Telegram's one limit; default: one for bulk alone.
         retention: the daily privacy job (`bot.programme.privacy.erase_stale_runs`), given by
             the caller because it belongs to a layer above scheduling.
 
@@ -222,7 +225,7 @@ async def start_scheduler(service: Conversations, transport: Transport, settings
         The handle; ``await handle.stop()`` before closing the service.
     """
     await seed_deadlines(service.store, service.clock())
-    sender = build_sender(service, transport, settings)
+    sender = build_sender(service, transport, settings, pacer=pacer)
     planner = build_planner(service, settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
     handle = SchedulerHandle(scheduler, sender, planner, service.clock, plan_every,

@@ -48,10 +48,11 @@ from typing import Any
 
 from bot.flow.catalogue import Catalogue
 from bot.messages import ConversationKey
+from bot.retry import backoff
 from bot.scheduling.audience import user_timezone
 from bot.scheduling.compose import Composer, Rendered
 from bot.scheduling.deadlines import Deadline, from_spec
-from bot.scheduling.rate import Pacer
+from bot.scheduling.rate import SendBudget
 from bot.scheduling.timing import QuietHours, in_quiet_hours, next_allowed, zone
 from bot.scheduling.transport import (
     Busy,
@@ -59,6 +60,7 @@ from bot.scheduling.transport import (
     SendFailed,
     SendRateLimited,
     SendRejected,
+    SendUnauthorized,
     Transport,
 )
 from bot.storage.models import Broadcast, OutboxItem, User
@@ -148,7 +150,7 @@ class Sender:
         *,
         clock: Callable[[], datetime],
         quiet: QuietHours,
-        pacer: Pacer,
+        pacer: SendBudget,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         lease_ttl: float = 30.0,
         max_attempts: int = 8,
@@ -236,7 +238,8 @@ class Sender:
                 await self._wait_for_replies()
                 # The rate wait comes before the claim: nothing waits in `sending`.
                 chat = user.external_id
-                await self.pacer.acquire(int(chat) if chat.lstrip("-").isdigit() else None)
+                await self.pacer.acquire(int(chat) if chat.lstrip("-").isdigit() else None,
+                                         bulk=True)
                 if self.clock() - renewed >= self.lease_ttl / 3:
                     if not await self.lead():
                         return self.stats.sent - sent_before
@@ -361,7 +364,8 @@ class Sender:
         except SendBlocked:
             return "blocked", {"error": "403: the user blocked the bot", "user_id": claim.user_id}
         except SendRateLimited as exc:
-            self.pacer.pause(exc.retry_after)
+            # A 401 holds bulk sends only: replies retry on their own and must not wait.
+            self.pacer.pause(exc.retry_after, bulk_only=isinstance(exc, SendUnauthorized))
             self.stats.rate_limited += 1
             retry_at = now() + timedelta(seconds=exc.retry_after)
             return "pending", {"error": str(exc), "retry_at": retry_at, "attempts_delta": -1}
@@ -373,7 +377,7 @@ class Sender:
             reason = f"{type(exc).__name__}: {exc}"
             if claim.attempts >= self.max_attempts:
                 return "failed", {"error": f"gave up after {claim.attempts} attempts: {reason}"}
-            delay = min(600.0, self.retry_base * 2 ** (claim.attempts - 1))
+            delay = backoff(claim.attempts - 1, self.retry_base, cap=600.0)
             return "pending", {"error": reason, "retry_at": now() + timedelta(seconds=delay)}
         return "sent", {}
 

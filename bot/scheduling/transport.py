@@ -31,6 +31,14 @@ class SendRateLimited(SendError):
         self.retry_after = float(retry_after)
 
 
+class SendUnauthorized(SendRateLimited):
+    """Telegram refused the bot's token (401): retry after ``retry_after``, pause bulk sends.
+
+    A token revoked, then restored, is not the recipient's doing: the row is never marked
+    failed or blocked for it.
+    """
+
+
 class SendRejected(SendError):
     """The message itself was refused (Telegram 400, a chat that does not exist): final."""
 
@@ -56,6 +64,7 @@ class Transport(Protocol):
         Raises:
             SendBlocked: 403, the user blocked the bot.
             SendRateLimited: 429, with Telegram's ``retry_after``.
+            SendUnauthorized: 401, the token refused for now (retried, nobody marked).
             SendRejected: 400 and other final refusals.
             SendFailed: 5xx, timeouts, connection errors (the sender retries).
         """
@@ -83,5 +92,6 @@ __all__ = [
     "SendFailed",
     "SendRateLimited",
     "SendRejected",
+    "SendUnauthorized",
     "Transport",
 ]

@@ -87,6 +87,19 @@ class PlacesPart(TxPart):
         return [MunicipalityRow(m, int(people.get(m.id, 0)), tuple(twinnings.get(m.id, ())),
                                 activity.get(m.id)) for m in places]
 
+    async def added_places(self) -> dict[str, list[list[str]]]:
+        """Municipalities not shipped in `content/`, by country: ``[name, *aliases]`` each.
+
+        Added by coordinators or typed in onboarding; merged ones are left out.
+        """
+        statement = (select(Municipality.country, Municipality.name, Municipality.aliases)
+                     .where(Municipality.source != "seeded", Municipality.status != "merged")
+                     .order_by(Municipality.name))
+        found: dict[str, list[list[str]]] = {}
+        for country, name, aliases in (await self._session.execute(statement)).all():
+            found.setdefault(country, []).append([name, *(aliases or [])])
+        return found
+
     async def municipalities_called(self, name: str, country: str | None = None
                                     ) -> list[Municipality]:  # fmt: skip
         """Municipalities whose name or an alias is `name` (any case), merged ones followed."""

@@ -8,13 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bot.channels.sending import Limits
 from bot.channels.telegram import TelegramChannel, Webhook
 from bot.config import Settings
 from bot.content import shipped_catalogue
 from bot.conversation.conversations import Conversations
 from bot.flow.definition import Flow
 from bot.flow_library import FlowLibrary
+from bot.scheduling.rate import Limits
 from bot.storage import Store
 from tests.fakes.bot_api import FakeBotApi, SentMessage, UserHandle
 
@@ -55,19 +55,21 @@ class BotUnderTest:
     """Starts, stops and restarts the bot on one database; waits until it is idle."""
 
     def __init__(self, api: FakeBotApi, database_url: str, *, limits: Limits = FAST,
-                 token: str | None = None) -> None:  # fmt: skip
+                 token: str | None = None, timeout: float = 3.0) -> None:  # fmt: skip
         self.api = api
         self.settings = Settings(database_url=database_url, flows_dir=FLOWS,
                                  telegram_token=token or api.token,
                                  telegram_api_url=api.base_url)  # fmt: skip
         self.limits = limits
+        self.timeout = timeout
         self.service: Conversations | None = None
         self.channel: TelegramChannel | None = None
 
     async def start(self, webhook: Webhook | None = None) -> None:
         self.service = await _open_service(self.settings)
         self.channel = TelegramChannel(self.service, self.settings, limits=self.limits,
-                                       retry_base=0.05, timeout=3, poll_timeout=1)  # fmt: skip
+                                       retry_base=0.05, timeout=self.timeout, poll_timeout=1,
+                                       unauthorized_wait=2.0)  # fmt: skip
         await self.channel.start(webhook)
 
     async def stop(self) -> None:

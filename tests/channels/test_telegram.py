@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.channels.sending import Limits
 from bot.channels.telegram import Webhook
+from bot.scheduling.rate import Limits
 from tests.channels.harness import BotUnderTest
-from tests.fakes.bot_api import FakeBotApi, RateLimits, UserHandle
+from tests.fakes.bot_api import FakeBotApi, RateLimits, SentMessage, UserHandle
 
 
 async def onboard_by_taps(bot: BotUnderTest, user: UserHandle) -> None:
@@ -320,3 +320,76 @@ async def test_only_what_the_service_claims_is_kept_in_the_inbox(bot: BotUnderTe
         kinds = (await tx.session.execute(text("SELECT payload FROM inbox"))).scalars().all()
     kept = [json.loads(k) if isinstance(k, str) else k for k in kinds]
     assert [("message" in k and k["message"].get("text")) for k in kept] == ["/start", "1"]
+
+
+
+async def _tap_data(bot: BotUnderTest, user: UserHandle, message: SentMessage,
+                    ending: str) -> list[SentMessage]:  # fmt: skip
+    """Tap the button of `message` whose data ends with `ending` (labels repeat per row)."""
+    data = next(d for d in message.callback_data() if d.endswith(ending))
+    before = len(bot.api.messages_to(user))
+    bot.api.push_callback(user, message, data)
+    await bot.settle()
+    return bot.api.messages_to(user)[before:]
+
+
+async def _rate_both(bot: BotUnderTest, ama: UserHandle) -> tuple[SentMessage, list[SentMessage]]:
+    await onboard_by_taps(bot, ama)
+    [question] = await bot.say(ama, "/tgchart")
+    assert question.callback_data(), question.plain
+    await _tap_data(bot, ama, question, ":team=2")
+    after = await _tap_data(bot, ama, question, ":budget=3")  # the last row: answered
+    return question, after
+
+
+async def test_a_ratings_question_closed_by_its_last_row_keeps_no_done_button(
+    bot: BotUnderTest,
+) -> None:
+    ama = bot.api.user(1031, language_code="fr")
+    question, _ = await _rate_both(bot, ama)
+    closed = next(m for m in bot.api.messages_to(ama) if m.message_id == question.message_id)
+    assert closed.reply_markup is None, closed.buttons()  # no "✔ Terminé" left to tap
+    assert "Équipe 2, Budget 3" in closed.plain
+    # A "✔ Terminé" tapped on a copy of the keyboard from before (a slow edit, another
+    # device): harmless and silent, and the keyboard is taken away.
+    first = question.history[0].reply_markup or {}
+    done = next(b["callback_data"] for row in first["inline_keyboard"] for b in row
+                if b["callback_data"].startswith("s:"))  # fmt: skip
+    before = len(bot.api.messages_to(ama))
+    bot.api.push_callback(ama, question, done)
+    await bot.settle()
+    assert bot.api.messages_to(ama)[before:] == []
+
+
+async def test_the_chart_button_sends_the_chart(bot: BotUnderTest) -> None:
+    ama = bot.api.user(1030, language_code="fr")
+    await _rate_both(bot, ama)
+    after = await bot.tap(ama, "Oui")
+    offer = next(m for m in after if any(d.startswith("g:") for d in m.callback_data()))
+    sent = await _tap_data(bot, ama, offer, offer.callback_data()[0][-3:])
+    assert [m.kind for m in sent] == ["photo"], [m.plain for m in sent]
+
+
+async def test_a_timed_out_send_is_repeated_once_and_holds_later_replies_briefly(
+    sqlite_url: str,
+) -> None:
+    """A timed-out send may have been delivered: repeated once only, then given up."""
+    async with FakeBotApi(rate_limits=RateLimits(private_enabled=False), timeout_delivers=True,
+                          timeout_hold=5.0) as api:  # fmt: skip
+        bot = BotUnderTest(api, sqlite_url, timeout=1.0)
+        await bot.start()
+        try:
+            ama = api.user(1040, language_code="fr")
+            api.fail_next("sendMessage", "timeout", count=3)
+            loop = asyncio.get_running_loop()
+            api.push_command(ama, "/start")
+            api.push_command(ama, "/help")  # waits behind the slow /start reply
+            pushed = loop.time()
+            await api.wait_for(lambda m: m.chat_id == ama.id and "/assess" in m.plain, timeout=20)
+            waited = loop.time() - pushed
+            await bot.settle()
+        finally:
+            await bot.stop()
+    copies = [m for m in api.messages_to(ama) if "1. Français" in m.plain]
+    assert len(copies) <= 2  # at most one repeat (the old code sent it four times)
+    assert waited < 6.0  # two timeouts of 1 s, the notice, then /help

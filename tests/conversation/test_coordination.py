@@ -68,7 +68,7 @@ async def test_plain_users_are_refused_and_nothing_happens(service: Conversation
         reply = await user.send(payload)
         assert REFUSAL in texts(reply), payload
         assert not any(isinstance(e, FileOffered | MenuOffered) for e in reply.events)
-        assert reply.others == []
+        assert reply.queued == 0  # nobody else is told anything
     assert await audit_count(store) == before
     async with store.transaction(readonly=True) as tx:
         person = await tx.get_user("telegram", "1")
@@ -244,7 +244,7 @@ async def test_a_plain_users_broadcast_reaches_nobody(service: Conversations,
     for payload in (Command("broadcast", "Hello everyone"), Tap("c:bcsend")):
         reply = await user.send(payload)
         assert REFUSAL in texts(reply), payload
-        assert reply.others == []
+        assert reply.queued == 0  # nobody else is told anything
     async with store.transaction(readonly=True) as tx:
         for table in (Broadcast, OutboxItem, AuditEntry):
             rows = (await tx.session.execute(select(func.count()).select_from(table))).scalar()

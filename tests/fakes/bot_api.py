@@ -136,6 +136,7 @@ class FakeBotApi(World):
         self.requests: list[RequestRecord] = []
         self.stats = Stats()
         self._closing = asyncio.Event()
+        self._refused_until = float("-inf")
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -224,6 +225,24 @@ class FakeBotApi(World):
         """Answer a fraction ``p`` of send/edit requests with faults drawn from ``kinds``."""
         self.faults.set_rate(p, kinds, seed)
 
+    def refuse_token(self, seconds: float) -> None:
+        """Answer every call 401 Unauthorized for ``seconds`` (a token revoked, then restored)."""
+        self._refused_until = self.clock() + seconds
+
+    def busiest_second(self) -> int:
+        """The most message sends that arrived within any one second, as Telegram counts them.
+
+        A sliding window over every send/edit request, whatever it was answered: Telegram's
+        "about 30 messages per second" is a count of requests in any one-second window.
+        """
+        times = sorted(r.time for r in self.requests if r.method.lower() in SEND_METHODS)
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while times[start] <= at - 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
     def commands(
         self, *, scope: dict[str, Any] | None = None, language_code: str = ""
     ) -> list[dict[str, str]]:
@@ -295,11 +314,13 @@ class FakeBotApi(World):
         arrived = self.clock()
         body = await request.read()
         token, method = request.match_info["token"], request.match_info["method"]
+        if token == self.token and self.clock() < self._refused_until:
+            token = ""  # refused for now (`refuse_token`): answered as an unknown token
         if token != self.token:
             # Telegram: 401 for a well-formed token it does not know, 404 for garbage.
             error = (
                 ApiError(401, "Unauthorized")
-                if re.fullmatch(r"\d+:[\w-]+", token)
+                if re.fullmatch(r"\d+:[\w-]+", token) or not token
                 else ApiError(404, "Not Found")
             )
             return self._answer(method, None, error.payload(), error.status, arrived, len(body))

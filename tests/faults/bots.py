@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.channels.sending import Limits
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
 from bot.conversation.conversations import Conversations
+from bot.scheduling.rate import Limits
 from tests.fakes.bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]

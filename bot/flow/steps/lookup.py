@@ -10,7 +10,7 @@ from pydantic import Field
 from bot.flow.definition import ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
 from bot.flow.expressions import Node
-from bot.flow.matching import normalize
+from bot.flow.matching import Choice, OptionMatcher, normalize
 from bot.flow.runtime import Runtime
 from bot.flow.shapes import Expression, Flag, StepShape, Text, one_of
 from bot.flow.yamlsrc import LineDict
@@ -66,8 +66,10 @@ class LookupStep(Step[Runtime]):
         if len(normalize(name)) < 2:
             return Reading.rejected(rt.msg("reject_lookup_short"))
         matchers = rt.catalogue.municipality_matchers
-        matcher = matchers.get(self._country(rt)) or matchers.get("")
-        if matcher is not None:
+        country = self._country(rt)
+        for matcher in (matchers.get(country) or matchers.get(""), self._places(rt, country)):
+            if matcher is None:
+                continue
             result = matcher.match(name)
             if result.status == "accepted" and result.value:
                 return Reading.accepted(result.value, result.value)
@@ -79,6 +81,19 @@ class LookupStep(Step[Runtime]):
             question = rt.msg("did_you_mean", value=Raw(rt.msg("new_municipality", name=name)))
             return Reading("unsure", name, name, reason=question)
         return Reading.rejected(rt.msg("reject_lookup", answer=name))
+
+    @staticmethod
+    def _places(rt: Runtime, country: str) -> OptionMatcher | None:
+        """Municipalities added since the content was shipped (`context.places`, by country).
+
+        Coordinators add municipalities to the database; the conversation passes this
+        country's (name and aliases each) so they are known here too.
+        """
+        places = (rt.state.context.get("places") or {}).get(country) or []
+        choices = [Choice(str(entry[0]), tuple(str(e) for e in entry))
+                   for entry in places if isinstance(entry, list) and entry]
+        unique = list({choice.id: choice for choice in choices}.values())
+        return OptionMatcher(unique) if unique else None
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """Buttons carry names of suggestions."""
