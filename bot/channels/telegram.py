@@ -494,6 +494,8 @@ class TelegramChannel(Channel):
         # Telegram's date of the last message sent to each chat: when a reply reached the
         # person, on the clock their messages' dates are on (see `mark_replied`).
         self._sent_dates: _Recent[datetime] = _Recent()
+        # ... and its message id: the chat's messages, theirs and the bot's, share one sequence.
+        self._sent_ids: _Recent[int] = _Recent()
         self._inflight = 0
         # Bulk sends (reminders, broadcasts) go through a bot of their own without retries:
         # the outbox sender decides what a 429 or a timeout means for each message.
@@ -755,6 +757,7 @@ class TelegramChannel(Channel):
             language_code=user.language_code,
             chat_kind="group" if group else "private",
             written_by=self._written_by(update),
+            message_id=update.message.message_id if update.message is not None else None,
         )
         reply = await self.service.handle(incoming)
         if not reply.duplicate:
@@ -764,7 +767,8 @@ class TelegramChannel(Channel):
                 # ignored, and a repeated answer is an answer to the question it carried
                 # if written after the moment Telegram dated its last message.
                 await self.service.mark_replied(incoming.key, update.update_id,
-                                                self._sent_dates.get(chat_id))  # fmt: skip
+                                                self._sent_dates.get(chat_id),
+                                                self._sent_ids.get(chat_id))  # fmt: skip
         return reply
 
     # -- bulk sending: the outbox's transport (bot.scheduling.transport.Transport) ------------
@@ -888,9 +892,12 @@ class TelegramChannel(Channel):
             "chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML,
             "reply_markup": _keyboard(buttons), "link_preview_options": NO_PREVIEW,
         })  # fmt: skip
-        date = sent.get("date") if isinstance(sent, dict) else None
+        sent = sent if isinstance(sent, dict) else {}
+        date, message_id = sent.get("date"), sent.get("message_id")
         if isinstance(date, int) and chat_id > 0:
             self._sent_dates.set(chat_id, datetime.fromtimestamp(date, UTC))
+        if isinstance(message_id, int) and chat_id > 0:
+            self._sent_ids.set(chat_id, message_id)
 
     async def _edit(self, tapped: Message, edit: Edit, lite: bool, lang: str) -> None:
         """Edit the tapped message; cosmetic, so a refused edit is only logged."""

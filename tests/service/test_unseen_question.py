@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from bot.flow.state import TextInput
 from bot.service.conversation import REPLIED_FLUSH_DELAY, Conversations
-from bot.service.messages import Command, ConversationKey, MenuOffered, Notice, Reply
+from bot.service.messages import Command, ConversationKey, Incoming, MenuOffered, Notice, Reply
 from bot.storage import Store
 from tests.service.conftest import Clock, Talker, asked, make_service, recorded
 
@@ -188,3 +188,27 @@ async def test_the_delivery_moment_survives_a_restart(
         assert recorded(await talker.send(TextInput("1"), written_by=clock.now)) == ["country"]
     finally:
         await talker.service.close()
+
+
+async def test_message_ids_tell_what_was_written_before_the_question_arrived(
+    service: Conversations, clock: Clock
+) -> None:
+    """Telegram numbers a chat's messages, the person's and the bot's, in one sequence: a lower
+    id was written before the question arrived, even within the second its date cannot split."""
+    talker = await at_the_role_question(service, clock, "unseen-8")
+    key = talker.key
+
+    async def send(text: str, update_id: int, message_id: int) -> Reply:
+        return await service.handle(Incoming(key, TextInput(text), update_id=update_id,
+                                             written_by=clock.now, message_id=message_id))
+
+    clock.advance(seconds=5)
+    role = await send("1", 882_001, message_id=20)
+    assert (recorded(role), asked(role)) == (["role"], ["country"])
+    await service.mark_replied(key, 882_001, clock.now, message_id=22)  # the question is 22
+    clock.advance(seconds=0.3)  # later than its date says, but written as message 21
+    early = await send("1", 882_002, message_id=21)
+    assert (recorded(early), asked(early)) == ([], ["country"])
+    await service.mark_replied(key, 882_002, clock.now - timedelta(seconds=1), message_id=24)
+    meant = await send("1", 882_003, message_id=25)  # after the question: its answer
+    assert recorded(meant) == ["country"]
