@@ -86,6 +86,9 @@ class Turn:
     """The channel's id of the input being handled (`Incoming.update_id`)."""
     message_id: int | None = None
     """The input's message id in its chat (`Incoming.message_id`)."""
+    keeps_asked_in: bool = False
+    """The question this turn asks again already reached the user: the run's `asked_in` stays
+    the input whose reply first delivered it (see `_note_asked`)."""
 
     def written_before(self, moment: datetime | None) -> bool:
         """Whether the user had surely written this input before `moment` (False if unknown)."""
@@ -431,6 +434,11 @@ class Conversations:
             log.info("run %s: previous answer repeated, question %s not delivered: asked again",
                      run.id, state.current)  # fmt: skip
             turn.say("answer_kept", answer=shortened(payload.text))
+            # Delivered, only after this was written: the question is with them, and what they
+            # write from now on may answer it. Measured from this copy instead, the answers to
+            # the copies crossing on the way would each bring one more copy, without end.
+            turn.keeps_asked_in = state.asked_in is not None and await self._delivery(
+                turn.tx, turn.user.channel, state.asked_in) is not None  # fmt: skip
             sprint = engine.ask_again(flow, self.catalogue, state, now=turn.now)
             await self.apply(turn, run, flow, sprint)
             return
@@ -480,8 +488,11 @@ class Conversations:
         state = RunState.model_validate(run.state)
         if not await self._unseen(turn, payload, state):
             return None
-        # This reply tells the end again: whether *it* arrives is what counts from now on.
-        state.asked_in = turn.update_id
+        # This reply tells the end again: whether *it* arrives is what counts from now on,
+        # unless the first one did arrive (after this was written): then that one still counts.
+        channel = turn.user.channel
+        if state.asked_in is None or await self._delivery(turn.tx, channel, state.asked_in) is None:
+            state.asked_in = turn.update_id
         await turn.tx.save_run(
             run,
             state=state.model_dump(mode="json"),
@@ -587,7 +598,7 @@ class Conversations:
     @staticmethod
     def _note_asked(turn: Turn, sprint: engine.Sprint) -> None:
         """Remember which input's reply carries the question (or the end of the run)."""
-        if turn.update_id is not None and any(
+        if turn.update_id is not None and not turn.keeps_asked_in and any(
             isinstance(e, QuestionAsked | RunCompleted) for e in sprint.events
         ):
             sprint.state.asked_in = turn.update_id

@@ -212,3 +212,28 @@ async def test_message_ids_tell_what_was_written_before_the_question_arrived(
     await service.mark_replied(key, 882_002, clock.now - timedelta(seconds=1), message_id=24)
     meant = await send("1", 882_003, message_id=25)  # after the question: its answer
     assert recorded(meant) == ["country"]
+
+
+async def test_answers_to_copies_crossing_a_new_copy_do_not_bring_copy_after_copy(
+    service: Conversations, clock: Clock
+) -> None:
+    """Two copies of a question out, each answered: the answer to the first, written before
+    the second arrived, is set aside once; the next, written after the first arrived, is taken
+    (measuring from the newest copy, each answer would bring one more, without end)."""
+    talker = await at_the_role_question(service, clock, "unseen-9")
+    key = talker.key
+
+    async def send(text: str, update_id: int, message_id: int) -> Reply:
+        return await service.handle(Incoming(key, TextInput(text), update_id=update_id,
+                                             written_by=clock.now, message_id=message_id))
+
+    clock.advance(seconds=5)
+    await send("1", 883_001, message_id=30)  # the role; the country question is message 32
+    await service.mark_replied(key, 883_001, clock.now, message_id=32)
+    clock.advance(seconds=1)
+    crossing = await send("1", 883_002, message_id=31)  # for a second copy of the role question
+    assert (recorded(crossing), asked(crossing)) == ([], ["country"])
+    await service.mark_replied(key, 883_002, clock.now, message_id=34)
+    clock.advance(seconds=1)
+    answer = await send("1", 883_003, message_id=33)  # after message 32: the country question
+    assert recorded(answer) == ["country"]
