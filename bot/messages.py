@@ -68,6 +68,9 @@ class Incoming:
     written_by: datetime | None = None
     """A moment the user had surely written it by (Telegram: when the bot fetched it, or the
     message's date plus its one-second resolution); None when the channel cannot tell."""
+    message_id: int | None = None
+    """The message's id in its chat, where the bot's messages are numbered in the same sequence
+    (Telegram's private chats); None for taps and channels without one."""
 
 
 @dataclass(frozen=True)

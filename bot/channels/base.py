@@ -25,8 +25,9 @@ class ConversationService(Protocol):
         ...
 
     async def mark_replied(self, key: ConversationKey, update_id: int,
-                           delivered_at: datetime | None = None) -> None:  # fmt: skip
-        """The reply to `update_id` reached the user (at `delivered_at`, if the channel knows)."""
+                           delivered_at: datetime | None = None,
+                           message_id: int | None = None) -> None:  # fmt: skip
+        """The reply to `update_id` reached the user (at `delivered_at`, as `message_id`)."""
         ...
 
     async def keep_fetched(self, channel: str, updates: list[tuple[int, dict[str, Any]]]) -> None:

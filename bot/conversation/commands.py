@@ -385,7 +385,7 @@ async def _forget_yes(turn: Turn) -> None:
     from bot.programme.privacy import forget_user
 
     lang = turn.lang
-    await forget_user(turn.tx, turn.user)
+    await forget_user(turn.tx, turn.user, handling=turn.update_id)
     turn.reply.events.append(
         MessageCreated(turn.service.catalogue.messages.get("forget_done", lang))
     )

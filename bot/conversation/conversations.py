@@ -40,6 +40,7 @@ from bot.storage.errors import StorageError
 from bot.storage.models import FlowRun, User
 from bot.storage.store import Store
 from bot.storage.tx import Tx
+from bot.storage.users import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Conversations:
         self.flows = flows
         self.settings = settings
         self.clock = clock
-        self._replied: dict[tuple[str, int], datetime] = {}
+        self._replied: dict[tuple[str, int], Delivery] = {}
         """Delivery moments not written yet (see `mark_replied`)."""
         self._replied_flush: asyncio.Task[None] | None = None
         self._inbox_pruned: datetime | None = None
@@ -164,7 +165,10 @@ class Conversations:
         ):
             processed = await tx.processed(key.channel, incoming.update_id)
             handled, replied = processed or (None, None)
-            if replied is not None or self._delivered_at(key.channel, incoming.update_id):
+            # The copy was kept again as fetched: drop it, or a person erased since (/forget
+            # was this update) would be back in the inbox until it is pruned.
+            await tx.drop_fetched(key.channel, incoming.update_id)
+            if replied is not None or (key.channel, incoming.update_id) in self._replied:
                 return Reply(duplicate=True)
             if handled is not None and now - handled < REPLY_GRACE:
                 # Just handled, by another process or a copy still being answered here: its
@@ -182,7 +186,7 @@ class Conversations:
         if changes:
             await tx.update_user(user, **changes)
         turn = Turn(tx, user, now, self, written_by=incoming.written_by,
-                    update_id=incoming.update_id)
+                    update_id=incoming.update_id, message_id=incoming.message_id)
         payload = incoming.payload
         if incoming.chat_kind == "group":
             await commands.in_group(turn, payload)
@@ -246,7 +250,7 @@ class Conversations:
             return Reply(duplicate=True)
         asked_in = (run.state or {}).get("asked_in") if run is not None else None
         if asked_in is not None and asked_in != incoming.update_id \
-                and await self._delivered(tx, user.channel, asked_in) is not None:  # fmt: skip
+                and await self._delivery(tx, user.channel, asked_in) is not None:  # fmt: skip
             # A later reply carrying the current question reached them: asking it again
             # would only send a second copy, which people answer twice.
             return Reply(duplicate=True)
@@ -257,7 +261,8 @@ class Conversations:
         return turn.reply
 
     async def mark_replied(self, key: ConversationKey, update_id: int,
-                           delivered_at: datetime | None = None) -> None:  # fmt: skip
+                           delivered_at: datetime | None = None,
+                           message_id: int | None = None) -> None:  # fmt: skip
         """The channel delivered the reply to `update_id` (see `_resend` and `_unseen`).
 
         `delivered_at`: when it reached the user, on the clock of their messages' dates if
@@ -266,27 +271,31 @@ class Conversations:
         channel learned it went out is later, by the retries and by however long the event
         loop took to see the answer: under load, the user can have read the question and
         answered it before then, and that answer must not be taken for one written before.
-        The moment is kept (`processed_updates.replied_at`): what the user wrote before it
-        was not written in answer to the question that reply carried. Written by one writer
-        task, `REPLIED_FLUSH_DELAY` later, with every mark that came meanwhile or while it
-        waited for the database: a busy bot pays one small transaction for many replies, and
-        a mark is on disk about 50 ms after the send. Until then this process remembers them
-        itself. (A mark lost in a crash makes a repeated answer be asked about once more,
-        never recorded twice.)
+        `message_id`: the id of the reply's last message, in the sequence the chat's messages
+        share (Telegram's private chats): an input with a lower id was written before the
+        reply arrived, however close in time — exact where dates are not.
+        Both are kept (`processed_updates.replied_at`, `reply_message_id`): what the user
+        wrote before was not written in answer to the question that reply carried.
+
+        Written by one writer task, `REPLIED_FLUSH_DELAY` later, with every mark that came
+        meanwhile or while it waited for the database: a busy bot pays one small transaction
+        for many replies, and a mark is on disk about 50 ms after the send. Until then this
+        process remembers them itself. (A mark lost in a crash makes a repeated answer be
+        asked about once more, never recorded twice.)
         """
         moment = delivered_at if delivered_at is not None else self.clock()
-        self._replied.setdefault((key.channel, update_id), moment)
+        self._replied.setdefault((key.channel, update_id), Delivery(moment, message_id))
         if self._replied_flush is None or self._replied_flush.done():
             self._replied_flush = asyncio.create_task(self._flush_replied())
 
     async def _flush_replied(self) -> None:
-        written: dict[tuple[str, int], datetime] = {}
+        written: dict[tuple[str, int], Delivery] = {}
 
         async def mark(tx: Tx) -> None:
             # Taken once the write lock is ours: everything delivered while waiting for it.
             written.clear()
             written.update(self._replied)
-            by_channel: dict[str, dict[int, datetime]] = {}
+            by_channel: dict[str, dict[int, Delivery]] = {}
             for (channel, update_id), at in written.items():
                 by_channel.setdefault(channel, {})[update_id] = at
             for channel, delivered in by_channel.items():
@@ -344,17 +353,13 @@ class Conversations:
             log.warning("could not read the updates kept before a restart: %s", exc)
             return []
 
-    def _delivered_at(self, channel: str, update_id: int) -> datetime | None:
-        """When this process delivered the reply to an input, while the mark is not written."""
-        return self._replied.get((channel, update_id))
+    async def _delivery(self, tx: Tx, channel: str, update_id: int) -> Delivery | None:
+        """How the reply to an input reached the user, or None if not known to have.
 
-    async def _delivered(self, tx: Tx, channel: str, update_id: int) -> datetime | None:
-        """When the reply to an input reached the user, or None if not known to have."""
-        known = self._delivered_at(channel, update_id)
-        if known is not None:
-            return known
-        processed = await tx.processed(channel, update_id)
-        return None if processed is None else processed[1]
+        This process's marks not written yet first, then the database.
+        """
+        known = self._replied.get((channel, update_id))
+        return known if known is not None else await tx.delivery(channel, update_id)
 
     async def _answer(
         self, turn: Turn, payload: Input, run_id: int | None, run: FlowRun | None
@@ -397,6 +402,11 @@ class Conversations:
             log.info("run %s: previous answer repeated, question %s not delivered: asked again",
                      run.id, state.current)  # fmt: skip
             turn.say("answer_kept", answer=shortened(payload.text))
+            # Delivered, only after this was written: the question is with them, and what they
+            # write from now on may answer it. Measured from this copy instead, the answers to
+            # the copies crossing on the way would each bring one more copy, without end.
+            turn.keeps_asked_in = state.asked_in is not None and await self._delivery(
+                turn.tx, turn.user.channel, state.asked_in) is not None  # fmt: skip
             sprint = engine.ask_again(flow, self.catalogue, state, now=turn.now)
             await self.apply(turn, run, flow, sprint)
             return
@@ -427,13 +437,12 @@ class Conversations:
         if state.asked_in is None or not self._repeats_last(payload, state):
             return False
         channel = turn.user.channel
-        delivered = self._delivered_at(channel, state.asked_in)
-        if delivered is None:
-            processed = await turn.tx.processed(channel, state.asked_in)
-            if processed is None:
-                return False
-            delivered = processed[1]
-        return delivered is None or turn.written_before(delivered)
+        delivered = await self._delivery(turn.tx, channel, state.asked_in)
+        if delivered is None:  # handled and never delivered, or no row left to tell
+            return await turn.tx.processed(channel, state.asked_in) is not None
+        if turn.message_id is not None and delivered.message_id is not None:
+            return turn.message_id < delivered.message_id  # exact: one sequence per chat
+        return turn.written_before(delivered.at)
 
     async def ended_unseen(self, turn: Turn, payload: TextInput) -> Flow | None:
         """The flow whose last answer `payload` repeats, if the reply closing it was lost.
@@ -447,8 +456,11 @@ class Conversations:
         state = RunState.model_validate(run.state)
         if not await self._unseen(turn, payload, state):
             return None
-        # This reply tells the end again: whether *it* arrives is what counts from now on.
-        state.asked_in = turn.update_id
+        # This reply tells the end again: whether *it* arrives is what counts from now on,
+        # unless the first one did arrive (after this was written): then that one still counts.
+        channel = turn.user.channel
+        if state.asked_in is None or await self._delivery(turn.tx, channel, state.asked_in) is None:
+            state.asked_in = turn.update_id
         await turn.tx.save_run(
             run,
             state=state.model_dump(mode="json"),
@@ -554,7 +566,7 @@ class Conversations:
     @staticmethod
     def _note_asked(turn: Turn, sprint: engine.Sprint) -> None:
         """Remember which input's reply carries the question (or the end of the run)."""
-        if turn.update_id is not None and any(
+        if turn.update_id is not None and not turn.keeps_asked_in and any(
             isinstance(e, QuestionAsked | RunCompleted) for e in sprint.events
         ):
             sprint.state.asked_in = turn.update_id

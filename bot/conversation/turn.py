@@ -71,6 +71,11 @@ class Turn:
     """The user had written the input being handled by then (`Incoming.written_by`)."""
     update_id: int | None = None
     """The channel's id of the input being handled (`Incoming.update_id`)."""
+    message_id: int | None = None
+    """The input's message id in its chat (`Incoming.message_id`)."""
+    keeps_asked_in: bool = False
+    """The question this turn asks again already reached the user: the run's `asked_in` stays
+    the input whose reply first delivered it (see `Conversations._note_asked`)."""
 
     def written_before(self, moment: datetime | None) -> bool:
         """Whether the user had surely written this input before `moment` (False if unknown)."""

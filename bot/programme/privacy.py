@@ -174,7 +174,7 @@ async def _erase_runs(tx: Tx, runs: list[FlowRun]) -> int:
     return scrubbed
 
 
-async def forget_user(tx: Tx, user: User) -> Forgotten:
+async def forget_user(tx: Tx, user: User, *, handling: int | str | None = None) -> Forgotten:
     """Erase `user`, every run and answer of theirs, and every copy of what they told us.
 
     Runs in the caller's transaction: either everything is erased or nothing is. Beyond the
@@ -182,6 +182,10 @@ async def forget_user(tx: Tx, user: User) -> Forgotten:
     name, id and typed texts) and their processed marks, every outbox row to them (reminders,
     broadcasts, partner messages, delivery records), role reviews, a municipality only they
     typed, and their key, id or name in audit entries and broadcasts (the facts stay).
+
+    `handling`: the update being handled (the confirmation). Its processed mark stays (an id
+    and a time, nothing personal): Telegram delivering it again must find it handled, not
+    create the person anew from its copy.
     """
     identity = Identity.of(user)
     runs = list(
@@ -192,7 +196,7 @@ async def forget_user(tx: Tx, user: User) -> Forgotten:
     typed_places = {user.municipality_id, *(run.municipality_id for run in runs)}
     scrubbed = await _erase_runs(tx, runs)
     updates = await tx.forget_inbox_of(user.channel, user.external_id)
-    await tx.forget_processed(user.channel, updates)
+    await tx.forget_processed(user.channel, [u for u in updates if u != str(handling)])
     await tx.forget_outbox_of(user.id)
     await tx.anonymise_mentions(identity)
     await tx.session.execute(

@@ -59,3 +59,8 @@ class InboxPart(TxPart):
         statement = delete(InboxItem).where(InboxItem.fetched_at < require_aware(before, "before"))
         result: CursorResult[Any] = await self._session.execute(statement)  # type: ignore[assignment]
         return result.rowcount
+
+    async def drop_fetched(self, channel: str, update_id: int | str) -> None:
+        """Drop one kept update (a copy of one already handled: nothing needs it any more)."""
+        await self._session.execute(delete(InboxItem).where(
+            InboxItem.channel == channel, InboxItem.update_id == str(update_id)))  # fmt: skip

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -220,6 +221,9 @@ class ProcessedUpdate(Base):
     # Set once the reply reached the user: a re-delivered update whose reply never went out
     # (a crash between commit and send) gets the current question again instead of silence.
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The channel's id of the reply's last message (Telegram's message_id, one sequence per
+    # chat with the person's own): an input with a lower id was written before it arrived.
+    reply_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class InboxItem(Base):

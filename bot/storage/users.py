@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import CursorResult, and_, bindparam, delete, select, update
 
@@ -51,12 +51,24 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
 _CLAIM = upsert(ProcessedUpdate, ("channel", "update_id", "processed_at"), ("channel", "update_id"))
 """Insert an update id unless it is there already (then no row is inserted)."""
 
+class Delivery(NamedTuple):
+    """A reply's delivery: when it reached the user, and its last message's id if known.
+
+    ``at`` is on the clock of the user's messages' dates when the channel has one (Telegram
+    dates sent messages in whole seconds); ``message_id`` is in the sequence the chat's
+    messages share (Telegram's private chats number both sides' messages in one sequence).
+    """
+
+    at: datetime
+    message_id: int | None = None
+
+
 _PROCESSED = ProcessedUpdate.__table__
 _MARK_DELIVERED = (
     update(_PROCESSED)  # type: ignore[arg-type]
     .where(_PROCESSED.c.channel == bindparam("b_channel"),
            _PROCESSED.c.update_id == bindparam("b_update_id"))
-    .values(replied_at=bindparam("b_at"))
+    .values(replied_at=bindparam("b_at"), reply_message_id=bindparam("b_message_id"))
 )  # fmt: skip
 """Set one input's delivery moment (executed once per mark, as one executemany)."""
 
@@ -131,9 +143,9 @@ class UsersPart(TxPart):
         )
 
     async def mark_delivered(
-        self, channel: str, delivered: Mapping[int, datetime] | Mapping[str, datetime]
+        self, channel: str, delivered: Mapping[int, Delivery] | Mapping[str, Delivery]
     ) -> None:
-        """Record when the replies to these inputs were delivered, each at its own moment.
+        """Record when (and as which message) the replies to these inputs were delivered.
 
         The moment matters, not only the fact: an input the user wrote before the reply
         carrying a question reached them is not their answer to it
@@ -143,9 +155,10 @@ class UsersPart(TxPart):
         if not delivered:
             return
         rows = [
-            {"b_channel": channel, "b_update_id": str(update_id), "b_at": require_aware(at, "at")}
-            for update_id, at in delivered.items()
-        ]
+            {"b_channel": channel, "b_update_id": str(update_id),
+             "b_at": require_aware(mark.at, "at"), "b_message_id": mark.message_id}
+            for update_id, mark in delivered.items()
+        ]  # fmt: skip
         await self._session.execute(_MARK_DELIVERED, rows)
 
     async def processed(
@@ -160,6 +173,14 @@ class UsersPart(TxPart):
         )
         row = (await self._session.execute(statement)).first()
         return None if row is None else (row[0], row[1])
+
+    async def delivery(self, channel: str, update_id: int | str) -> Delivery | None:
+        """How the reply to an input was delivered, or None if that is not recorded."""
+        statement = select(ProcessedUpdate.replied_at, ProcessedUpdate.reply_message_id).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id == str(update_id)
+        )
+        row = (await self._session.execute(statement)).first()
+        return None if row is None or row[0] is None else Delivery(row[0], row[1])
 
     async def processed_at(self, channel: str, update_id: int | str) -> datetime | None:
         """When an input was handled (claimed), or None if it never was."""

@@ -38,8 +38,9 @@ class TelegramTalker:
         self.key = ConversationKey("telegram", external_id)
         self.name = name
 
-    async def send(self, payload: Input | Command | Tap, typed: str) -> Reply:
-        update_id = next(UPDATE_IDS)
+    async def send(self, payload: Input | Command | Tap, typed: str,
+                   update_id: int | None = None) -> Reply:  # fmt: skip
+        update_id = next(UPDATE_IDS) if update_id is None else update_id
         first, _, last = self.name.partition(" ")
         person = {"id": int(self.key.external_id), "is_bot": False, "first_name": first,
                   "last_name": last, "language_code": "fr"}  # fmt: skip
@@ -217,3 +218,19 @@ async def test_retention_erases_what_forget_erases_with_a_run(
         assert me is not None and await tx.latest_run(me.id) is None
     stored = await everything_stored(store)
     assert MARKER not in str(stored["answers"]) + str(stored["flow_runs"])
+
+
+async def test_the_confirmation_delivered_again_does_not_bring_the_person_back(
+    service: Conversations, store: Store, clock: Clock
+) -> None:
+    person = TelegramTalker(service, PERSON_ID, PERSON_NAME)
+    await person.type("/start")
+    await person.type("/forget")
+    confirmation = next(UPDATE_IDS)
+    await person.send(Tap("c:forgetyes"), "", update_id=confirmation)
+    clock.advance(seconds=60)  # Telegram had no confirmation of it: it comes again
+    again = await person.send(Tap("c:forgetyes"), "", update_id=confirmation)
+    assert again.duplicate
+    stored = await everything_stored(store)
+    assert traces(stored, PERSON_ID, PERSON_NAME) == {}
+    assert stored["users"] == []

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from bot.conversation.conversations import REPLIED_FLUSH_DELAY, Conversations
 from bot.flow.state import TextInput
-from bot.messages import Command, ConversationKey, MenuOffered, Notice, Reply
+from bot.messages import Command, ConversationKey, Incoming, MenuOffered, Notice, Reply
 from bot.storage import Store
 from tests.conversation.conftest import Clock, Talker, asked, make_service, recorded
 
@@ -188,3 +188,52 @@ async def test_the_delivery_moment_survives_a_restart(
         assert recorded(await talker.send(TextInput("1"), written_by=clock.now)) == ["country"]
     finally:
         await talker.service.close()
+
+
+async def test_message_ids_tell_what_was_written_before_the_question_arrived(
+    service: Conversations, clock: Clock
+) -> None:
+    """Telegram numbers a chat's messages, the person's and the bot's, in one sequence: a lower
+    id was written before the question arrived, even within the second its date cannot split."""
+    talker = await at_the_role_question(service, clock, "unseen-8")
+    key = talker.key
+
+    async def send(text: str, update_id: int, message_id: int) -> Reply:
+        return await service.handle(Incoming(key, TextInput(text), update_id=update_id,
+                                             written_by=clock.now, message_id=message_id))
+
+    clock.advance(seconds=5)
+    role = await send("1", 882_001, message_id=20)
+    assert (recorded(role), asked(role)) == (["role"], ["country"])
+    await service.mark_replied(key, 882_001, clock.now, message_id=22)  # the question is 22
+    clock.advance(seconds=0.3)  # later than its date says, but written as message 21
+    early = await send("1", 882_002, message_id=21)
+    assert (recorded(early), asked(early)) == ([], ["country"])
+    await service.mark_replied(key, 882_002, clock.now - timedelta(seconds=1), message_id=24)
+    meant = await send("1", 882_003, message_id=25)  # after the question: its answer
+    assert recorded(meant) == ["country"]
+
+
+async def test_answers_to_copies_crossing_a_new_copy_do_not_bring_copy_after_copy(
+    service: Conversations, clock: Clock
+) -> None:
+    """Two copies of a question out, each answered: the answer to the first, written before
+    the second arrived, is set aside once; the next, written after the first arrived, is taken
+    (measuring from the newest copy, each answer would bring one more, without end)."""
+    talker = await at_the_role_question(service, clock, "unseen-9")
+    key = talker.key
+
+    async def send(text: str, update_id: int, message_id: int) -> Reply:
+        return await service.handle(Incoming(key, TextInput(text), update_id=update_id,
+                                             written_by=clock.now, message_id=message_id))
+
+    clock.advance(seconds=5)
+    await send("1", 883_001, message_id=30)  # the role; the country question is message 32
+    await service.mark_replied(key, 883_001, clock.now, message_id=32)
+    clock.advance(seconds=1)
+    crossing = await send("1", 883_002, message_id=31)  # for a second copy of the role question
+    assert (recorded(crossing), asked(crossing)) == ([], ["country"])
+    await service.mark_replied(key, 883_002, clock.now, message_id=34)
+    clock.advance(seconds=1)
+    answer = await send("1", 883_003, message_id=33)  # after message 32: the country question
+    assert recorded(answer) == ["country"]

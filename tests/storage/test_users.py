@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.storage import Store, Tx
+from bot.storage.users import Delivery
 
 
 async def test_claim_update_only_once(store: Store) -> None:
@@ -28,13 +29,18 @@ async def test_each_delivery_is_marked_at_its_own_moment(store: Store) -> None:
         await tx.claim_update("console", 1, handled)
     first, second = handled + timedelta(seconds=2), handled + timedelta(seconds=7)
     async with store.transaction() as tx:
-        await tx.mark_delivered("telegram", {1: first, 2: second})
+        await tx.mark_delivered("telegram", {1: Delivery(first, 3_000_000_000),
+                                             2: Delivery(second)})
         await tx.mark_delivered("telegram", {})
     async with store.transaction(readonly=True) as tx:
         assert await tx.processed("telegram", 1) == (handled, first)
         assert await tx.processed("telegram", 2) == (handled, second)
         assert await tx.processed("telegram", 3) == (handled, None)
         assert await tx.processed("console", 1) == (handled, None)  # another channel's 1
+        assert await tx.delivery("telegram", 1) == Delivery(first, 3_000_000_000)  # > 2**31
+        assert await tx.delivery("telegram", 2) == Delivery(second, None)
+        assert await tx.delivery("telegram", 3) is None
+        assert await tx.delivery("telegram", 4) is None
 
 
 async def test_claim_is_released_by_rollback(store: Store) -> None:

@@ -95,6 +95,8 @@ class TelegramChannel(Delivery, Channel):
         # The options of the last numbered service prompt sent to each chat, and when.
         self._numbered: Recent[tuple[tuple[str, ...], datetime]] = Recent()
         self._sent_dates: Recent[datetime] = Recent()
+        # ... and its message id: the chat's messages, theirs and the bot's, share one sequence.
+        self._sent_ids: Recent[int] = Recent()
         self._inflight = 0
         # Bulk sends (reminders, broadcasts) go through a bot of their own without retries:
         # the outbox sender decides what a 429 or a timeout means for each message.
@@ -371,6 +373,7 @@ class TelegramChannel(Delivery, Channel):
             language_code=user.language_code,
             chat_kind="group" if group else "private",
             written_by=self._written_by(update),
+            message_id=update.message.message_id if update.message is not None else None,
         )
         reply = await self.service.handle(incoming)
         if not reply.duplicate:
@@ -386,7 +389,8 @@ class TelegramChannel(Delivery, Channel):
                 # ignored, and a repeated answer is an answer to the question it carried
                 # if written after the moment Telegram dated its last message.
                 await self.service.mark_replied(incoming.key, update.update_id,
-                                                self._sent_dates.get(chat_id))  # fmt: skip
+                                                self._sent_dates.get(chat_id),
+                                                self._sent_ids.get(chat_id))  # fmt: skip
         return reply
 
 

@@ -65,6 +65,7 @@ class Delivery:
     _langs: Recent[str]
     _numbered: Recent[tuple[tuple[str, ...], datetime]]
     _sent_dates: Recent[datetime]
+    _sent_ids: Recent[int]
 
     # -- bulk sending: the outbox's transport (bot.scheduling.transport.Transport) ------------
 
@@ -196,9 +197,12 @@ class Delivery:
         })  # fmt: skip
         # Telegram's date of the last message sent to each chat: when a reply reached the
         # person, on the clock their messages' dates are on (see `mark_replied`).
-        date = sent.get("date") if isinstance(sent, dict) else None
+        sent = sent if isinstance(sent, dict) else {}
+        date, message_id = sent.get("date"), sent.get("message_id")
         if isinstance(date, int) and chat_id > 0:
             self._sent_dates.set(chat_id, datetime.fromtimestamp(date, UTC))
+        if isinstance(message_id, int) and chat_id > 0:
+            self._sent_ids.set(chat_id, message_id)
 
     async def _edit(self, tapped: Message, edit: Edit, lite: bool, lang: str) -> None:
         """Edit the tapped message; cosmetic, so a refused edit is only logged."""

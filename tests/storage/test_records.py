@@ -1,4 +1,4 @@
-"""Streaming exports (bot/storage/export.py)."""
+"""Streaming export records (bot/storage/records.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.storage import ExportRecord, Store
-from bot.storage import export as export_module
+from bot.storage import records as export_module
 
 T0 = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 
