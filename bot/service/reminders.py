@@ -17,7 +17,6 @@ Taps carry an argument after a space (``c:rdone 42``); it reaches the handler as
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -45,6 +44,7 @@ from bot.service.coordination import has_role, require_role
 from bot.service.messages import FileOffered, MenuOffered, Notice
 from bot.storage.audit import ACTION_BROADCAST, audit
 from bot.storage.models import Broadcast, User
+from bot.text import fold
 
 if TYPE_CHECKING:
     from bot.service.conversation import Turn
@@ -67,11 +67,9 @@ def argument(turn: Turn) -> str:
     return str(getattr(turn, "argument", "") or "").strip()
 
 
-def fold(text: str) -> str:
+def keyword_of(text: str) -> str:
     """Lower case, no accents, no punctuation around: how keywords are compared."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w\s]", " ", plain).split())
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
 def is_coordinator(user: User) -> bool:
@@ -498,7 +496,7 @@ async def on_text(turn: Turn, text: str) -> bool:
     Returns:
         True when the text was handled here (the caller does nothing more).
     """
-    word = fold(text)
+    word = keyword_of(text)
     if word in STOP_WORDS:
         await set_notifications(turn, False)
         return True
