@@ -290,15 +290,16 @@ def test_first_registration_collects_heroes_activities_and_todo(
     assert state.answers["twin_invite"] is True
     assert state.vars["partner_note"] == "partner_invitation"
     result = said([e for e in events if isinstance(e, MessageCreated) and e.is_result])
-    assert "Repair Café Herent — Association, ODD 12, 13" in result
-    assert "École Sint-Jozef — École, ODD 2, 4 ⚠️ sans consentement" in result
-    assert "20/09/2026 : Balade des ODD, Parc communal — ODD 11, 15" in result
+    assert "Repair Café Herent — Association, ODD 12 et 13" in result
+    assert "École Sint-Jozef — École, ODD 2 et 4 ⚠️ sans consentement" in result
+    assert "20 septembre 2026 : Balade des ODD, Parc communal — ODD 11 et 15" in result
     assert "après la clôture habituelle de début juillet" in result  # registered late
-    assert "11/09/2026 — envoyez un communiqué" in result
+    assert "11 septembre 2026 — envoyez un communiqué" in result
     assert (
-        "17/09/2026 — obtenez le consentement avant toute publication : École Sint-Jozef" in result
+        "17 septembre 2026 — obtenez le consentement avant toute publication : École Sint-Jozef"
+        in result
     )
-    assert "17/09/2026 — mettez en ligne les pages de vos héros" in result
+    assert "17 septembre 2026 — mettez en ligne les pages de vos héros" in result
     assert "hissez le drapeau" not in result  # ticked
     assert "{{" not in result and "{%" not in result
 
