@@ -19,6 +19,7 @@ import click
 from bot.cli_support import fail, load_settings, run_coroutine
 from bot.config import Settings
 from bot.flow.errors import FlowError
+from bot.formatting import plural
 
 T = TypeVar("T")
 
@@ -119,7 +120,8 @@ def flows_validate(paths: tuple[Path, ...]) -> None:
             ok += 1
     for line in problems:
         click.echo(line)
-    click.echo(f"{ok} flow(s) valid, {len(files) - ok} with problems.", err=True)
+    click.echo(f"{plural(ok, 'en', '# flow', '# flows')} valid, {len(files) - ok} with problems.",
+               err=True)
     sys.exit(1 if problems else 0)
 
 

@@ -19,6 +19,7 @@ from bot.cli_support import fail as _fail
 from bot.cli_support import load_settings as _settings
 from bot.cli_support import run_coroutine as _run
 from bot.flow.errors import FlowError
+from bot.formatting import plural
 from bot.i18n import LANGUAGES
 from bot.scheduling import broadcasts as bc
 from bot.scheduling.audience import describe
@@ -217,7 +218,8 @@ def deadlines_import(file: Path) -> None:
         finally:
             await store.close()
 
-    click.echo(f"{_run(run())} deadline(s) imported from {file}")
+    imported = _run(run())
+    click.echo(f"{plural(imported, 'en', '# deadline', '# deadlines')} imported from {file}")
 
 
 @deadlines.command("ics")
@@ -241,7 +243,8 @@ def deadlines_ics(out: Path, lang: str | None, months: int) -> None:
 
     content = _run(run())
     out.write_bytes(content)
-    click.echo(f"{out}: {content.count(b'BEGIN:VEVENT')} event(s)")
+    events = content.count(b"BEGIN:VEVENT")
+    click.echo(f"{out}: {plural(events, 'en', '# event', '# events')}")
 
 
 async def _all_occurrences(tx: Tx, today: date, months: int) -> list[Occurrence]:
@@ -283,7 +286,9 @@ def deadlines_pending(deadline_id: str, due: str | None, remind: bool) -> None:
                     users = await pending_users(tx, occurrence, recipients, _now())
                     places = sorted({recipients.names.get(u.municipality_id or 0, "—")
                                      for u in users})
-                    label = f"{occurrence.key}: {len(places)} municipality(ies) not done"
+                    label = (f"{occurrence.key}: "
+                             f"{plural(len(places), 'en', '# municipality', '# municipalities')}"
+                             " not done")
                     lines.append(label + ("" if not places else ": " + ", ".join(places)))
                     if remind:
                         count = await remind_pending(tx, deadline, occurrence, _now(),
@@ -361,14 +366,15 @@ def broadcast(ctx: click.Context, texts: tuple[str, ...], text_file: Path | None
     except ValueError as exc:
         _fail(str(exc))
     audience_text = describe(planned.audience)
+    recipients = plural(planned.recipients, "en", "# recipient", "# recipients")
     languages = ", ".join(sorted(planned.texts)).replace("*", "everyone")
     if planned.broadcast_id is None:
-        click.echo(f"dry run: {planned.recipients} recipient(s) [{audience_text}], "
+        click.echo(f"dry run: {recipients} [{audience_text}], "
                    f"texts: {languages}; nothing sent")
         return
     click.echo(f"broadcast #{planned.broadcast_id} scheduled for "
-               f"{planned.at.strftime('%Y-%m-%d %H:%M UTC')} to {planned.recipients} "
-               f"recipient(s) [{audience_text}]; texts: {languages}")
+               f"{planned.at.strftime('%Y-%m-%d %H:%M UTC')} to {recipients} "
+               f"[{audience_text}]; texts: {languages}")
 
 
 @broadcast.command("status")
@@ -410,7 +416,8 @@ def broadcast_retry(broadcast_id: int, unknown: bool) -> None:
         finally:
             await store.close()
 
-    click.echo(f"{_run(run())} message(s) queued again")
+    queued = _run(run())
+    click.echo(f"{plural(queued, 'en', '# message', '# messages')} queued again")
 
 
 @broadcast.command("cancel")

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from bot.flow.events import Option
+from bot.formatting import format_date
 from bot.i18n import escape
 from bot.service.commands import FLOW_COMMANDS, command
 from bot.service.contexts import period_of
@@ -240,7 +241,7 @@ async def stats(turn: Turn) -> None:
     completed = sum(c[0] for flows in places.values() for c in flows.values())
     active = sum(c[1] for flows in places.values() for c in flows.values())
     answering = len({user_id for _, _, user_id, *_ in rows})
-    lines = [turn.msg("stats_header", period=period, since=start.strftime("%d/%m/%Y")),
+    lines = [turn.msg("stats_header", period=period, since=format_date(start, turn.lang)),
              turn.msg("stats_totals", people=answering, completed=completed, active=active,
                       newcomers=newcomers)]
     if not places:
@@ -303,7 +304,7 @@ async def _show_next_request(turn: Turn) -> None:
         role=turn.msg(f"role_{candidate.requested_role}"),
         municipality=place.name if place else "—",
         country=(place.country if place else candidate.country) or "—",
-        since=candidate.created_at.strftime("%d/%m/%Y") if candidate.created_at else "—",
+        since=format_date(candidate.created_at, turn.lang) if candidate.created_at else "—",
     )
     turn.reply.events.append(MenuOffered(text, (
         Option("c:approve", turn.msg("request_approve")),

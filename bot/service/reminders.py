@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from bot.flow.events import Option
+from bot.formatting import format_date
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.scheduling.audience import (
     Term,
@@ -32,7 +33,6 @@ from bot.scheduling.audience import (
     resolve,
     user_timezone,
 )
-from bot.scheduling.compose import format_date
 from bot.scheduling.deadlines import Deadline, Occurrence, occurrences
 from bot.scheduling.ics import calendar
 from bot.scheduling.planner import Recipients, pending_users, remind_pending, scope_of
@@ -133,8 +133,7 @@ async def show_deadlines(turn: Turn) -> None:
             twinning = twinning_names.get(occurrence.partnership, occurrence.partnership)
             title = f"{title} · {twinning}"
         days = (occurrence.due - local_date(turn.now, zone(tz_name))).days
-        lines.append(turn.msg("dl_item", date=format_date(occurrence.due, turn.lang,
-                                                          turn.service.catalogue.messages),
+        lines.append(turn.msg("dl_item", date=format_date(occurrence.due, turn.lang),
                               title=title, left=_left(turn, days)))
         mark = await turn.tx.done_mark(occurrence.deadline.id, occurrence.key, scope)
         if mark is not None:
@@ -170,7 +169,7 @@ async def show_deadlines(turn: Turn) -> None:
 
 
 def _short_date(turn: Turn, day: date) -> str:
-    return format_date(day, turn.lang, turn.service.catalogue.messages)
+    return format_date(day, turn.lang)
 
 
 def _offer_calendar(turn: Turn, found: list[Occurrence]) -> None:

@@ -13,6 +13,7 @@ from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated
 from bot.flow.functions import FUNCTIONS
 from bot.flow.state import RunState
+from bot.formatting import format_date, format_list
 from bot.service.contexts import (
     CHECKIN_FLOW,
     checkin_of,
@@ -50,10 +51,10 @@ async def show_results(turn: Turn) -> None:
         who = []
         for run in runs[-5:]:
             author = await tx.user(run.user_id)
-            when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
+            when = format_date(run.completed_at, turn.lang) if run.completed_at else ""
             who.append(f"{author.name if author and author.name else '—'} ({when})")
         turn.say(
-            "results_header", flow=flow.title.plain(turn.lang), who=", ".join(who)
+            "results_header", flow=flow.title.plain(turn.lang), who=format_list(who, turn.lang)
         )
         turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
         if state.vars.get("__chart") and not user.lite:
