@@ -2,7 +2,8 @@
 
 A summary step may carry chart data (`chart:` in the flow: labels, one or two series of values);
 the engine keeps it in the run's vars and the channel offers a button. Drawing happens here,
-outside the pure engine, with the non-interactive Agg backend.
+outside the pure engine, with the non-interactive Agg backend. The scale's numbers are written
+as the reader's language does ("2,5" in French, Dutch and Spanish; "2.5" in English).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
+
+from bot.formatting import format_number
 
 PALETTE = ("#00689D", "#FD9D24", "#4C9F38", "#C5192D")
 
@@ -28,8 +32,8 @@ def _series(values: Any) -> list[list[float]]:
     return [[float(x or 0) for x in values]]
 
 
-def render_chart(chart: dict[str, Any]) -> bytes | None:
-    """Draw `chart` (kind radar or bars); None when there is nothing to draw."""
+def render_chart(chart: dict[str, Any], lang: str = "en") -> bytes | None:
+    """Draw `chart` (kind radar or bars) for a reader of `lang`; None when nothing to draw."""
     labels = [str(label) for label in chart.get("labels") or []]
     series = [s for s in _series(chart.get("values")) if len(s) == len(labels)]
     if not labels or not series:
@@ -40,6 +44,9 @@ def render_chart(chart: dict[str, Any]) -> bytes | None:
         figure = _radar(labels, series, names, top)
     else:
         figure = _bars(labels, series, names, top)
+    for axes in figure.axes:  # the value scale: y on a radar, x on bars
+        scale = axes.yaxis if chart.get("kind") == "radar" and len(labels) >= 3 else axes.xaxis
+        scale.set_major_formatter(FuncFormatter(lambda value, _: format_number(value, lang)))
     title = str(chart.get("title") or "")
     if title:
         figure.suptitle(title, fontsize=12)

@@ -77,7 +77,7 @@ async def send_chart(turn: Turn, run_id: int) -> None:
         or turn.user.role in {"coordinator", "admin"}
     )
     chart = (run.state or {}).get("vars", {}).get("__chart") if run is not None else None
-    image = render_chart(chart) if allowed and chart else None
+    image = render_chart(chart, turn.lang) if allowed and chart else None
     if image is None or not chart:
         turn.say("chart_unavailable")
         return
