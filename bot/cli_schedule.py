@@ -293,7 +293,8 @@ def deadlines_pending(deadline_id: str, due: str | None, remind: bool) -> None:
                     if remind:
                         count = await remind_pending(tx, deadline, occurrence, _now(),
                                                      shipped_catalogue(), settings.quiet_hours)
-                        lines.append(f"  reminder queued for {count} people")
+                        lines.append("  reminder queued for "
+                                     + plural(count, "en", "# person", "# people"))
                 return lines
         finally:
             await store.close()

@@ -60,11 +60,12 @@ def plural_form(count: float | int | Decimal, lang: str) -> str:
 
 
 def format_number(value: float | int | Decimal, lang: str, *, digits: int = 1,
-                  fixed: bool = False) -> str:
+                  fixed: bool = False, grouping: bool = True) -> str:
     """A number for a reader of `lang`, rounded to `digits` decimals, without trailing zeros.
 
     ``2.0`` → "2", ``2.345`` → "2,3" (fr, nl, es) or "2.3" (en), ``12345`` → "12 345" (fr).
-    With `fixed`, exactly `digits` decimals ("2,0"), for figures aligned in a column.
+    With `fixed`, exactly `digits` decimals ("2,0"), for figures aligned in a column. Without
+    `grouping`, no thousands separator: for numbers people typed, which may be years ("2027").
     """
     if fixed:
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
@@ -78,7 +79,7 @@ def format_number(value: float | int | Decimal, lang: str, *, digits: int = 1,
         Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     if isinstance(rounded, Decimal) and rounded == rounded.to_integral_value():
         rounded = int(rounded)
-    return str(format_decimal(rounded, locale=locale_of(lang)))
+    return str(format_decimal(rounded, locale=locale_of(lang), group_separator=grouping))
 
 
 def format_date(day: date | datetime, lang: str) -> str:
