@@ -336,7 +336,7 @@ def test_coming_back_for_the_same_edition_keeps_and_adds_heroes(
     assert state.vars["heroes"][1]["hero_consent"] is True
     assert state.vars["activities"] == first.vars["activities"]
     text = said(events)
-    assert "Al voorgedragen (2/17): Repair Café Herent, École Sint-Jozef" in text
+    assert "Al voorgedragen (2/17): Repair Café Herent en École Sint-Jozef" in text
     assert "Duurzame helden (3/17)" in text
     assert "zonder toestemming" not in text
 
@@ -350,7 +350,7 @@ def test_after_the_week_started_heroes_are_frozen(flow: Flow, catalogue: Catalog
     assert not {"hero_more", "hero_name"} & set(asked(events))
     text = said(events)
     assert "heroes of the 2026 edition can no longer be changed" in text
-    assert "Your heroes: Repair Café Herent, École Sint-Jozef." in text
+    assert "Your heroes: Repair Café Herent and École Sint-Jozef." in text
     assert "changes closed" in text
     assert "overdue" in text
     assert len(state.vars["heroes"]) == 2
