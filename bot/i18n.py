@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bot.formatting import expand_plurals, format_number
+from bot.formatting import PluralSyntaxError, expand_plurals, format_number
 
 LANGUAGES: tuple[str, ...] = ("fr", "nl", "es", "en")
 """The languages every user-facing text must exist in, in the order they are shown."""
@@ -126,7 +126,14 @@ class Messages:
         if text is None:
             return key
         escaped = _SafeDict({k: _shown(v, lang) for k, v in values.items()})
-        return expand_plurals(text.get(lang), lang, values).format_map(escaped)
+        try:
+            expanded = expand_plurals(text.get(lang), lang, values)
+        except PluralSyntaxError:  # tests/content checks the shipped texts; never crash a reply
+            expanded = text.get(lang)
+        try:
+            return expanded.format_map(escaped)
+        except (ValueError, IndexError):  # a stray brace left by a broken plural
+            return expanded
 
     def localized(self, key: str) -> Localized:
         """Return the `Localized` for `key` (an empty one if unknown)."""

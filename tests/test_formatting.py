@@ -130,3 +130,8 @@ def test_lists(lang: str, three: str, either: str) -> None:
     assert format_list(["A", "B"], lang, style="or") == either
     assert format_list(["A"], lang) == "A"
     assert format_list([], lang) == ""
+
+
+def test_a_broken_plural_in_a_message_shows_its_text_instead_of_failing() -> None:
+    messages = Messages({"m": Localized(texts={"en": "{n, plural, one {# goal}} left"})})
+    assert messages.get("m", "en", n=2) == "{n, plural, one {# goal}} left"
