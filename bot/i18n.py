@@ -12,7 +12,10 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+from bot.formatting import PluralSyntaxError, expand_plurals, format_number
 
 LANGUAGES: tuple[str, ...] = ("fr", "nl", "es", "en")
 """The languages every user-facing text must exist in, in the order they are shown."""
@@ -91,6 +94,15 @@ def shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _shown(value: Any, lang: str) -> str:
+    """A placeholder's value as text: HTML-escaped unless `Raw`, fractions with `lang`'s comma."""
+    if isinstance(value, Raw):
+        return value
+    if isinstance(value, float | Decimal):
+        return format_number(value, lang)
+    return escape(value)
+
+
 class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -105,13 +117,23 @@ class Messages:
     def get(self, key: str, lang: str, /, **values: Any) -> str:
         """Return message `key` in `lang` with `{placeholders}` filled (values are escaped).
 
-        An unknown key returns the key itself, so a missing text is visible, never a crash.
+        ICU-style plurals (``{count, plural, one {# goal} other {# goals}}``, see
+        `bot.formatting`) are expanded first; fractional numbers are written as `lang` does
+        ("2,5"). An unknown key returns the key itself, so a missing text is visible, never a
+        crash.
         """
         text = self.texts.get(key)
         if text is None:
             return key
-        escaped = _SafeDict({k: v if isinstance(v, Raw) else escape(v) for k, v in values.items()})
-        return text.get(lang).format_map(escaped)
+        escaped = _SafeDict({k: _shown(v, lang) for k, v in values.items()})
+        try:
+            expanded = expand_plurals(text.get(lang), lang, values)
+        except PluralSyntaxError:  # tests/content checks the shipped texts; never crash a reply
+            expanded = text.get(lang)
+        try:
+            return expanded.format_map(escaped)
+        except (ValueError, IndexError):  # a stray brace left by a broken plural
+            return expanded
 
     def localized(self, key: str) -> Localized:
         """Return the `Localized` for `key` (an empty one if unknown)."""

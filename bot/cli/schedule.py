@@ -223,7 +223,8 @@ def deadlines_ics(out: Path, lang: str | None, months: int) -> None:
 
     content = _run(run())
     out.write_bytes(content)
-    click.echo(f"{out}: {counted(content.count(b'BEGIN:VEVENT'), 'event', 'events')}")
+    events = content.count(b"BEGIN:VEVENT")
+    click.echo(f"{out}: {counted(events, 'event', 'events')}")
 
 
 @deadlines.command("pending")
@@ -247,13 +248,14 @@ def deadlines_pending(deadline_id: str, due: str | None, remind: bool) -> None:
                 for occurrence in chosen:
                     status = await dl.progress(tx, occurrence, _now())
                     places = status.pending_places
-                    label = (f"{occurrence.key}: {len(places)} of "
-                             f"{counted(status.total, 'municipality', 'municipalities')} not done")
+                    total = counted(status.total, "municipality", "municipalities")
+                    label = f"{occurrence.key}: {len(places)} of {total} not done"
                     lines.append(label + ("" if not places else ": " + ", ".join(places)))
                     if remind:
                         count = await dl.remind(tx, _actor(), deadline, occurrence, _now(),
                                                 shipped_catalogue(), settings.quiet_hours)
-                        lines.append(f"  reminder queued for {counted(count, 'person', 'people')}")
+                        people = counted(count, "person", "people")
+                        lines.append(f"  reminder queued for {people}")
                 return lines
         finally:
             await store.close()
@@ -328,7 +330,7 @@ def broadcast(ctx: click.Context, texts: tuple[str, ...], text_file: Path | None
         _fail(str(exc))
     audience_text = describe(planned.audience)
     languages = ", ".join(sorted(planned.texts)).replace("*", "everyone")
-    reach = counted(planned.recipients, "recipient", "recipients")
+    reach = counted(planned.recipients, 'recipient', 'recipients')
     if planned.broadcast_id is None:
         click.echo(f"dry run: {reach} [{audience_text}], "
                    f"texts: {languages}; nothing sent")

@@ -16,6 +16,7 @@ import click
 
 from bot.config import Settings, SettingsError
 from bot.flow.errors import FlowError
+from bot.formatting import plural
 from bot.programme.actors import Actor, ProgrammeError
 
 T = TypeVar("T")
@@ -52,8 +53,8 @@ def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def counted(count: int, one: str, other: str) -> str:
-    """``1 deadline``, ``3 deadlines``: the command's English output, with the right plural."""
-    return f"{count} {one if count == 1 else other}"
+    """``1 deadline``, ``3 deadlines``: the command's English output, plural by Babel's rules."""
+    return plural(count, "en", f"# {one}", f"# {other}")
 
 
 def actor() -> Actor:

@@ -13,6 +13,7 @@ from bot.flow import engine
 from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated, Option
 from bot.flow.state import Input, RunState
+from bot.formatting import format_date
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.messages import (
     ChartOffered,
@@ -24,7 +25,6 @@ from bot.messages import (
 )
 from bot.programme.deadlines import close_on_completion
 from bot.scheduling.audience import user_timezone
-from bot.scheduling.compose import format_date
 from bot.scheduling.timing import period_began, zone
 from bot.storage.models import SANDBOX_CHANNEL
 
@@ -156,8 +156,7 @@ async def _offer_this_periods_answers(turn: Turn, flow: Flow) -> bool:
     assert latest.completed_at is not None
     text = turn.msg("period_answered", flow=flow.title.plain(turn.lang),
                     who=author.name if author and author.name else turn.msg("rem_someone"),
-                    date=format_date(latest.completed_at.astimezone(tz).date(), turn.lang,
-                                     turn.service.catalogue.messages))
+                    date=format_date(latest.completed_at.astimezone(tz).date(), turn.lang))
     turn.reply.events.append(MenuOffered(text, (
         Option(f"c:seen {flow.id}", turn.msg("period_see")),
         Option(f"c:again {flow.id}", turn.msg("period_update")),

@@ -13,9 +13,9 @@ from typing import Any
 
 from bot.flow.definition import Flow
 from bot.flow_library import FlowLibrary
+from bot.formatting import format_date
 from bot.i18n import LANGUAGES
 from bot.programme import milestones
-from bot.scheduling.compose import format_date
 from bot.scheduling.timing import period_of
 from bot.storage.models import FlowRun, Partnership, User
 from bot.storage.tx import Tx
@@ -189,8 +189,7 @@ async def known_answers(tx: Tx, flow: Flow, user: User,
             found[step.id] = {
                 "value": value,
                 "by": author.name if author is not None and author.name else "—",
-                "when": {lang: format_date(day, lang, library.catalogue.messages)
-                         for lang in LANGUAGES},
+                "when": {lang: format_date(day, lang) for lang in LANGUAGES},
                 "source": {lang: other.title.plain(lang) for lang in LANGUAGES},
             }
             break

@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot.conversation.commands import FLOW_COMMANDS
 from bot.conversation.turn import Handler, Turn
 from bot.flow.events import Option
+from bot.formatting import format_date
 from bot.i18n import LANGUAGES, escape
 from bot.messages import FileOffered, MenuOffered, Notice
 from bot.programme import roles
@@ -112,7 +113,7 @@ async def stats(turn: Turn) -> None:
     lang = turn.lang
     found = await quarter_stats(turn.tx, actor_of(turn), turn.now, turn.user.timezone)
     lines = [turn.msg("stats_header", period=found.period,
-                      since=found.start.strftime("%d/%m/%Y")),
+                      since=format_date(found.start, turn.lang)),
              turn.msg("stats_totals", people=found.people, completed=found.completed,
                       active=found.active, newcomers=found.newcomers)]
     if not found.places:
@@ -170,7 +171,7 @@ async def _show_next_request(turn: Turn) -> None:
         role=turn.msg(f"role_{candidate.requested_role}"),
         municipality=place.name if place else "—",
         country=(place.country if place else candidate.country) or "—",
-        since=candidate.created_at.strftime("%d/%m/%Y") if candidate.created_at else "—",
+        since=format_date(candidate.created_at, turn.lang) if candidate.created_at else "—",
     )
     turn.reply.events.append(MenuOffered(text, (
         Option("c:approve", turn.msg("request_approve")),

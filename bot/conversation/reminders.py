@@ -19,24 +19,24 @@ taps into calls and results into messages.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 
 from bot.conversation.coordination import actor_of, require_role
 from bot.conversation.turn import Handler, Turn
 from bot.flow.events import Option
+from bot.formatting import format_date
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.messages import FileOffered, MenuOffered, Notice
 from bot.programme import broadcasts, deadlines
 from bot.programme.actors import NotFound, has_role
 from bot.scheduling.audience import describe, parse_audience, user_timezone
-from bot.scheduling.compose import format_date
 from bot.scheduling.deadlines import Occurrence
 from bot.scheduling.ics import calendar
 from bot.scheduling.planner import Recipients
 from bot.scheduling.runner import wake
 from bot.scheduling.timing import local_date, zone
 from bot.storage.models import Broadcast, User
+from bot.text import fold
 
 LIST_DAYS = 365
 LIST_MAX = 12
@@ -56,11 +56,9 @@ def argument(turn: Turn) -> str:
     return str(getattr(turn, "argument", "") or "").strip()
 
 
-def fold(text: str) -> str:
+def keyword_of(text: str) -> str:
     """Lower case, no accents, no punctuation around: how keywords are compared."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w\s]", " ", plain).split())
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
 
 
 def is_coordinator(user: User) -> bool:
@@ -104,8 +102,7 @@ async def show_deadlines(turn: Turn) -> None:
             twinning = twinning_names.get(occurrence.partnership, occurrence.partnership)
             title = f"{title} · {twinning}"
         days = (occurrence.due - local_date(turn.now, zone(tz_name))).days
-        lines.append(turn.msg("dl_item", date=format_date(occurrence.due, turn.lang,
-                                                          turn.service.catalogue.messages),
+        lines.append(turn.msg("dl_item", date=format_date(occurrence.due, turn.lang),
                               title=title, left=_left(turn, days)))
         mark = await deadlines.done_mark(turn.tx, occurrence, turn.user)
         if mark is not None:
@@ -139,7 +136,7 @@ async def show_deadlines(turn: Turn) -> None:
 
 
 def _short_date(turn: Turn, day: date) -> str:
-    return format_date(day, turn.lang, turn.service.catalogue.messages)
+    return format_date(day, turn.lang)
 
 
 async def _offer_calendar(turn: Turn, found: list[Occurrence]) -> None:
@@ -411,7 +408,7 @@ async def on_text(turn: Turn, text: str) -> bool:
     Returns:
         True when the text was handled here (the caller does nothing more).
     """
-    word = fold(text)
+    word = keyword_of(text)
     if word in STOP_WORDS:
         await set_notifications(turn, False)
         return True

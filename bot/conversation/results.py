@@ -24,6 +24,7 @@ from bot.flow import engine
 from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated
 from bot.flow.state import RunState
+from bot.formatting import format_date, format_list
 from bot.messages import ChartOffered
 from bot.missions.checkin import checkin_mirror_questions, mirror_report
 from bot.scheduling.sender import PARTNER_KIND
@@ -66,9 +67,9 @@ async def show_result(turn: Turn, runs: Sequence[FlowRun]) -> bool:
     who = []
     for run in runs[-5:]:
         author = await tx.user(run.user_id)
-        when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
+        when = format_date(run.completed_at, turn.lang) if run.completed_at else ""
         who.append(f"{author.name if author and author.name else '—'} ({when})")
-    turn.say("results_header", flow=flow.title.plain(turn.lang), who=", ".join(who))
+    turn.say("results_header", flow=flow.title.plain(turn.lang), who=format_list(who, turn.lang))
     turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
     if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
         mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
@@ -91,7 +92,7 @@ async def send_chart(turn: Turn, run_id: int) -> None:
         or turn.user.role in {"coordinator", "admin"}
     )
     chart = (run.state or {}).get("vars", {}).get("__chart") if run is not None else None
-    image = render_chart(chart) if allowed and chart else None
+    image = render_chart(chart, turn.lang) if allowed and chart else None
     if image is None or not chart:
         turn.say("chart_unavailable")
         return

@@ -289,13 +289,6 @@ def days_between(a: Any, b: Any) -> int | None:
     return (second - first_).days if first_ and second else None
 
 
-@flow_function("format_date")
-def format_date(value: Any) -> str:
-    """A date as dd/mm/yyyy (how officials in all four languages write it)."""
-    day = _date(value)
-    return day.strftime("%d/%m/%Y") if day else ""
-
-
 @flow_function("date")
 def make_date(year: Any, month: Any, day: Any) -> str | None:
     """The ISO date of `year`, `month`, `day`, or none when it does not exist."""

@@ -9,31 +9,26 @@ accepted variants, written "a / b" in the glossary). Reported by `sdgbot flows v
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 
 from bot.flow.definition import Flow
 from bot.flow.errors import FlowIssue
 from bot.flow.translations import flow_texts
 from bot.i18n import Localized
+from bot.text import fold
 
 CHECKED_TERMS = ("twinning", "voluntary_local_review", "multi_year_plan")
 """Terms whose wording is checked (the ones officials and reports must recognise at once)."""
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _variants(term: str) -> list[str]:
     """"municipio socio / municipio hermano (X)" → the words to look for, folded."""
     out = []
     for variant in term.split(" / "):
-        out += [_fold(abbreviation) for abbreviation in re.findall(r"\((.*?)\)", variant)]
+        out += [fold(abbreviation) for abbreviation in re.findall(r"\((.*?)\)", variant)]
         variant = re.sub(r"\s*\(.*?\)", "", variant).strip()
         if variant:
-            out.append(_fold(variant))
+            out.append(fold(variant))
     return out
 
 
@@ -45,7 +40,7 @@ def glossary_issues(flow: Flow, glossary: Mapping[str, Localized],
     for location, text in flow_texts(flow):
         if text.source.neutral is not None:
             continue
-        original = _fold(text.source.texts.get(source, ""))
+        original = fold(text.source.texts.get(source, ""))
         for term_id in terms:
             entry = glossary.get(term_id)
             if entry is None or not any(v in original for v in _variants(entry.get(source))):
@@ -54,7 +49,7 @@ def glossary_issues(flow: Flow, glossary: Mapping[str, Localized],
                 if lang == source:
                     continue
                 wanted = _variants(entry.texts.get(lang, ""))
-                if wanted and not any(v in _fold(translated) for v in wanted):
+                if wanted and not any(v in fold(translated) for v in wanted):
                     issues.append(FlowIssue(
                         flow.file, text.line,
                         f"{location}: the {lang} text should say {entry.get(lang)!r} "

@@ -29,6 +29,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from bot.text import fold
+
 Status = Literal["accepted", "unsure", "none"]
 
 ACCEPT_SCORE = 88.0
@@ -52,19 +54,10 @@ NOISE_PENALTY = 5.0
 MAX_INPUT_LENGTH = 300
 """Longer texts are messages, not answers; refusing them early also bounds the work done."""
 
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d"})
 _NUMBER_SIGN = re.compile(r"(?:\bn\s*[°º]|\bno\.|\bnr\.?|\bnum\.|#)\s*(?=\d)")
 _KEPT_BETWEEN_DIGITS = frozenset(".,/-:")
 _SPACES = re.compile(r"\s+")
 _NEGATIVE = re.compile(r"^\s*[-−]\s*\d")
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents, keeping every other character (for the parsers' regexes)."""
-    # NFKD first: compatibility letters ("𝘈", "Ⅸ") only get a lower case once decomposed.
-    text = unicodedata.normalize("NFKD", text).casefold().translate(_LIGATURES)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
 def normalize(text: str) -> str:

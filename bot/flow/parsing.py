@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from bot.flow.matching import SMALL_NUMBER_WORDS, fold, normalize
+from bot.flow.matching import SMALL_NUMBER_WORDS, normalize
+from bot.text import fold
 
 MAX_INPUT_LENGTH = 120
 """Longer texts are not a yes/no, a number or a date; refusing them early bounds the work."""

@@ -7,8 +7,9 @@ language or the catalogue, such as `t`, `sdg_name` and `group`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,13 +18,37 @@ from bot.flow.definition import Flow, LText, Step
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.expressions import EvalError, Node, evaluate
 from bot.flow.state import RunState
+from bot.flow.templates import format_value
+from bot.formatting import format_date, format_list, format_number, plural
 from bot.i18n import Raw
 
 ROOT_NAMES = frozenset({"user", "context", "item", "today", "year", "loop", "lang"})
 RUNTIME_FUNCTIONS = frozenset({
     "t", "group", "display", "label", "sdg_name", "sdg_short", "pillar_of", "pillar_name",
-    "pillars", "sdgs_of", "country_name", "msg", "term",
+    "pillars", "sdgs_of", "country_name", "msg", "term", "plural", "format_date", "and_list",
+    "or_list", "number",
 })
+
+
+def _as_date(value: Any) -> date | None:
+    """A date from a date, a datetime or an ISO string ("2027-06-30"), else None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _as_items(value: Any) -> list[Any]:
+    """A list to enumerate: a list or tuple, the keys of a mapping, nothing for none."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value)
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 class Runtime:
@@ -115,6 +140,28 @@ class Runtime:
 
     def _fn_msg(self, name: Any) -> Raw:
         return Raw(self.catalogue.messages.get(str(name), self.lang))
+
+    # Language-aware formatting (`bot.formatting`): counts, dates, numbers and lists as the
+    # conversation's language writes them, so flow texts never need "activité(s)".
+
+    def _fn_plural(self, count: Any, one: Any, other: Any, many: Any = None) -> str:
+        return plural(count, self.lang, str(one), str(other), None if many is None else str(many))
+
+    def _fn_format_date(self, value: Any) -> str:
+        day = _as_date(value)
+        return format_date(day, self.lang) if day else ""
+
+    def _fn_and_list(self, items: Any) -> str:
+        return format_list((format_value(i, self.lang) for i in _as_items(items)), self.lang)
+
+    def _fn_or_list(self, items: Any) -> str:
+        return format_list((format_value(i, self.lang) for i in _as_items(items)), self.lang,
+                           style="or")
+
+    def _fn_number(self, value: Any, digits: Any = 1) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return "" if value is None else str(value)
+        return format_number(value, self.lang, digits=int(digits))
 
     def _fn_group(self, prefix: Any) -> dict[Any, Any]:
         start = f"{prefix}_"

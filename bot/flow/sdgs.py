@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from bot.flow.matching import Choice, MultiMatchResult, OptionMatcher, Status, fold
+from bot.flow.matching import Choice, MultiMatchResult, OptionMatcher, Status
 from bot.i18n import LANGUAGES
+from bot.text import fold
 
 GOAL_COUNT = 17
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")

@@ -23,6 +23,7 @@ from bot.flow.expressions import (
     parse_expression,
     truthy,
 )
+from bot.formatting import format_date, format_list, format_number
 from bot.i18n import Raw, escape
 
 _TAG = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
@@ -60,24 +61,24 @@ class TextPart(Part):
         out.append(self.text)
 
 
-DECIMAL_COMMA = frozenset({"fr", "nl", "es"})
-"""Languages whose readers write 1,5 rather than 1.5."""
-
-
 def format_value(value: Any, lang: str = "en") -> str:
-    """Format a value for display: 2.0 → 2, 2.345 → 2,3 (fr/nl/es) or 2.3, lists with commas."""
+    """Format a value for display in `lang` (Babel, see `bot.formatting`).
+
+    2.0 → "2", 2.345 → "2,3" (fr, nl, es) or "2.3" (en); a date → "30 juin 2027"; a list →
+    "A, B et C". Integers are shown as they are (years and ids must not get a thousands
+    separator).
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, float | Decimal):
-        rounded = round(float(value), 1)
-        text = str(int(rounded)) if rounded == int(rounded) else str(rounded)
-        return text.replace(".", ",") if lang in DECIMAL_COMMA else text
+        return format_number(value, lang)
     if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
+        return format_date(value, lang)
     if isinstance(value, list | tuple):
-        return ", ".join(format_value(item, lang) for item in value)
+        # Missing items are left out rather than shown as an empty slot ("A, , C").
+        return format_list((text for item in value if (text := format_value(item, lang))), lang)
     return str(value)
 
 

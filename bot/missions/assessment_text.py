@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.formatting import format_list, format_number
+from bot.i18n import LANGUAGES
 from bot.missions.assessment import (
     LEVELS,
     SCALE_MAX,
@@ -36,13 +38,8 @@ def _bar(value: float | None, maximum: float, width: int) -> str:
     return "▓" * filled + "░" * (width - filled)
 
 
-DECIMAL_COMMA: frozenset[str] = frozenset({"fr", "nl", "es"})
-"""Languages written with a decimal comma: "2,5" (Belgium, francophone Africa, most of the
-Andean partner countries); English keeps "2.5"."""
-
-
-def _decimal(text: str, lang: Any) -> str:
-    return text.replace(".", ",") if lang in DECIMAL_COMMA else text
+def _lang(lang: Any) -> str:
+    return str(lang) if lang in LANGUAGES else "en"
 
 
 @flow_function("assessment_score_text")
@@ -54,9 +51,7 @@ def assessment_score_text(value: Any, lang: Any = None) -> str:
     number = _number(value)
     if number is None:
         return "–"
-    rounded = round(number, 1)
-    text = str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
-    return _decimal(text, lang)
+    return format_number(number, _lang(lang))
 
 
 @flow_function("assessment_goal_list")
@@ -72,10 +67,7 @@ def assessment_goal_list(goals: Any, lang: Any = None) -> str:
     acronym = {"fr": "ODD", "es": "ODS", "nl": "SDG"}.get(str(lang), "SDG")
     if lang not in {"fr", "es", "nl"} and len(numbers) > 1:
         acronym = "SDGs"
-    joiner = {"fr": " et ", "nl": " en ", "es": " y "}.get(str(lang), " and ")
-    listed = [str(n) for n in numbers]
-    body = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + joiner + listed[-1]
-    return f"{acronym} {body}"
+    return f"{acronym} {format_list(numbers, _lang(lang))}"
 
 
 @flow_function("assessment_bar_lines")
@@ -109,11 +101,11 @@ def assessment_bar_lines(
     pad = max((len(name) for name in names), default=0)
     lines = []
     for index, (name, value) in enumerate(zip(names, numbers, strict=True)):
-        shown = "–" if value is None else f"{value:.1f}"
+        shown = "–" if value is None else format_number(value, _lang(lang), fixed=True)
         aim = aims[index] if index < len(aims) else None
         if aim is not None:
-            shown += f"→{aim:.1f}"
-        lines.append(f"{name.ljust(pad)} {_bar(value, top, size)} {_decimal(shown, lang)}")
+            shown += "→" + format_number(aim, _lang(lang), fixed=True)
+        lines.append(f"{name.ljust(pad)} {_bar(value, top, size)} {shown}")
     return "\n".join(lines)
 
 

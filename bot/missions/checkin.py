@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from bot.formatting import format_month
 from bot.missions.registry import flow_function
 
 MIRROR_QUESTIONS: tuple[str, ...] = (
@@ -350,16 +351,6 @@ _ORDINALS: dict[str, tuple[str, ...]] = {
     "nl": ("eerste", "tweede", "derde", "vierde"),
     "es": ("primer", "segundo", "tercer", "cuarto"),
 }
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"),
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}  # fmt: skip
 
 
 @flow_function("checkin_period_label")
@@ -387,6 +378,5 @@ def checkin_period_label(period: Any, lang: Any = None) -> str:
             "es": f"{_ORDINALS['es'][index]} semestre de {year}",
         }.get(language, f"H{index + 1} {year}")
     if (match := _MONTH.match(text)) and 1 <= int(match.group(2)) <= 12:
-        year, month = match.group(1), _MONTHS[language][int(match.group(2)) - 1]
-        return f"{month} de {year}" if language == "es" else f"{month} {year}"
+        return format_month(int(match.group(1)), int(match.group(2)), language)
     return text

@@ -4,6 +4,8 @@ Two users: the coordinators' report (`radar_grid`, `heatmap`, `paired_bars`, `go
 `dropoff`: plain, already translated labels and numbers; the HTML embeds each PNG as base64, so
 the report stays one self-contained file) and a person's result in the chat (`render_chart`:
 the chart data a summary step carries, drawn only when they tap "show the chart").
+Numbers on the axes are written by Babel in the reader's language (`lang`): "2,5" in French,
+Dutch and Spanish, "2.5" in English.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from bot.formatting import format_number
 
 TODAY_COLOR = "#1f77b4"
 AMBITION_COLOR = "#ff7f0e"
@@ -40,6 +45,11 @@ def _wrap(label: str, width: int = 28, lines: int = 3) -> str:
 
 def _short(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _numbers_in(axis: Axis, lang: str) -> None:
+    """Write the tick labels of `axis` as `lang` writes numbers (matplotlib's own are "2.5")."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _: format_number(value, lang)))
 
 
 def _nan(values: Sequence[float | None]) -> list[float]:
@@ -74,7 +84,8 @@ def radar_grid(titles: Sequence[str], axes_labels: Sequence[str],
 
 
 def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float | None]],
-            marked: Sequence[Sequence[bool]], legend: str, maximum: float = 4) -> bytes:
+            marked: Sequence[Sequence[bool]], legend: str, maximum: float = 4, *,
+            lang: str = "en") -> bytes:
     """A municipalities × goals heat map; marked cells (priority goals) get a star."""
     grid = np.array([_nan(row) for row in values], dtype=float) if values else np.zeros((1, 17))
     height = 1.2 + 0.35 * max(len(rows), 1)
@@ -89,13 +100,15 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequen
             if star:
                 ax.text(x, y, "★", ha="center", va="center", fontsize=9, color="#222222")
     ax.set_facecolor("#eeeeee")
-    figure.colorbar(image, ax=ax, label=legend, shrink=0.8)
+    bar = figure.colorbar(image, ax=ax, label=legend, shrink=0.8)
+    _numbers_in(bar.ax.yaxis, lang)
     return _png(figure)
 
 
 def paired_bars(titles: Sequence[str], labels: Sequence[str],
                 first: Sequence[Sequence[float | None]], second: Sequence[Sequence[float | None]],
-                names: Sequence[tuple[str, str]], maximum: float = 5) -> bytes:
+                names: Sequence[tuple[str, str]], maximum: float = 5, *,
+                lang: str = "en") -> bytes:
     """Horizontal bars comparing two sides per question, one panel per partnership."""
     count = max(len(titles), 1)
     columns = min(2, count)
@@ -112,13 +125,14 @@ def paired_bars(titles: Sequence[str], labels: Sequence[str],
         ax.set_yticks(positions, labels=[_wrap(label, 26) for label in labels], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, maximum)
+        _numbers_in(ax.xaxis, lang)
         ax.set_title(_wrap(title, 50), fontsize=10)
         ax.legend(fontsize=7, loc="lower right")
     return _png(figure)
 
 
 def goal_counts(counts: Sequence[int], colors: Sequence[str], labels: Sequence[str],
-                ylabel: str) -> bytes:
+                ylabel: str, *, lang: str = "en") -> bytes:
     """A bar per goal (in the goals' own colours), e.g. heroes per SDG."""
     figure = Figure(figsize=(10, 3.6), layout="constrained")
     ax = figure.add_subplot()
@@ -126,11 +140,12 @@ def goal_counts(counts: Sequence[int], colors: Sequence[str], labels: Sequence[s
     ax.set_xticks(range(len(labels)), labels=list(labels), fontsize=8)
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _numbers_in(ax.yaxis, lang)
     return _png(figure)
 
 
 def dropoff(labels: Sequence[str], stopped: Sequence[int], waiting: Sequence[int],
-            names: tuple[str, str], title: str) -> bytes:
+            names: tuple[str, str], title: str, *, lang: str = "en") -> bytes:
     """Stacked horizontal bars: runs that stopped after each question, and runs waiting at it."""
     figure = Figure(figsize=(9, 0.38 * max(len(labels), 1) + 1.4), layout="constrained")
     ax = figure.add_subplot()
@@ -140,6 +155,7 @@ def dropoff(labels: Sequence[str], stopped: Sequence[int], waiting: Sequence[int
     ax.set_yticks(positions, labels=[_short(label, 60) for label in labels], fontsize=8)
     ax.invert_yaxis()
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _numbers_in(ax.xaxis, lang)
     ax.set_title(_wrap(title, 80), fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     return _png(figure)
@@ -157,8 +173,8 @@ def _series(values: Any) -> list[list[float]]:
     return [[float(x or 0) for x in values]]
 
 
-def render_chart(chart: dict[str, Any]) -> bytes | None:
-    """Draw a summary step's `chart` (kind radar or bars); None when there is nothing to draw."""
+def render_chart(chart: dict[str, Any], lang: str = "en") -> bytes | None:
+    """Draw a summary step's `chart` (radar or bars) for a reader of `lang`; None if empty."""
     labels = [str(label) for label in chart.get("labels") or []]
     series = [s for s in _series(chart.get("values")) if len(s) == len(labels)]
     if not labels or not series:
@@ -169,6 +185,9 @@ def render_chart(chart: dict[str, Any]) -> bytes | None:
         figure = _result_radar(labels, series, names, top)
     else:
         figure = _result_bars(labels, series, names, top)
+    for axes in figure.axes:  # the value scale: y on a radar, x on bars
+        scale = axes.yaxis if chart.get("kind") == "radar" and len(labels) >= 3 else axes.xaxis
+        scale.set_major_formatter(FuncFormatter(lambda value, _: format_number(value, lang)))
     title = str(chart.get("title") or "")
     if title:
         figure.suptitle(title, fontsize=12)

@@ -10,7 +10,6 @@ blocked the bot, or only use the console are never in an audience.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from bot.i18n import LANGUAGES
 from bot.scheduling.timing import DEFAULT_ZONE, is_zone
 from bot.storage.models import ROLES, Municipality, Partnership, User
 from bot.storage.tx import Tx
+from bot.text import fold
 
 TERM_KINDS = ("all", "role", "kind", "country", "municipality", "language", "partnership", "side")
 # A terminal session cannot be written to later; the web console's simulator (sandbox) neither.
@@ -34,11 +34,6 @@ class Term:
 
     def __str__(self) -> str:
         return self.kind if self.kind == "all" else f"{self.kind}:{self.value}"
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold().strip())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def parse_term(raw: str) -> Term:
@@ -134,7 +129,7 @@ def _matches_one(user: User, term: Term, twinnings: Twinnings, names: dict[int, 
         return (user.language or "") == term.value
     if term.kind == "municipality":
         name = names.get(user.municipality_id or 0)
-        return name is not None and _fold(name) == _fold(term.value)
+        return name is not None and fold(name.strip()) == fold(term.value.strip())
     if term.kind in {"partnership", "side"}:
         return user.municipality_id in twinnings.municipalities(term)
     return False

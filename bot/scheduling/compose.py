@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.formatting import format_date
 from bot.i18n import Localized, Messages, escape
 from bot.scheduling.deadlines import Deadline
 from bot.scheduling.timing import days_left, zone
@@ -19,17 +20,10 @@ from bot.scheduling.transport import Buttons
 from bot.storage.models import Broadcast, OutboxItem, User
 
 
-def format_date(day: date, lang: str, messages: Messages) -> str:
-    """``30 juin 2027``, ``30 juni 2027``, ``30 de junio de 2027``, ``30 June 2027``."""
-    months = messages.get("rem_months", lang).split(",")
-    month = months[day.month - 1].strip() if len(months) == 12 else str(day.month)
-    return messages.get("rem_date", lang, day=day.day, month=month, year=day.year)
-
-
 def when_text(due: date, now: datetime, tz_name: str | None, lang: str, messages: Messages) -> str:
     """"Due today / tomorrow / on 30 June 2027, in 7 days", from the recipient's today."""
     left = days_left(due, now, zone(tz_name))
-    shown = format_date(due, lang, messages)
+    shown = format_date(due, lang)  # "30 juin 2027", "30 de junio de 2027" (Babel)
     if left < 0:
         return messages.get("rem_due_past", lang, date=shown)
     if left == 0:
@@ -123,4 +117,4 @@ def broadcast_text(texts: dict[str, Any], lang: str) -> str:
     return Localized(texts={k: str(v) for k, v in texts.items()}).get(lang)
 
 
-__all__ = ["Composer", "Rendered", "broadcast_text", "format_date", "user_language", "when_text"]
+__all__ = ["Composer", "Rendered", "broadcast_text", "user_language", "when_text"]

@@ -201,7 +201,7 @@ def _localized(value: Any, name: str, problems: list[tuple[str, str]],
         texts = {str(k): str(v).strip() for k, v in value.items() if v and str(v).strip()}
         unknown = set(texts) - set(LANGUAGES)
         if unknown:
-            problems.append((name, f"{name}: unknown language(s) {', '.join(sorted(unknown))}"))
+            problems.append((name, f"{name}: unknown languages: {', '.join(sorted(unknown))}"))
         localized = Localized(texts=texts)
         missing = localized.missing(LANGUAGES)
         if require_all and missing:

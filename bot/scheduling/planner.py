@@ -228,7 +228,7 @@ class Planner:
         broadcast.status = "queued"
         broadcast.recipients = len(users)
         await tx.session.flush()
-        log.info("broadcast %d queued for %d recipient(s)", broadcast.id, len(users))
+        log.info("broadcast %d queued, recipients: %d", broadcast.id, len(users))
         return added
 
 

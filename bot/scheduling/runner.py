@@ -154,18 +154,18 @@ class SchedulerHandle:
             self._last_plan = now
             added += await self.planner.run_once()
         if added:
-            log.info("planned %d message(s)", added)
+            log.info("messages planned: %d", added)
         if self._last_prune is None or now - self._last_prune >= timedelta(days=1):
             self._last_prune = now
             pruned = await store.run_in_transaction(
                 lambda tx: tx.forget_outbox(now - self.keep_outbox), bulk=True)
             if pruned:
-                log.info("forgot %d finished outbox row(s)", pruned)
+                log.info("finished outbox rows forgotten: %d", pruned)
             # Unfinished runs older than the retention period are erased (privacy), daily.
             erased = (await self.retention(store, now, self.keep_outbox.days)
                       if self.retention is not None else 0)
             if erased:
-                log.info("erased %d unfinished run(s) past the retention period", erased)
+                log.info("unfinished runs erased past the retention period: %d", erased)
         await self.sender.run_once()
 
     def wake(self) -> None:

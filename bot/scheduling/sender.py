@@ -201,8 +201,8 @@ class Sender:
             log.info("sender %s is the leader", self.holder)
         if interrupted:
             self.stats.interrupted += interrupted
-            log.warning("%d message(s) were being sent when the previous sender stopped; "
-                        "marked unknown (not sent again)", interrupted)
+            log.warning("messages being sent when the previous sender stopped, marked unknown "
+                        "(not sent again): %d", interrupted)
         return self.leading
 
     async def release(self) -> None:

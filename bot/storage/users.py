@@ -35,7 +35,7 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Validate user fields given as keyword arguments; normalise the country code."""
     unknown = set(fields) - _USER_FIELDS
     if unknown:
-        raise TypeError(f"unknown user field(s): {', '.join(sorted(unknown))}")
+        raise TypeError(f"unknown user fields: {', '.join(sorted(unknown))}")
     for role_field in ("role", "requested_role"):
         role = fields.get(role_field)
         if role is not None and role not in ROLES:

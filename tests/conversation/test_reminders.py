@@ -151,7 +151,7 @@ async def test_coordinators_see_who_has_not_done_it_and_remind_only_them(
     menu = next(e for e in reply.events if isinstance(e, MenuOffered))
     assert menu.options[0].id == "c:rremind fin|2027-06-30"
     reply = await as_turn(bot, COORDINATOR, reminders._rremind, "fin|2027-06-30")
-    assert "Reminder queued for 1 people" in text_of(reply.events)
+    assert "Reminder queued for 1 person who has not" in text_of(reply.events)
     await delivery.round()
     assert transport.counts() == {"501": 1, "502": 1, "701": 2}
     reply = await as_turn(bot, TARIJA, reminders._rremind, "fin|2027-06-30")

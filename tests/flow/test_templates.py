@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ def test_user_values_are_escaped(typed: str, shown: str) -> None:
 
 
 def test_escaping_applies_inside_lists_and_loops() -> None:
-    assert render("{{ xs }}", xs=["a<b", "c&d"]) == "a&lt;b, c&amp;d"
+    assert render("{{ xs }}", xs=["a<b", "c&d"]) == "a&lt;b and c&amp;d"
     assert render("{% for x in xs %}[{{ x }}]{% endfor %}", xs=["<i>"]) == "[&lt;i&gt;]"
 
 
@@ -57,7 +58,8 @@ def test_author_texts_marked_raw_are_not_escaped() -> None:
 @pytest.mark.parametrize(
     ("value", "shown"),
     [(None, ""), (True, "✓"), (False, "✗"), (2.0, "2"), (2.345, "2.3"), (3, "3"),
-     ([1, 2.5, None], "1, 2.5, "), ("x", "x")],
+     ([1, 2.5, None], "1 and 2.5"), (["a", "b", "c"], "a, b and c"), ("x", "x"),
+     (date(2027, 6, 30), "30 June 2027")],
 )
 def test_format_value(value: Any, shown: str) -> None:
     assert format_value(value) == shown

@@ -25,7 +25,7 @@ def test_bar_lines_align_labels_and_show_unknown_values() -> None:
 def test_bar_lines_with_targets_and_rounding() -> None:
     text = assessment_bar_lines(["A", "B"], [1.5, 4.4], 4, [3, None])
     assert text.splitlines() == ["A ▓▓▓░░░░░ 1.5→3.0", "B ▓▓▓▓▓▓▓▓ 4.4"]
-    assert assessment_bar_lines(["A"], [0.25], 4) == "A ▓░░░░░░░ 0.2"  # half a cell rounds up
+    assert assessment_bar_lines(["A"], [0.25], 4) == "A ▓░░░░░░░ 0.3"  # halves round up
 
 
 def test_bar_lines_mismatch_is_a_flow_mistake() -> None:

@@ -512,13 +512,13 @@ def test_first_side_gets_its_snapshot_and_the_waiting_note(
     assert "2/5 Wederzijdse verwachtingen" in result
     since = "Sinds het vorige opvolgmoment (derde kwartaal van 2026): Relatie 3→4 · Werkplan 4→2."
     assert since in result
-    assert "SDG 6, 13" in result
+    assert "SDG 6 en 13" in result
     assert "Budget gebruikt: 40%" in result
     # expectations 2 → put them on the agenda; a change with weak support → hand over;
     # priorities set by the funder → set them together, from the SDGs named
     assert state.vars["next_steps"] == ["expectations", "handover", "co_priorities"]
     assert "Na de wijzigingen (nieuwe schepen)" in result
-    assert "(SDG 6, 13)" in result
+    assert "(SDG 6 en 13)" in result
     assert "Tarija heeft voor deze periode (vierde kwartaal van 2026) nog niet geantwoord" in result
     assert "Spiegel" not in result
     assert state.vars["report"] is None

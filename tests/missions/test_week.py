@@ -289,15 +289,16 @@ def test_first_registration_collects_heroes_activities_and_todo(
     assert state.answers["twin_invite"] is True
     assert state.vars["partner_note"] == "partner_invitation"
     result = said([e for e in events if isinstance(e, MessageCreated) and e.is_result])
-    assert "Repair Café Herent — Association, ODD 12, 13" in result
-    assert "École Sint-Jozef — École, ODD 2, 4 ⚠️ sans consentement" in result
-    assert "20/09/2026 : Balade des ODD, Parc communal — ODD 11, 15" in result
+    assert "Repair Café Herent — Association, ODD 12 et 13" in result
+    assert "École Sint-Jozef — École, ODD 2 et 4 ⚠️ sans consentement" in result
+    assert "20 septembre 2026 : Balade des ODD, Parc communal — ODD 11 et 15" in result
     assert "après la clôture habituelle de début juillet" in result  # registered late
-    assert "11/09/2026 — envoyez un communiqué" in result
+    assert "11 septembre 2026 — envoyez un communiqué" in result
     assert (
-        "17/09/2026 — obtenez le consentement avant toute publication : École Sint-Jozef" in result
+        "17 septembre 2026 — obtenez le consentement avant toute publication : École Sint-Jozef"
+        in result
     )
-    assert "17/09/2026 — mettez en ligne les pages de vos héros" in result
+    assert "17 septembre 2026 — mettez en ligne les pages de vos héros" in result
     assert "hissez le drapeau" not in result  # ticked
     assert "{{" not in result and "{%" not in result
 
@@ -334,7 +335,7 @@ def test_coming_back_for_the_same_edition_keeps_and_adds_heroes(
     assert state.vars["heroes"][1]["hero_consent"] is True
     assert state.vars["activities"] == first.vars["activities"]
     text = said(events)
-    assert "Al voorgedragen (2/17): Repair Café Herent, École Sint-Jozef" in text
+    assert "Al voorgedragen (2/17): Repair Café Herent en École Sint-Jozef" in text
     assert "Duurzame helden (3/17)" in text
     assert "zonder toestemming" not in text
 
@@ -348,7 +349,7 @@ def test_after_the_week_started_heroes_are_frozen(flow: Flow, catalogue: Catalog
     assert not {"hero_more", "hero_name"} & set(asked(events))
     text = said(events)
     assert "heroes of the 2026 edition can no longer be changed" in text
-    assert "Your heroes: Repair Café Herent, École Sint-Jozef." in text
+    assert "Your heroes: Repair Café Herent and École Sint-Jozef." in text
     assert "changes closed" in text
     assert "overdue" in text
     assert len(state.vars["heroes"]) == 2

@@ -34,7 +34,6 @@ from bot.channels.telegram.transport import BotApiRequest
 from bot.channels.telegram.updates import (
     LANGUAGE_WORDS,
     KeepingQueue,
-    fold,
     reaches_service,
     split_command,
     update_kind,
@@ -45,6 +44,7 @@ from bot.flow.state import Input, SubmitInput, TextInput
 from bot.i18n import LANGUAGES, Messages, html_to_plain
 from bot.messages import Command, ConversationKey, Incoming, Reply, Tap
 from bot.scheduling.rate import Limits, SendBudget
+from bot.text import fold
 
 log = logging.getLogger("bot.channels.telegram")
 
@@ -295,8 +295,8 @@ class TelegramChannel(Delivery, Channel):
     def _payload(self, text: str, chat_id: int, group: bool) -> Command | Tap | TextInput | None:
         command = split_command(text, self.app.bot.username)
         if command is not None:
-            if command.name == "language" and fold(command.argument) in LANGUAGE_WORDS:
-                return Tap(f"l:{LANGUAGE_WORDS[fold(command.argument)]}")
+            if command.name == "language" and fold(command.argument.strip()) in LANGUAGE_WORDS:
+                return Tap(f"l:{LANGUAGE_WORDS[fold(command.argument.strip())]}")
             return command
         if group:
             return None  # in groups only commands are for the bot

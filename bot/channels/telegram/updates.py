@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from telegram.constants import ChatType
 from bot.channels.telegram.common import ATTACHMENT_KINDS
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from bot.messages import Command
+from bot.text import fold
 
 log = logging.getLogger("bot.channels.telegram")
 
@@ -208,14 +208,9 @@ class KeepingQueue(asyncio.Queue[object]):
         await super().put(item)
 
 
-def fold(text: str) -> str:
-    """`text` for matching words: case, accents and surrounding spaces ignored."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().strip())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 LANGUAGE_WORDS = {**{lang: lang for lang in LANGUAGES},
-                   **{fold(name): lang for lang, name in LANGUAGE_NAMES.items()}}  # fmt: skip
+                  **{fold(name.strip()): lang
+                     for lang, name in LANGUAGE_NAMES.items()}}  # fmt: skip
 
 
 def update_kind(update: Update) -> str:

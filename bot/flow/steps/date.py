@@ -91,11 +91,12 @@ class DateStep(Step[Runtime]):
     def _range(self, rt: Runtime) -> str:
         low, high = self._bound(rt, "min"), self._bound(rt, "max")
         if low and high:
-            return rt.msg("range_between", min=format_value(low), max=format_value(high))
+            return rt.msg("range_between", min=format_value(low, rt.lang),
+                          max=format_value(high, rt.lang))
         if low:
-            return rt.msg("range_from", min=format_value(low))
+            return rt.msg("range_from", min=format_value(low, rt.lang))
         if high:
-            return rt.msg("range_to", max=format_value(high))
+            return rt.msg("range_to", max=format_value(high, rt.lang))
         return ""
 
     def question(self, rt: Runtime) -> QuestionAsked:
@@ -110,6 +111,7 @@ class DateStep(Step[Runtime]):
                                                   self._range(rt)))
         low, high = self._bound(rt, "min"), self._bound(rt, "max")
         if (low and day < low) or (high and day > high):
-            return Reading.rejected(rt.msg("reject_out_of_range", answer=format_value(day),
+            return Reading.rejected(rt.msg("reject_out_of_range",
+                                           answer=format_value(day, rt.lang),
                                            range=self._range(rt)))
-        return Reading.accepted(day.isoformat(), format_value(day))
+        return Reading.accepted(day.isoformat(), format_value(day, rt.lang))

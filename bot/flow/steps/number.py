@@ -13,6 +13,7 @@ from bot.flow.parsing import parse_number
 from bot.flow.runtime import Runtime
 from bot.flow.shapes import Flag, Number, StepShape, Text
 from bot.flow.yamlsrc import LineDict
+from bot.formatting import format_number
 
 
 def _bound(spec: LineDict, key: str, ctx: ParseContext) -> Decimal | None:
@@ -25,8 +26,11 @@ def _bound(spec: LineDict, key: str, ctx: ParseContext) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _show(value: Decimal) -> str:
-    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+def _show(value: Decimal, lang: str) -> str:
+    """A number as typed, with `lang`'s decimal sign ("2,75" in French) and no rounding."""
+    exponent = value.normalize().as_tuple().exponent
+    digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return format_number(value, lang, digits=digits, grouping=False)
 
 
 class NumberShape(StepShape):
@@ -59,11 +63,12 @@ class NumberStep(Step[Runtime]):
 
     def _range(self, rt: Runtime) -> str:
         if self.low is not None and self.high is not None:
-            return rt.msg("range_between", min=_show(self.low), max=_show(self.high))
+            return rt.msg("range_between", min=_show(self.low, rt.lang),
+                          max=_show(self.high, rt.lang))
         if self.low is not None:
-            return rt.msg("range_from", min=_show(self.low))
+            return rt.msg("range_from", min=_show(self.low, rt.lang))
         if self.high is not None:
-            return rt.msg("range_to", max=_show(self.high))
+            return rt.msg("range_to", max=_show(self.high, rt.lang))
         return ""
 
     def question(self, rt: Runtime) -> QuestionAsked:
@@ -81,8 +86,8 @@ class NumberStep(Step[Runtime]):
         if (self.low is not None and number < self.low) or (
             self.high is not None and number > self.high
         ):
-            return Reading.rejected(rt.msg("reject_out_of_range", answer=_show(number),
+            return Reading.rejected(rt.msg("reject_out_of_range", answer=_show(number, rt.lang),
                                            range=self._range(rt)))
         value: int | float = int(number) if self.integer else float(number)
         unit = rt.render(self.unit)
-        return Reading.accepted(value, f"{_show(number)} {unit}".strip())
+        return Reading.accepted(value, f"{_show(number, rt.lang)} {unit}".strip())

@@ -34,7 +34,7 @@ def test_records_and_their_displays() -> None:
     assert talk.state.vars["activities"] == [{"title": "Repair café", "day": None},
                                              {"title": "Bike ride", "day": "2026-12-01"}]
     assert talk.state.vars["__activities_displays"] == [
-        {"title": "Repair café", "day": "—"}, {"title": "Bike ride", "day": "01/12/2026"}]
+        {"title": "Repair café", "day": "—"}, {"title": "Bike ride", "day": "1 December 2026"}]
     assert talk.state.status == "completed"
 
 

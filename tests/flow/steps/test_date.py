@@ -24,7 +24,7 @@ FLOW = make_flow("""
 
 
 def test_hint_shows_the_range() -> None:
-    assert Talk(FLOW).question.hint.endswith("(between 22/11/2026 and 22/12/2026).")
+    assert Talk(FLOW).question.hint.endswith("(between 22 November 2026 and 22 December 2026).")
 
 
 @pytest.mark.parametrize(("typed", "value"), [
@@ -47,7 +47,7 @@ def test_refused(typed: str) -> None:
 def test_bounds_from_an_earlier_answer() -> None:
     talk = Talk(FLOW)
     talk.send("01/12/2026")
-    assert "(between 01/12/2026 and 31/12/2027)" in talk.question.hint
+    assert "(between 1 December 2026 and 31 December 2027)" in talk.question.hint
     talk.send("30/11/2026")
     assert talk.of(AnswerRejected)
     talk.send("31/12/2027")

@@ -56,3 +56,25 @@ def test_decimals() -> None:
     talk.send("3")
     talk.send("12,5")
     assert talk.answers == {"people": 3, "share": 12.5}
+
+
+def test_decimals_are_shown_with_the_languages_decimal_sign() -> None:
+    flow = make_flow("""
+        id: n
+        languages: [fr, en]
+        steps:
+          - id: share
+            kind: number
+            integer: false
+            min: 0.5
+            max: 2030
+            text: Part ?
+    """)
+    talk = Talk(flow, lang="fr")
+    assert "entre 0,5 et 2030" in talk.question.hint  # no thousands separator in typed figures
+    talk.send("2,75")
+    (recorded,) = talk.of(AnswerRecorded)
+    assert recorded.value == 2.75 and recorded.display == "2,75"
+    english = Talk(flow, lang="en")
+    english.send("2.75")
+    assert english.of(AnswerRecorded)[0].display == "2.75"

@@ -126,7 +126,7 @@ async def test_report_has_every_section_with_charts(store: Store, tmp_path: Path
     assert "Relationship: Brasschaat 5 / Tarija 2" in page  # the divergence, both sides
     assert "Eco School Herent" in page and "School" in page
     assert "Maria Secret" not in page and "Private" not in page
-    assert "Financial report" in page and "2027-06-30" in page
+    assert "Financial report" in page and "30 June 2027" in page
     assert "(before the first answer)" not in page
     assert "Which is your municipality?" not in page or "Drop-off" in page
 
@@ -171,3 +171,25 @@ async def test_empty_report_still_renders(store: Store, tmp_path: Path) -> None:
 def test_dropoff_chart_is_a_png() -> None:
     png = dropoff(["Q1", "Q2"], [2, 0], [1, 3], ("stopped", "waiting"), "A flow")
     assert png.startswith(b"\x89PNG")
+
+
+async def test_names_from_people_are_escaped(store: Store, tmp_path: Path) -> None:
+    await seed_content(store)
+    async with store.transaction() as tx:
+        await _run(tx, "9", "<script>alert(1)</script>", "BE", "sdg_assessment", "completed",
+                   _state("sdg_assessment", vars={"snapshot": _snapshot(1, 3)}))
+    page = await _report(store, tmp_path)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; (BE)" in page
+
+
+async def test_french_report_writes_figures_and_dates_the_french_way(store: Store,
+                                                                     tmp_path: Path) -> None:
+    await _populate(store)
+    page = await _report(store, tmp_path, "fr")
+    assert "<td>1,0 → 3,0</td>" in page  # Herent today → ambition, decimal commas
+    assert "1.0 → 3.0" not in page
+    assert "30 juin 2027" in page and "2027-06-30" not in page
+    assert "20 novembre 2026" in page  # the profiles' dates
+    english = await _report(store, tmp_path, "en")
+    assert "<td>1.0 → 3.0</td>" in english and "30 June 2027" in english
