@@ -11,9 +11,13 @@ engine asks "Did you mean …?"), the rest is *none* (the engine asks again).
 Stages of `match`, first hit wins:
 
 1. exact normalized label or synonym;
-2. option number: digits, "n°2", "option 2", "2nd", "deux", "tweede", "tercero", "three";
+   — unsure, naming both, when the same text is also a word of another option's label
+   ("ja" is a synonym of "Ja, eenmalig" and the first word of "Ja, jaarlijks opgevolgd");
+2. option number: digits, "n°2", "option 2", "2nd", "deux", "tweede", "tercero", "three",
+   keycap emoji ("3️⃣");
 3. word cover: every significant typed word is a word (or a prefix of ≥ 4 letters of a word)
-   of one option's phrase; two or more options covered → unsure;
+   of one option's phrase; two or more options covered → unsure; a single short word that is
+   only the start of a longer label ("plus" for "Plus de 20", "drink") → unsure;
 4. fuzzy (rapidfuzz): accepted only when the best option is far enough ahead of the runner-up.
 """
 
@@ -49,6 +53,8 @@ MIN_PREFIX_LENGTH = 4
 """A typed word shorter than this counts only as a whole word, never as a prefix."""
 NOISE_PENALTY = 5.0
 """Score lost for each typed word that belongs to no option ("je veux", "of them")."""
+MAX_OPENING_WORD = 5
+"""A typed word this short that only opens a longer label is confirmed, not recorded."""
 MAX_INPUT_LENGTH = 300
 """Longer texts are messages, not answers; refusing them early also bounds the work done."""
 
@@ -184,10 +190,15 @@ _SPACED_DASH = re.compile(r"(\d)\s*[-–—]\s*(\d)")
 
 @dataclass(frozen=True)
 class Choice:
-    """One option of a question: its id and every phrase that names it (raw, any language)."""
+    """One option of a question: its id and every phrase that names it (raw, any language).
+
+    The first `labels` phrases are the option's labels (the rest are synonyms): a typed label
+    is taken as it is, a synonym that also names another option is confirmed.
+    """
 
     id: str
     phrases: tuple[str, ...]
+    labels: int = 1
 
 
 @dataclass(frozen=True)
@@ -242,10 +253,14 @@ class OptionMatcher:
             raise ValueError(f"duplicate choice ids in {ids}")
         self.ids: tuple[str, ...] = tuple(ids)
         self._exact: dict[str, list[int]] = {}
+        self._labels: dict[int, frozenset[str]] = {}
         self._phrases: list[str] = []
         self._phrase_owner: list[int] = []
         word_owners: dict[str, set[int]] = {}
         for index, choice in enumerate(choices):
+            self._labels[index] = frozenset(
+                normalize(raw) for raw in choice.phrases[: max(choice.labels, 1)]
+            )
             for phrase in _spellings(normalize(raw) for raw in choice.phrases):
                 owners = self._exact.setdefault(phrase, [])
                 if index not in owners:
@@ -321,6 +336,12 @@ class OptionMatcher:
     def _match_normalized(self, query: str) -> MatchResult:
         owners = self._exact.get(query)
         if owners:
+            # A synonym that is also a word of another option's label names both: "ja" to
+            # "Ja, jaarlijks opgevolgd" / "Ja, eenmalig" (synonym "ja") is not a silent pick.
+            covered = self._cover(query)
+            others = [i for i in covered[0] if i not in owners] if covered and covered[1] else []
+            if others and not self._is_label_of(query, owners):
+                return self._result([*owners, *others], 100.0, sure=False)
             return self._result(owners, 100.0, sure=len(owners) == 1)
         number = _option_number(query)
         if number is not None:
@@ -333,9 +354,35 @@ class OptionMatcher:
             candidates, exact_words = covered
             if len(candidates) == 1:
                 score = 95.0 if exact_words else 90.0
-                return MatchResult("accepted", self.ids[candidates[0]], score)
+                status = "unsure" if self._only_opens(query, candidates[0]) else "accepted"
+                return MatchResult(status, self.ids[candidates[0]], score)
             return self._ranked_unsure(query, candidates)
         return self._fuzzy(query)
+
+    def _is_label_of(self, query: str, owners: Sequence[int]) -> bool:
+        """Whether `query` is a label (not only a synonym) of one of `owners`."""
+        return any(query in self._labels.get(owner, ()) for owner in owners)
+
+    def _only_opens(self, query: str, owner: int) -> bool:
+        """A single short typed word that only opens the option's longer phrases.
+
+        "plus" for "Plus de 20", "pas" for "Pas du tout", "drink" for "Drinking water": a
+        real word of its own that may mean something else ("plus tard", "pas encore"). A
+        shortened one-word label ("coord" for "Coordinateur") is not in doubt.
+        """
+        tokens = _words(query)
+        if len(tokens) != 1 or len(tokens[0]) > MAX_OPENING_WORD:
+            return False
+        token = tokens[0]
+        opens = False
+        for phrase, phrase_owner in zip(self._phrases, self._phrase_owner, strict=True):
+            if phrase_owner != owner:
+                continue
+            words = _words(phrase)
+            if token in words[1:] or len(words) == 1:
+                return False  # a word of its own in the label, or a one-word label
+            opens = opens or (bool(words) and words[0].startswith(token))
+        return opens
 
     def _result(self, owners: Sequence[int], score: float, *, sure: bool) -> MatchResult:
         ids = tuple(self.ids[i] for i in owners)

@@ -49,6 +49,13 @@ _NO = _phrases(
     "nee, neen, niet, nooit, helemaal niet, zeker niet, echt niet, liever niet, nee hoor",
     "no, nunca, negativo, para nada, de ninguna manera, en absoluto, claro que no, no gracias",
     "nah, nay, never, negative, not at all, no way, of course not, no thanks",
+    # "Not yet" and its kin: a no for now, the usual answer to "have you already …?".
+    "pas encore, pas toujours, toujours pas, pas pour l'instant, pas pour le moment, "
+    "pas jusqu'à présent, pas vraiment, non pas encore, pas encore non",
+    "nog niet, nog steeds niet, voorlopig niet, nu nog niet, niet echt, nee nog niet",
+    "todavía no, aún no, aun no, no todavía, no aún, por ahora no, de momento no, "
+    "hasta ahora no, todavía no, no realmente, no del todo",
+    "not yet, not so far, not for now, not really, no not yet, nope not yet",
 )
 _FILLER = _phrases(
     "merci, beaucoup, svp, stp, ben, bah, euh, eh, ah, oh, hein, madame, monsieur",
@@ -144,6 +151,17 @@ _NUMERIC = re.compile(r"^([+\-−]?)\s*(\d[\d\s.,]*\d|\d|[.,]\d+)$")
 _UNIT = r"(?:€|\$|%|eur|euros?|usd|fcfa|xof)"
 _UNITS = re.compile(rf"^{_UNIT}\s*|\s*{_UNIT}$")
 _SPACE_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
+_KEYCAP = re.compile("[\ufe0f\u20e3]")
+# A number followed by what it counts: "12 personnes", "12 mensen", "12 personas", "12 people".
+# At most two words of letters only; words that change the number ("mille", "miljoen",
+# "thousand", "k", "ou 13") keep the whole text from being read as a number.
+_TRAILING_NOUN = re.compile(r"^(.*\d)\s*([^\W\d_]+(?:\s+[^\W\d_]+)?)$")
+_MULTIPLIERS = frozenset(
+    "k m mil mille milles million millions milliard miljoen miljoenen miljard duizend "
+    "honderd cent cents cien cientos millon millones mille thousand thousands hundred "
+    "hundreds billion billions".split()
+)
+_SCORE = re.compile(r"^(.+?)\s*(?:/|\bsur\b|\bop\b|\bvan\b|\bde\b|\bout of\b|\bof\b)\s*(.+)$")
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -161,8 +179,11 @@ def parse_number(text: str) -> Decimal | None:
     """
     if len(text) > MAX_INPUT_LENGTH:
         return None
-    raw = fold(text).replace("\u00a0", " ").replace("\u202f", " ").strip().rstrip(".!")
-    raw = _UNITS.sub("", raw.strip()).strip()
+    raw = fold(_KEYCAP.sub("", text)).replace("\u00a0", " ").replace("\u202f", " ")
+    raw = _UNITS.sub("", raw.strip().rstrip(".!").strip()).strip()
+    counted = _TRAILING_NOUN.match(raw)
+    if counted is not None and not _counts_differently(counted.group(2)):
+        raw = counted.group(1).strip()
     for approx in _APPROX_WORDS:
         if raw.startswith(approx + " "):
             raw = raw[len(approx) :].strip()
@@ -174,6 +195,32 @@ def parse_number(text: str) -> Decimal | None:
             return None
         return -value if found.group(1) in ("-", "−") else value
     return _parse_words(normalize(raw).split())
+
+
+def _counts_differently(words: str) -> bool:
+    """Whether words after a number change it ("mille", "ou trois") rather than name a noun."""
+    tokens = normalize(words).split()
+    return any(t in _MULTIPLIERS or t in _WORDS or t in _CONNECTORS or t in {"ou", "of", "o",
+                                                                            "or", "a", "tot"}
+               for t in tokens)
+
+
+def parse_score(text: str, high: int) -> Decimal | None:
+    """Read a score given with its scale: "3 sur 5", "3 op 5", "3 de 5", "3 out of 5", "3/5".
+
+    Args:
+        text: what the user typed.
+        high: the top of the question's scale; "3/10" on a scale to 5 is not read.
+
+    Returns:
+        The score, or None when the text is not a score on a scale to `high`.
+    """
+    if len(text) > MAX_INPUT_LENGTH:
+        return None
+    found = _SCORE.match(fold(_KEYCAP.sub("", text)).strip().rstrip(".!"))
+    if found is None or parse_number(found.group(2)) != high:
+        return None
+    return parse_number(found.group(1))
 
 
 def _parse_digits(body: str) -> Decimal | None:
@@ -312,6 +359,14 @@ _NEXT_WORDS = _phrases("prochain, prochaine, volgende, próximo, próxima, next"
 _RELATIVE_DAYS = {
     **dict.fromkeys(_phrases("aujourd'hui, aujourdhui, ce jour, vandaag, hoy, today"), 0),
     **dict.fromkeys(_phrases("demain, morgen, mañana, tomorrow"), 1),
+    # Texting shorthand, as people type it on phones.
+    **dict.fromkeys(_phrases("auj, ajd, aujd, 2day, tdy, vdg, vndg"), 0),
+    **dict.fromkeys(
+        _phrases("dem1, 2main, dmain, mrgn, mrg, mñn, mñna, mnn, mna, 2moro, 2morrow, 2mrw, "
+                 "tmrw, tmr, tmw, tmrow, tomoz"),
+        1,
+    ),
+    **dict.fromkeys(_phrases("après-dem1, apres dem1, ovm, pasado mñn"), 2),
     **dict.fromkeys(
         _phrases(
             "après-demain, overmorgen, pasado mañana, day after tomorrow, the day after tomorrow"
@@ -364,8 +419,13 @@ def _parse_date(text: str, today: date) -> date | None:
         if _valid_day_month(first, second):
             return _with_year(first, second, year, today)
         return _with_year(second, first, year, today)  # "12/15/2026", American order
-    words = normalize(text).split()
+    # "15dec", "3déc.", "15sept": a day glued to its month.
+    words = re.sub(r"(?<=\d)(?=[a-z])(?!(?:st|nd|rd|th|er|eme|e|o|ste|de)\b)", " ",
+                   normalize(text)).split()
     phrase = " ".join(words)
+    whole = normalize(text)
+    if whole in _RELATIVE_DAYS:  # before the split: "2moro" is not "2 moro"
+        return today + timedelta(days=_RELATIVE_DAYS[whole])
     if phrase in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[phrase])
     if (later := _IN_DAYS.match(phrase)) is not None:

@@ -133,8 +133,9 @@ class OptionSet:
         if key not in self._matchers:
             choices = []
             for option in order:
-                phrases = [*option.label.source.all_texts(), *option.synonyms]
-                choices.append(Choice(option.id, tuple(p for p in phrases if "{" not in p)))
+                labels = [p for p in option.label.source.all_texts() if "{" not in p]
+                phrases = [*labels, *(p for p in option.synonyms if "{" not in p)]
+                choices.append(Choice(option.id, tuple(phrases), labels=len(labels)))
             self._matchers[key] = OptionMatcher(choices)
         return self._matchers[key]
 
