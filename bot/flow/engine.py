@@ -19,6 +19,7 @@ from bot.flow.events import (
     AnswerRejected,
     ConfirmationRequested,
     Event,
+    MessageCreated,
     QuestionAsked,
     RunCancelled,
     RunCompleted,
@@ -262,6 +263,10 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
     elif reading.status == "selection":
         state.pending = Pending(selection=list(reading.value))
         events.append(SelectionChanged(key, state.seq, tuple(reading.value)))
+        if reading.reason:
+            # Typed part by part (one score of several): say what was noted, ask for the rest.
+            events.append(MessageCreated(reading.reason, step.id))
+            events.append(_question(rt, step))
     else:
         # A refused "done" keeps the toggled buttons: the user only adds what is missing.
         kept = state.pending.selection if state.pending else None

@@ -171,6 +171,29 @@ NEGATIONS: frozenset[str] = frozenset(
 )
 """Words that turn an answer around; never ignored as noise when matching."""
 
+NONE_WORDS: frozenset[str] = frozenset(
+    normalize(phrase)
+    for phrase in (
+        "0, zéro, aucun, aucune, rien, rien du tout, aucun pour l'instant, rien encore, "
+        "pas encore, rien pour l'instant, nul, "
+        "geen, geen enkele, niets, nog niets, nog geen, helemaal niets, nul, "
+        "ninguno, ninguna, nada, nada todavía, todavía nada, aún nada, ninguno todavía, "
+        "none, nothing, none yet, nothing yet, not yet, zero"
+    ).split(",")
+)
+"""Typed answers meaning "none of them" to a question where no option at all is allowed."""
+
+DONE_WORDS: frozenset[str] = frozenset(
+    normalize(phrase)
+    for phrase in (
+        "terminé, termine, fini, c'est tout, c'est bon, ok, voilà, "
+        "klaar, dat is alles, dat was het, ok, "
+        "listo, ya está, eso es todo, terminado, ok, "
+        "done, finished, that's all, that is all, ok"
+    ).split(",")
+)
+"""Typed answers meaning "done" in a multi-select: the selection made so far is the answer."""
+
 _NUMBER_PREFIX = re.compile(
     r"^(?:(?:option|optie|opcion|choix|choice|keuze|numero|nummer|number|nr|num|"
     r"reponse|antwoord|respuesta|answer|le|la|l|de|het|el|the)\s+)+"

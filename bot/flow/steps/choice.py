@@ -53,10 +53,21 @@ class ChoiceStep(Step):
         result = self.optionset.matcher(rt).match(text)
         if result.status == "accepted" and result.value is not None:
             return Reading.accepted(result.value, self.optionset.label(rt, result.value))
+        if result.status == "unsure" and result.value is not None and result.alternatives:
+            # Two options fit as well as each other: name both, never pick one.
+            return Reading.rejected(rt.msg("did_you_mean_which", answer=text[:80],
+                                           options=self._listed(rt, (result.value,
+                                                                     *result.alternatives))))
         if result.status == "unsure" and result.value is not None:
             return Reading.unsure(result.value, self.optionset.label(rt, result.value))
         return Reading.rejected(rt.msg("reject_choice", answer=text[:80],
                                        options=self.optionset.numbered(rt)))
+
+    def _listed(self, rt: Runtime, ids: tuple[str, ...]) -> str:
+        """Some options with the numbers they have in the question ("2. Ja, eenmalig")."""
+        numbers = {o.id: n for n, o in enumerate(self.optionset.ordered(rt), start=1)}
+        return "\n".join(f"{numbers[i]}. {self.optionset.label(rt, i)}"
+                         for i in sorted(ids[:3], key=numbers.__getitem__))
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """A tapped option is taken as it is."""

@@ -1,13 +1,18 @@
-"""`ratings`: one score per item on one scale, typed at once ("2 3 1") or tapped item by item."""
+"""`ratings`: one score per item on one scale, typed at once ("2 3 1") or tapped item by item.
+
+A single score typed ("3", "3 sur 5") is the score of the first item still without one: a
+person without buttons may answer one score at a time.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 from bot.flow.definition import ID_PATTERN, LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
-from bot.flow.parsing import parse_number
+from bot.flow.parsing import parse_number, parse_score
 from bot.flow.runtime import Runtime
 from bot.flow.steps.scale import parse_labels
 from bot.flow.yamlsrc import LineDict, LineList
@@ -84,6 +89,9 @@ class RatingsStep(Step):
         else:
             parts = [p for p in re.split(r"[\s,;/|-]+", compact) if p]
         numbers = [parse_number(p) for p in parts]
+        single = parse_score(text, self.high) if len(numbers) != 1 else numbers[0]
+        if single is not None and len(self.items) > 1 and self._in_range(single):
+            return self._one_more(rt, int(single))
         if len(numbers) != len(self.items) or any(
             n is None or n != int(n) or not self.low <= int(n) <= self.high for n in numbers
         ):
@@ -93,6 +101,23 @@ class RatingsStep(Step):
         scores = {item: int(n) for (item, _), n in zip(self.items, numbers, strict=True)
                   if n is not None}
         return Reading.accepted(scores, self._display(rt, scores))
+
+    def _in_range(self, number: Decimal) -> bool:
+        return number == int(number) and self.low <= int(number) <= self.high
+
+    def _one_more(self, rt: Runtime, score: int) -> Reading:
+        """One typed score: it goes to the first item still without one."""
+        scores = self._selection(rt)
+        missing = [(item, label) for item, label in self.items if item not in scores]
+        item, label = missing[0]
+        scores[item] = score
+        if len(missing) == 1:
+            ordered = {i: scores[i] for i, _ in self.items}
+            return Reading.accepted(ordered, self._display(rt, ordered))
+        rest = ", ".join(rt.render(other) for _, other in missing[1:])
+        return Reading("selection", [f"{k}={v}" for k, v in scores.items()],
+                       reason=rt.msg("ratings_one_noted", item=rt.render(label), score=score,
+                                     items=rest))
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """Set one item's score; when every item has one, the answer is complete."""
