@@ -30,7 +30,7 @@ from bot.flow.events import (
 )
 from bot.flow.expressions import truthy
 from bot.flow.matching import normalize
-from bot.flow.parsing import parse_yesno
+from bot.flow.parsing import is_small_talk, parse_yesno
 from bot.flow.runtime import Runtime
 from bot.flow.state import (
     BackInput,
@@ -215,7 +215,11 @@ def _read(rt: Runtime, step: Step, inp: Input) -> Reading | None:
     if step.base.optional and (norm in SKIP_WORDS or text in SKIP_WORDS or no_remark):
         # "non" to an optional remark means "nothing to add", not a remark reading "non"
         return Reading.accepted(None, "—")
-    return step.understand(rt, text)
+    reading = step.understand(rt, text)
+    if reading.status == "rejected" and step.kind != "text" and is_small_talk(text):
+        # "bonjour", "dank je", "help" mid-question: a friendly word and how to answer.
+        return Reading.rejected(rt.msg("in_flow_small_talk"))
+    return reading
 
 
 def _confirm(rt: Runtime, step: Step, yes: bool) -> Reading:

@@ -11,7 +11,7 @@ engine asks "Did you mean …?"), the rest is *none* (the engine asks again).
 Stages of `match`, first hit wins:
 
 1. exact normalized label or synonym;
-   — unsure, naming both, when the same text is also a word of another option's label
+   — unsure, naming both, when a synonym is also the opening of another option's label
    ("ja" is a synonym of "Ja, eenmalig" and the first word of "Ja, jaarlijks opgevolgd");
 2. option number: digits, "n°2", "option 2", "2nd", "deux", "tweede", "tercero", "three",
    keycap emoji ("3️⃣");
@@ -359,10 +359,12 @@ class OptionMatcher:
     def _match_normalized(self, query: str) -> MatchResult:
         owners = self._exact.get(query)
         if owners:
-            # A synonym that is also a word of another option's label names both: "ja" to
+            # A synonym that also opens another option's label names both: "ja" to
             # "Ja, jaarlijks opgevolgd" / "Ja, eenmalig" (synonym "ja") is not a silent pick.
-            covered = self._cover(query)
-            others = [i for i in covered[0] if i not in owners] if covered and covered[1] else []
+            others = [
+                index for index, labels in self._labels.items()
+                if index not in owners and any(label.startswith(query + " ") for label in labels)
+            ]
             if others and not self._is_label_of(query, owners):
                 return self._result([*owners, *others], 100.0, sure=False)
             return self._result(owners, 100.0, sure=len(owners) == 1)

@@ -103,6 +103,40 @@ def parse_yesno(text: str) -> bool | None:
     return readings.pop() if len(readings) == 1 else None
 
 
+# ------------------------------------------------------------------------------ small talk
+
+_SMALL_TALK = _phrases(
+    "bonjour, bonsoir, salut, coucou, allo, allô, merci, merci beaucoup, merci bien, aide, "
+    "au secours, menu, le menu, aide moi, aidez moi, bonne journée, au revoir",
+    "hallo, hoi, dag, goedemorgen, goedemiddag, goedenavond, dank je, dank u, dank je wel, "
+    "dank u wel, bedankt, merci, help, hulp, menu, tot ziens, fijne dag",
+    "hola, buenos días, buenas tardes, buenas noches, buenas, gracias, muchas gracias, ayuda, "
+    "menú, adiós, hasta luego",
+    "hello, hi, hey, good morning, good afternoon, good evening, thanks, thank you, thx, "
+    "cheers, help, menu, bye, goodbye",
+)
+_GREETING_TAIL = _phrases("bot, sdgbot, madame, monsieur, mevrouw, meneer, señor, señora, "
+                          "a vous, à vous, à toi, allemaal, a todos, all, everyone")
+
+
+def is_small_talk(text: str) -> bool:
+    """Whether `text` is a greeting, a thank-you or a call for help ("bonjour", "dank je",
+    "ayuda", "help", "menu") rather than an answer.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        True for small talk in any of the four languages, with a polite word or two around it.
+    """
+    if len(text) > 60:
+        return False
+    words = normalize(text).split()
+    while words and " ".join(words[-1:]) in _GREETING_TAIL:
+        words = words[:-1]
+    return bool(words) and " ".join(words) in _SMALL_TALK
+
+
 # ----------------------------------------------------------------------------------- numbers
 
 def _normalized(table: Mapping[str, int]) -> dict[str, int]:
@@ -160,6 +194,12 @@ _MULTIPLIERS = frozenset(
     "k m mil mille milles million millions milliard miljoen miljoenen miljard duizend "
     "honderd cent cents cien cientos millon millones mille thousand thousands hundred "
     "hundreds billion billions".split()
+    # Durations and ages answer another question ("12 ans" is not a count of people).
+    + "an ans annee annees jour jours mois semaine semaines heure heures minute minutes "
+    "jaar jaren maand maanden week weken dag dagen uur uren minuut minuten "
+    "ano anos mes meses semana semanas dia dias hora horas minuto minutos "
+    "year years month months week weeks day days hour hours minute minutes "
+    "h min pct procent percent por ciento pour cent".split()
 )
 _SCORE = re.compile(r"^(.+?)\s*(?:/|\bsur\b|\bop\b|\bvan\b|\bde\b|\bout of\b|\bof\b)\s*(.+)$")
 
