@@ -229,13 +229,16 @@ class MatchResult:
     """How a typed answer reads as one option.
 
     `value` is the accepted option, or for `unsure` the best guess to confirm; `alternatives`
-    are the other plausible options (for `unsure`), best first. `score` is 0–100.
+    are the other plausible options (for `unsure`), best first. `score` is 0–100. `tie` means
+    the first alternatives fit exactly as well as `value`: there is no best guess, the person
+    must choose between them.
     """
 
     status: Status
     value: str | None
     score: float
     alternatives: tuple[str, ...] = ()
+    tie: bool = False
 
 
 @dataclass(frozen=True)
@@ -411,7 +414,8 @@ class OptionMatcher:
 
     def _result(self, owners: Sequence[int], score: float, *, sure: bool) -> MatchResult:
         ids = tuple(self.ids[i] for i in owners)
-        return MatchResult("accepted" if sure else "unsure", ids[0], score, ids[1:])
+        return MatchResult("accepted" if sure else "unsure", ids[0], score, ids[1:],
+                           tie=len(ids) > 1)
 
     def _cover(self, query: str) -> tuple[list[int], bool] | None:
         """Options whose words cover every significant typed word, or None if no option does."""
@@ -535,11 +539,13 @@ class OptionMatcher:
         """Several options contain the typed words: ask, best fuzzy guess first."""
         scores = self._scores(query)
         ordered = sorted(candidates, key=lambda owner: -scores.get(owner, 0.0))
+        best = scores.get(ordered[0], 0.0)
         return MatchResult(
             "unsure",
             self.ids[ordered[0]],
-            scores.get(ordered[0], 0.0),
+            best,
             tuple(self.ids[owner] for owner in ordered[1:]),
+            tie=scores.get(ordered[1], 0.0) >= best - 1.0,
         )
 
     # -- several options ----------------------------------------------------------------------

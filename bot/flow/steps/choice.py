@@ -53,11 +53,12 @@ class ChoiceStep(Step):
         result = self.optionset.matcher(rt).match(text)
         if result.status == "accepted" and result.value is not None:
             return Reading.accepted(result.value, self.optionset.label(rt, result.value))
-        if result.status == "unsure" and result.value is not None and result.alternatives:
+        if result.status == "unsure" and result.value is not None and result.tie:
             # Two options fit as well as each other: name both, never pick one.
             return Reading.rejected(rt.msg("did_you_mean_which", answer=text[:80],
                                            options=self._listed(rt, (result.value,
                                                                      *result.alternatives))))
+        # (A tie lists the options that fit equally; the first alternatives are the tied ones.)
         if result.status == "unsure" and result.value is not None:
             return Reading.unsure(result.value, self.optionset.label(rt, result.value))
         return Reading.rejected(rt.msg("reject_choice", answer=text[:80],
