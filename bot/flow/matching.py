@@ -173,24 +173,26 @@ NEGATIONS: frozenset[str] = frozenset(
 
 NONE_WORDS: frozenset[str] = frozenset(
     normalize(phrase)
-    for phrase in (
+    for phrase in re.split(
+        ",",
         "0, zéro, aucun, aucune, rien, rien du tout, aucun pour l'instant, rien encore, "
         "pas encore, rien pour l'instant, nul, "
         "geen, geen enkele, niets, nog niets, nog geen, helemaal niets, nul, "
         "ninguno, ninguna, nada, nada todavía, todavía nada, aún nada, ninguno todavía, "
-        "none, nothing, none yet, nothing yet, not yet, zero"
-    ).split(",")
+        "none, nothing, none yet, nothing yet, not yet, zero",
+    )
 )
 """Typed answers meaning "none of them" to a question where no option at all is allowed."""
 
 DONE_WORDS: frozenset[str] = frozenset(
     normalize(phrase)
-    for phrase in (
+    for phrase in re.split(
+        ",",
         "terminé, termine, fini, c'est tout, c'est bon, ok, voilà, "
         "klaar, dat is alles, dat was het, ok, "
         "listo, ya está, eso es todo, terminado, ok, "
-        "done, finished, that's all, that is all, ok"
-    ).split(",")
+        "done, finished, that's all, that is all, ok",
+    )
 )
 """Typed answers meaning "done" in a multi-select: the selection made so far is the answer."""
 

@@ -120,8 +120,9 @@ _GREETING_TAIL = _phrases("bot, sdgbot, madame, monsieur, mevrouw, meneer, seño
 
 
 def is_small_talk(text: str) -> bool:
-    """Whether `text` is a greeting, a thank-you or a call for help ("bonjour", "dank je",
-    "ayuda", "help", "menu") rather than an answer.
+    """Whether `text` is a greeting, a thank-you or a call for help, not an answer.
+
+    "bonjour", "dank je", "ayuda", "help", "menu", "merci madame".
 
     Args:
         text: what the user typed.
@@ -191,15 +192,18 @@ _KEYCAP = re.compile("[\ufe0f\u20e3]")
 # "thousand", "k", "ou 13") keep the whole text from being read as a number.
 _TRAILING_NOUN = re.compile(r"^(.*\d)\s*([^\W\d_]+(?:\s+[^\W\d_]+)?)$")
 _MULTIPLIERS = frozenset(
-    "k m mil mille milles million millions milliard miljoen miljoenen miljard duizend "
+    re.findall(
+        r"\w+",
+        "k m mil mille milles million millions milliard miljoen miljoenen miljard duizend "
     "honderd cent cents cien cientos millon millones mille thousand thousands hundred "
-    "hundreds billion billions".split()
-    # Durations and ages answer another question ("12 ans" is not a count of people).
-    + "an ans annee annees jour jours mois semaine semaines heure heures minute minutes "
+        "hundreds billion billions "
+        # Durations and ages answer another question ("12 ans" is not a count of people).
+        "an ans annee annees jour jours mois semaine semaines heure heures minute minutes "
     "jaar jaren maand maanden week weken dag dagen uur uren minuut minuten "
     "ano anos mes meses semana semanas dia dias hora horas minuto minutos "
     "year years month months week weeks day days hour hours minute minutes "
-    "h min pct procent percent por ciento pour cent".split()
+        "h min pct procent percent por ciento pour cent",
+    )
 )
 _SCORE = re.compile(r"^(.+?)\s*(?:/|\bsur\b|\bop\b|\bvan\b|\bde\b|\bout of\b|\bof\b)\s*(.+)$")
 
