@@ -39,6 +39,7 @@ OPTION = {
                                {"type": "object", "additionalProperties":
                                 {"type": "array", "items": {"type": "string"}}}]},
         "next": STEP_REF,
+        "exclusive": BOOL,
     },
 }
 LABELS = {"type": "object", "patternProperties": {"^-?[0-9]+$": TEXT},
