@@ -16,6 +16,7 @@ from bot.flow.events import (
     QuestionAsked,
     SelectionChanged,
 )
+from bot.flow.errors import FlowError
 from tests.helpers import Talk, make_flow
 
 CHECKLIST = make_flow("""
@@ -224,3 +225,52 @@ def test_an_answer_recorded_is_shown_as_none_when_nothing_was_chosen() -> None:
     talk = Talk(CHECKLIST, "es")
     talk.send("nada")
     assert talk.of(AnswerRecorded)[0].display == "Ninguno"
+
+
+GAP = make_flow("""
+    id: gap
+    steps:
+      - id: gap
+        kind: ratings
+        min: 0
+        max: 4
+        labels: {0: Nothing, 4: Fully}
+        text: Today, then 2030?
+        items:
+          - {id: today, label: {fr: Aujourd'hui, nl: Vandaag, es: Hoy, en: Today}}
+          - {id: ambition, label: {fr: Ambition, nl: Ambitie, es: Ambición, en: Ambition},
+             at_least: today}
+""")
+
+
+@pytest.mark.parametrize(("lang", "yes"), [("fr", "oui"), ("nl", "ja"), ("es", "sí"),
+                                           ("en", "yes")])
+def test_an_ambition_below_today_is_confirmed_first(lang: str, yes: str) -> None:
+    talk = Talk(GAP, lang)
+    talk.send("3 1")
+    confirm = talk.of(ConfirmationRequested)
+    assert confirm and "(1)" in confirm[0].text and "(3)" in confirm[0].text
+    assert not talk.answers
+    talk.send(yes)
+    assert talk.answers == {"gap": {"today": 3, "ambition": 1}}
+
+
+def test_an_ambition_at_or_above_today_is_taken_at_once() -> None:
+    talk = Talk(GAP, "fr")
+    talk.send("2 2")
+    assert talk.answers == {"gap": {"today": 2, "ambition": 2}}
+
+
+def test_at_least_must_name_another_item() -> None:
+    with pytest.raises(FlowError, match="at_least"):
+        make_flow("""
+            id: bad
+            steps:
+              - id: r
+                kind: ratings
+                labels: {0: No, 4: Yes}
+                text: Scores?
+                items:
+                  - {id: a, label: A, at_least: z}
+                  - {id: b, label: B}
+        """)
