@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.flow.errors import FlowError
 from bot.flow.events import (
     AnswerRecorded,
     AnswerRejected,
@@ -16,7 +17,6 @@ from bot.flow.events import (
     QuestionAsked,
     SelectionChanged,
 )
-from bot.flow.errors import FlowError
 from tests.helpers import Talk, make_flow
 
 CHECKLIST = make_flow("""
