@@ -26,6 +26,7 @@ from bot.flow.events import (
 )
 from bot.flow.state import OptionInput, TextInput
 from bot.i18n import html_to_plain
+from bot.service.commands import typed_offer_choice
 from bot.service.conversation import Conversations
 from bot.service.messages import (
     Command,
@@ -86,8 +87,9 @@ class ConsoleChannel:
         return TextInput(text)
 
     def _menu_choice(self, text: str) -> str | None:
-        if text.isdigit() and 1 <= int(text) <= len(self.menu):
-            return self.menu[int(text) - 1].id
+        chosen = typed_offer_choice(text, tuple(option.id for option in self.menu))
+        if chosen is not None:  # its number, "oui" to a yes/no, "frans" to the languages
+            return chosen
         folded = text.casefold()
         for option in self.menu:
             if option.label.casefold().strip("📊🌐 ") == folded.strip():

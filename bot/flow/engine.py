@@ -30,7 +30,7 @@ from bot.flow.events import (
 )
 from bot.flow.expressions import truthy
 from bot.flow.matching import normalize
-from bot.flow.parsing import is_small_talk, parse_yesno
+from bot.flow.parsing import parse_yesno, small_talk
 from bot.flow.runtime import Runtime
 from bot.flow.state import (
     BackInput,
@@ -216,7 +216,7 @@ def _read(rt: Runtime, step: Step, inp: Input) -> Reading | None:
         # "non" to an optional remark means "nothing to add", not a remark reading "non"
         return Reading.accepted(None, "—")
     reading = step.understand(rt, text)
-    if reading.status == "rejected" and step.kind != "text" and is_small_talk(text):
+    if reading.status == "rejected" and step.kind != "text" and small_talk(text):
         # "bonjour", "dank je", "help" mid-question: a friendly word and how to answer.
         return Reading.rejected(rt.msg("in_flow_small_talk"))
     return reading

@@ -105,37 +105,51 @@ def parse_yesno(text: str) -> bool | None:
 
 # ------------------------------------------------------------------------------ small talk
 
-_SMALL_TALK = _phrases(
-    "bonjour, bonsoir, salut, coucou, allo, allô, merci, merci beaucoup, merci bien, aide, "
-    "au secours, menu, le menu, aide moi, aidez moi, bonne journée, au revoir",
-    "hallo, hoi, dag, goedemorgen, goedemiddag, goedenavond, dank je, dank u, dank je wel, "
-    "dank u wel, bedankt, merci, help, hulp, menu, tot ziens, fijne dag",
-    "hola, buenos días, buenas tardes, buenas noches, buenas, gracias, muchas gracias, ayuda, "
-    "menú, adiós, hasta luego",
-    "hello, hi, hey, good morning, good afternoon, good evening, thanks, thank you, thx, "
-    "cheers, help, menu, bye, goodbye",
+_THANKS = _phrases(
+    "merci, merci beaucoup, merci bien, mille mercis, "
+    "dank je, dank u, dank je wel, dank u wel, dankjewel, dankuwel, bedankt, merci, "
+    "gracias, muchas gracias, mil gracias, "
+    "thanks, thank you, thx, cheers, many thanks",
 )
-_GREETING_TAIL = _phrases("bot, sdgbot, madame, monsieur, mevrouw, meneer, señor, señora, "
-                          "a vous, à vous, à toi, allemaal, a todos, all, everyone")
+_HELP = _phrases(
+    "aide, au secours, aide moi, aidez moi, menu, le menu, "
+    "help, hulp, menu, "
+    "ayuda, menú, el menú, "
+    "help, help me, menu, the menu",
+)
+_GREETINGS = _phrases(
+    "bonjour, bonsoir, salut, coucou, allo, allô, bonne journée, au revoir, "
+    "hallo, hoi, dag, goeiedag, goedendag, goedemorgen, goedemiddag, goedenavond, tot ziens, "
+    "fijne dag, "
+    "hola, buenos días, buenas tardes, buenas noches, buenas, adiós, hasta luego, "
+    "hello, hi, hey, good morning, good afternoon, good evening, bye, goodbye",
+)
+_POLITE_TAIL = _phrases("bot, sdgbot, madame, monsieur, mevrouw, meneer, señor, señora, "
+                        "à vous, à toi, allemaal, a todos, all, everyone, again")
 
 
-def is_small_talk(text: str) -> bool:
-    """Whether `text` is a greeting, a thank-you or a call for help, not an answer.
+def small_talk(text: str) -> str | None:
+    """What kind of small talk `text` is, if it is small talk rather than an answer.
 
-    "bonjour", "dank je", "ayuda", "help", "menu", "merci madame".
+    "bonjour", "hola sdgbot" → "greeting"; "dank je", "merci madame" → "thanks"; "help",
+    "ayuda", "menu" → "help"; anything else → None. A polite word after it is allowed.
 
     Args:
         text: what the user typed.
 
     Returns:
-        True for small talk in any of the four languages, with a polite word or two around it.
+        "greeting", "thanks", "help" or None.
     """
     if len(text) > 60:
-        return False
+        return None
     words = normalize(text).split()
-    while words and " ".join(words[-1:]) in _GREETING_TAIL:
+    while len(words) > 1 and words[-1] in _POLITE_TAIL:
         words = words[:-1]
-    return bool(words) and " ".join(words) in _SMALL_TALK
+    phrase = " ".join(words)
+    for kind, phrases in (("thanks", _THANKS), ("help", _HELP), ("greeting", _GREETINGS)):
+        if phrase in phrases:
+            return kind
+    return None
 
 
 # ----------------------------------------------------------------------------------- numbers
