@@ -18,7 +18,8 @@ MENU = ("f:sdg_assessment", "f:post2030", "c:results")
     ("non merci", FORGET, "c:menu"), ("nee", FORGET, "c:menu"), ("no", FORGET, "c:menu"),
     ("1", FORGET, "c:forgetyes"), ("peut-être", FORGET, None),
     ("frans", LANGUAGES, "l:fr"), ("Français", LANGUAGES, "l:fr"), ("inglés", LANGUAGES, "l:en"),
-    ("néerlandais", LANGUAGES, "l:nl"), ("Spaans", LANGUAGES, "l:es"), ("engels", LANGUAGES, "l:en"),
+    ("néerlandais", LANGUAGES, "l:nl"), ("Spaans", LANGUAGES, "l:es"),
+    ("engels", LANGUAGES, "l:en"),
     ("klingon", LANGUAGES, None), ("oui", MENU, None), ("frans", MENU, None),
 ])
 def test_typed_offer_choice(typed: str, offered: tuple[str, ...], chosen: str | None) -> None:
