@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from bot.channels.render import VALUE_LABEL_KINDS
 from bot.flow.events import (
     AnswerRejected,
     ConfirmationRequested,
@@ -145,7 +146,10 @@ class ConsoleChannel:
                 self._print(event.text)
             elif isinstance(event, QuestionAsked):
                 self._print(f"\n{event.text}")
-                self._options(event.options, event.selected if event.multiple else ())
+                if event.kind not in VALUE_LABEL_KINDS:
+                    # Scores are typed as numbers (the hint says how): numbering their buttons
+                    # would offer "15 answers" for three scores.
+                    self._options(event.options, event.selected if event.multiple else ())
                 hint = html_to_plain(event.hint).replace("\n", "\n    ")
                 self.stdout.write(f"  › {hint}\n")
             elif isinstance(event, AnswerRejected):

@@ -24,7 +24,7 @@ from bot.i18n import Raw
 ROOT_NAMES = frozenset({"user", "context", "item", "today", "year", "loop", "lang"})
 RUNTIME_FUNCTIONS = frozenset({
     "t", "group", "display", "label", "sdg_name", "sdg_short", "pillar_of", "pillar_name",
-    "pillars", "sdgs_of", "country_name", "msg", "term",
+    "pillars", "sdgs_of", "country_name", "msg", "term", "questions",
 })
 
 
@@ -126,6 +126,12 @@ class Runtime:
                 suffix = key[len(start):]
                 out[int(suffix) if suffix.lstrip("-").isdigit() else suffix] = value
         return out
+
+    def _fn_questions(self, start: Any, stop: Any = None) -> int:
+        """`questions("council", "quick_calc")`: the questions on the path, counted."""
+        from bot.flow.path import questions_on_path
+
+        return questions_on_path(self, str(start), None if stop is None else str(stop))
 
     def _fn_display(self, step_id: Any) -> str:
         return self.state.displays.get(str(step_id), "")
