@@ -225,7 +225,7 @@ def test_a_flemish_municipality_gets_levels_next_steps_todo_and_dates(
     assert "1. Faites du rapport ODD un rendez-vous annuel" in result
     assert "FPHN de septembre 2027" in result  # still ahead in March 2026
     assert "votre plan court jusqu'en 2031" in result
-    assert "encore 4 an(s)" in result
+    assert "encore 4 ans" in result
     assert state.vars["__chart"]["values"] == [3, 3, 2, 3, 2]
 
 
