@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
+from bot.flow.parsing import parse_yesno
 from bot.flow.runtime import Runtime
 from bot.flow.steps.options import OptionSet, parse_options
 from bot.flow.yamlsrc import LineDict
@@ -61,6 +62,14 @@ class ChoiceStep(Step):
         # (A tie lists the options that fit equally; the first alternatives are the tied ones.)
         if result.status == "unsure" and result.value is not None:
             return Reading.unsure(result.value, self.optionset.label(rt, result.value))
+        answer = parse_yesno(text)
+        if answer is not None:
+            # "pas encore", "nee hoor", "claro": a yes or a no to options such as "Oui /
+            # En préparation / Non" names the option that says it, to be confirmed.
+            said = [o.id for o in self.optionset.ordered(rt)
+                    if parse_yesno(self.optionset.label(rt, o.id)) is answer]
+            if len(said) == 1:
+                return Reading.unsure(said[0], self.optionset.label(rt, said[0]))
         return Reading.rejected(rt.msg("reject_choice", answer=text[:80],
                                        options=self.optionset.numbered(rt)))
 
