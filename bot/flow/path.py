@@ -38,7 +38,7 @@ def questions_on_path(rt: Runtime, start: str, stop: str | None = None) -> int:
     count = 0
     step_id: str | None = start
     for _ in range(MAX_STEPS):
-        if step_id is None or step_id == END or step_id == stop or step_id not in flow.steps:
+        if step_id is None or step_id in (END, stop) or step_id not in flow.steps:
             return count
         step = flow.steps[step_id]
         if step.base.for_each is not None:
