@@ -274,3 +274,26 @@ def test_at_least_must_name_another_item() -> None:
                   - {id: a, label: A, at_least: z}
                   - {id: b, label: B}
         """)
+
+
+GOALS = make_flow("""
+    id: goals
+    steps:
+      - id: priorities
+        kind: sdg
+        min: 1
+        max: 3
+        text: Priorities?
+""")
+
+
+def test_tapping_goals_stops_at_the_maximum_and_says_why() -> None:
+    talk = Talk(GOALS, "nl")
+    for goal in ("16", "11", "6"):
+        talk.tap(goal)
+    events = talk.tap("13")
+    rejected = [e for e in events if isinstance(e, AnswerRejected)]
+    assert rejected and "maximum" in rejected[0].reason
+    assert talk.state.pending is not None and talk.state.pending.selection == ["16", "11", "6"]
+    talk.send("klaar")  # typed "done": what was ticked so far
+    assert talk.answers == {"priorities": [6, 11, 16]}
