@@ -297,3 +297,42 @@ def test_tapping_goals_stops_at_the_maximum_and_says_why() -> None:
     assert talk.state.pending is not None and talk.state.pending.selection == ["16", "11", "6"]
     talk.send("klaar")  # typed "done": what was ticked so far
     assert talk.answers == {"priorities": [6, 11, 16]}
+
+
+OPTIONAL_LEVELS = make_flow("""
+    id: optional_levels
+    steps:
+      - id: levels
+        kind: ratings
+        optional: true
+        min: 0
+        max: 4
+        labels: {0: Nothing, 4: A lot}
+        text: Where?
+        items:
+          - {id: internal, label: Internal}
+          - {id: local, label: Local}
+      - id: known
+        kind: choice
+        optional: true
+        text: Linked?
+        options:
+          - {id: "yes", label: {fr: Oui, nl: Ja, es: Sí, en: "Yes"}}
+          - {id: unknown, label: {fr: Je ne sais pas, nl: Weet ik niet, es: No sé,
+                                  en: I don't know}}
+""")
+
+
+@pytest.mark.parametrize(("lang", "typed"), [("fr", "je ne sais pas"), ("nl", "geen idee"),
+                                             ("es", "no sé"), ("en", "don't know"), ("en", "?")])
+def test_dont_know_skips_an_optional_question(lang: str, typed: str) -> None:
+    talk = Talk(OPTIONAL_LEVELS, lang)
+    talk.send(typed)
+    assert talk.answers == {"levels": None}
+
+
+def test_dont_know_is_the_option_when_there_is_one() -> None:
+    talk = Talk(OPTIONAL_LEVELS, "fr")
+    talk.send("passer")
+    talk.send("je ne sais pas")
+    assert talk.answers == {"levels": None, "known": "unknown"}
