@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from bot.channels.render import VALUE_LABEL_KINDS
+from bot.conversation.commands import typed_offer_choice
 from bot.conversation.conversations import Conversations
 from bot.flow.events import (
     AnswerRejected,
@@ -86,8 +88,9 @@ class ConsoleChannel:
         return TextInput(text)
 
     def _menu_choice(self, text: str) -> str | None:
-        if text.isdigit() and 1 <= int(text) <= len(self.menu):
-            return self.menu[int(text) - 1].id
+        chosen = typed_offer_choice(text, tuple(option.id for option in self.menu))
+        if chosen is not None:  # its number, "oui" to a yes/no, "frans" to the languages
+            return chosen
         folded = text.casefold()
         for option in self.menu:
             if option.label.casefold().strip("📊🌐 ") == folded.strip():
@@ -143,7 +146,10 @@ class ConsoleChannel:
                 self._print(event.text)
             elif isinstance(event, QuestionAsked):
                 self._print(f"\n{event.text}")
-                self._options(event.options, event.selected if event.multiple else ())
+                if event.kind not in VALUE_LABEL_KINDS:
+                    # Scores are typed as numbers (the hint says how): numbering their buttons
+                    # would offer "15 answers" for three scores.
+                    self._options(event.options, event.selected if event.multiple else ())
                 hint = html_to_plain(event.hint).replace("\n", "\n    ")
                 self.stdout.write(f"  › {hint}\n")
             elif isinstance(event, AnswerRejected):

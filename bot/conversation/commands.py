@@ -12,6 +12,8 @@ from bot.conversation.turn import Handler, Turn
 from bot.flow import engine
 from bot.flow.definition import Flow
 from bot.flow.events import MessageCreated, Option
+from bot.flow.matching import normalize
+from bot.flow.parsing import parse_yesno
 from bot.flow.state import Input, RunState
 from bot.formatting import format_date
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES
@@ -51,6 +53,49 @@ PRIVATE_ONLY = frozenset(
         "deadlines",
     }
 )
+
+
+LANGUAGE_WORDS: dict[str, str] = {
+    normalize(word): lang
+    for lang, words in {
+        "fr": "fr français francais frans francés frances french francia",
+        "nl": "nl nederlands néerlandais neerlandais vlaams flamand dutch neerlandés holandés "
+              "flemish",
+        "es": "es español espanol espagnol spaans spanish castellano",
+        "en": "en english anglais engels inglés ingles",
+    }.items()
+    for word in words.split(sep=None)
+}
+"""Each language named in any of the four languages ("frans", "francés", "anglais")."""
+
+CONFIRM_NO = "c:menu"
+"""A two-option offer whose second option is the menu is a yes/no question (/forget, "start
+this flow?"): the first option is its yes."""
+
+
+def typed_offer_choice(text: str, offered: tuple[str, ...]) -> str | None:
+    """The offered option a typed text names, for people without buttons.
+
+    Its number ("2"); a language in any language ("frans", "inglés") when languages are
+    offered; yes or no in any language ("oui", "nee hoor", "👍") to a yes/no question.
+
+    Args:
+        text: what the user typed after the offer.
+        offered: the offered option ids, in their order.
+
+    Returns:
+        The option id, or None when the text names none of them.
+    """
+    typed = text.strip().rstrip(".)")
+    if typed.isdigit():
+        return offered[int(typed) - 1] if 1 <= int(typed) <= len(offered) else None
+    if offered and all(option.startswith("l:") for option in offered):
+        lang = LANGUAGE_WORDS.get(normalize(text))
+        return f"l:{lang}" if f"l:{lang}" in offered else None
+    if len(offered) == 2 and offered[1] == CONFIRM_NO:
+        answer = parse_yesno(text)
+        return None if answer is None else offered[0 if answer else 1]
+    return None
 
 
 def onboarded(turn: Turn) -> bool:

@@ -17,6 +17,7 @@ from bot.conversation.commands import (
 )
 from bot.conversation.turn import Turn
 from bot.flow.events import Option
+from bot.flow.parsing import small_talk
 from bot.flow.state import Input, TextInput
 from bot.i18n import shortened
 from bot.messages import MenuOffered, Tap
@@ -59,7 +60,9 @@ async def outside_flow(turn: Turn, payload: Input) -> None:
                 )
             )
             return
-        offer_menu(turn, "menu_not_understood")
+        talk = small_talk(payload.text)
+        # "bonjour", "merci", "help": a friendly word and the menu, not "I didn't understand".
+        offer_menu(turn, f"menu_small_talk_{talk}" if talk else "menu_not_understood")
         return
     turn.say("stale_no_run")
     offer_menu(turn)

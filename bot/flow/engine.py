@@ -8,6 +8,7 @@ branches, computations) until it reaches a question or the end of the flow.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from bot.flow.events import (
     AnswerRejected,
     ConfirmationRequested,
     Event,
+    MessageCreated,
     QuestionAsked,
     RunCancelled,
     RunCompleted,
@@ -29,7 +31,7 @@ from bot.flow.events import (
 )
 from bot.flow.expressions import truthy
 from bot.flow.matching import normalize
-from bot.flow.parsing import parse_yesno
+from bot.flow.parsing import parse_yesno, small_talk
 from bot.flow.runtime import Runtime
 from bot.flow.state import (
     BackInput,
@@ -50,6 +52,17 @@ CONFIRM_YES, CONFIRM_NO, BACK, SKIP = "~y", "~n", "~back", "~skip"
 
 BACK_WORDS = frozenset({"back", "retour", "terug", "atras", "volver", "vorige", "precedent"})
 SKIP_WORDS = frozenset({"skip", "passer", "overslaan", "omitir", "saltar", "-", "pass"})
+DONT_KNOW_WORDS = frozenset(
+    normalize(phrase)
+    for phrase in re.split(
+        ",",
+        "je ne sais pas, sais pas, je sais pas, jsp, aucune idée, "
+        "weet niet, weet ik niet, ik weet het niet, geen idee, "
+        "no sé, no lo sé, ni idea, "
+        "don't know, i don't know, dont know, idk, no idea, not sure",
+    )
+)
+"""Typed answers meaning "I don't know": an optional question is skipped (no answer kept)."""
 MAX_INPUT = 4096
 
 
@@ -214,7 +227,15 @@ def _read(rt: Runtime, step: Step, inp: Input) -> Reading | None:
     if step.base.optional and (norm in SKIP_WORDS or text in SKIP_WORDS or no_remark):
         # "non" to an optional remark means "nothing to add", not a remark reading "non"
         return Reading.accepted(None, "—")
-    return step.understand(rt, text)
+    reading = step.understand(rt, text)
+    dont_know = norm in DONT_KNOW_WORDS or (text and set(text) <= {"?"})
+    if reading.status == "rejected" and step.base.optional and dont_know:
+        # "je ne sais pas" to an optional question without such an option: skipped.
+        return Reading.accepted(None, "—")
+    if reading.status == "rejected" and step.kind != "text" and small_talk(text):
+        # "bonjour", "dank je", "help" mid-question: a friendly word and how to answer.
+        return Reading.rejected(rt.msg("in_flow_small_talk"))
+    return reading
 
 
 def _confirm(rt: Runtime, step: Step, yes: bool) -> Reading:
@@ -262,6 +283,10 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
     elif reading.status == "selection":
         state.pending = Pending(selection=list(reading.value))
         events.append(SelectionChanged(key, state.seq, tuple(reading.value)))
+        if reading.reason:
+            # Typed part by part (one score of several): say what was noted, ask for the rest.
+            events.append(MessageCreated(reading.reason, step.id))
+            events.append(_question(rt, step))
     else:
         # A refused "done" keeps the toggled buttons: the user only adds what is missing.
         kept = state.pending.selection if state.pending else None

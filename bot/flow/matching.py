@@ -11,9 +11,13 @@ engine asks "Did you mean …?"), the rest is *none* (the engine asks again).
 Stages of `match`, first hit wins:
 
 1. exact normalized label or synonym;
-2. option number: digits, "n°2", "option 2", "2nd", "deux", "tweede", "tercero", "three";
+   — unsure, naming both, when a synonym is also the opening of another option's label
+   ("ja" is a synonym of "Ja, eenmalig" and the first word of "Ja, jaarlijks opgevolgd");
+2. option number: digits, "n°2", "option 2", "2nd", "deux", "tweede", "tercero", "three",
+   keycap emoji ("3️⃣");
 3. word cover: every significant typed word is a word (or a prefix of ≥ 4 letters of a word)
-   of one option's phrase; two or more options covered → unsure;
+   of one option's phrase; two or more options covered → unsure; a single short word that is
+   only the start of a longer label ("plus" for "Plus de 20", "drink") → unsure;
 4. fuzzy (rapidfuzz): accepted only when the best option is far enough ahead of the runner-up.
 """
 
@@ -22,14 +26,21 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from bot.text import fold
+# The tables and normalization live in `bot.flow.words`; they stay importable from here.
+from bot.flow.words import DONE_WORDS as DONE_WORDS
+from bot.flow.words import NEGATIONS as NEGATIONS
+from bot.flow.words import NONE_WORDS as NONE_WORDS
+from bot.flow.words import ORDINAL_WORDS as ORDINAL_WORDS
+from bot.flow.words import SMALL_NUMBER_WORDS as SMALL_NUMBER_WORDS
+from bot.flow.words import STOPWORDS as STOPWORDS
+from bot.flow.words import fold as fold
+from bot.flow.words import normalize as normalize
 
 Status = Literal["accepted", "unsure", "none"]
 
@@ -51,112 +62,12 @@ MIN_PREFIX_LENGTH = 4
 """A typed word shorter than this counts only as a whole word, never as a prefix."""
 NOISE_PENALTY = 5.0
 """Score lost for each typed word that belongs to no option ("je veux", "of them")."""
+MAX_OPENING_WORD = 5
+"""A typed word this short that only opens a longer label is confirmed, not recorded."""
 MAX_INPUT_LENGTH = 300
 """Longer texts are messages, not answers; refusing them early also bounds the work done."""
 
-_NUMBER_SIGN = re.compile(r"(?:\bn\s*[°º]|\bno\.|\bnr\.?|\bnum\.|#)\s*(?=\d)")
-_KEPT_BETWEEN_DIGITS = frozenset(".,/-:")
-_SPACES = re.compile(r"\s+")
 _NEGATIVE = re.compile(r"^\s*[-−]\s*\d")
-
-
-def normalize(text: str) -> str:
-    """Reduce a typed text to what matters for matching.
-
-    Lowercases, strips accents, emoji and punctuation (kept only between two digits, so "2-4",
-    "15/12" and "12,5" survive), collapses whitespace, and reads "N°2", "#2", "2." or "(2)" as
-    "2". Apostrophes and hyphens between words become spaces: "d'accord" → "d accord".
-
-    Args:
-        text: what the user typed.
-
-    Returns:
-        The normalized text, possibly empty.
-    """
-    text = fold(_NUMBER_SIGN.sub(" ", text.casefold()))  # before NFKD turns "º" into "o"
-    out: list[str] = []
-    last = len(text) - 1
-    for i, ch in enumerate(text):
-        category = unicodedata.category(ch)
-        if category[0] in "LN" or (
-            ch in _KEPT_BETWEEN_DIGITS
-            and 0 < i < last
-            and text[i - 1].isdigit()
-            and text[i + 1].isdigit()
-        ):
-            out.append(ch)
-        else:
-            # Punctuation, symbols, emoji, modifiers and controls all separate words.
-            out.append(" ")
-    return _SPACES.sub(" ", "".join(out)).strip()
-
-
-def _normalized_table(table: Mapping[str, int]) -> dict[str, int]:
-    return {normalize(word): value for word, value in table.items()}
-
-
-SMALL_NUMBER_WORDS: Mapping[str, int] = _normalized_table(
-    {
-        # fr
-        "zéro": 0, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6,
-        "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "treize": 13,
-        "quatorze": 14, "quinze": 15, "seize": 16, "dix-sept": 17, "dix-huit": 18,
-        "dix-neuf": 19, "vingt": 20,
-        # nl
-        "nul": 0, "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6,
-        "zeven": 7, "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13,
-        "veertien": 14, "vijftien": 15, "zestien": 16, "zeventien": 17, "achttien": 18,
-        "negentien": 19, "twintig": 20,
-        # es
-        "cero": 0, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
-        "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
-        "catorce": 14, "quince": 15, "dieciséis": 16, "diecisiete": 17, "dieciocho": 18,
-        "diecinueve": 19, "veinte": 20,
-        # en
-        "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-        "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-        "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-        "eighteen": 18, "nineteen": 19, "twenty": 20,
-    }
-)
-"""Number words 0–20 in the four languages, normalized ("dix-sept" → "dix sept")."""
-
-ORDINAL_WORDS: Mapping[str, int] = _normalized_table(
-    {
-        "premier": 1, "première": 1, "deuxième": 2, "second": 2, "seconde": 2,
-        "troisième": 3, "quatrième": 4, "cinquième": 5, "sixième": 6, "septième": 7,
-        "huitième": 8, "neuvième": 9, "dixième": 10,
-        "eerste": 1, "tweede": 2, "derde": 3, "vierde": 4, "vijfde": 5, "zesde": 6,
-        "zevende": 7, "achtste": 8, "negende": 9, "tiende": 10,
-        "primero": 1, "primera": 1, "segundo": 2, "segunda": 2, "tercero": 3, "tercera": 3,
-        "cuarto": 4, "cuarta": 4, "quinto": 5, "quinta": 5, "sexto": 6, "sexta": 6,
-        "séptimo": 7, "séptima": 7, "octavo": 8, "octava": 8, "noveno": 9, "novena": 9,
-        "décimo": 10, "décima": 10,
-        "first": 1, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-        "eighth": 8, "ninth": 9, "tenth": 10,
-    }
-)
-"""Ordinal words 1–10 ("la deuxième", "de tweede", "la segunda", "the second")."""
-
-STOPWORDS: frozenset[str] = frozenset(
-    re.findall(
-        r"\w+",
-        "a au aux d de des du en et l la le les un une pour par sur avec "
-        "de het een en van voor met op in om te of "
-        "el la los las del y e o un una por para con al "
-        "the a an and of for to in on with or",
-    )
-)
-"""Articles and connectors, ignored when deciding which option's words were typed."""
-
-NEGATIONS: frozenset[str] = frozenset(
-    re.findall(
-        r"\w+",
-        "ne pas non sans sauf ni aucun aucune niet geen nee zonder behalve noch "
-        "no sin ni excepto salvo ningun ninguno ninguna not no without except nor none",
-    )
-)
-"""Words that turn an answer around; never ignored as noise when matching."""
 
 _NUMBER_PREFIX = re.compile(
     r"^(?:(?:option|optie|opcion|choix|choice|keuze|numero|nummer|number|nr|num|"
@@ -177,10 +88,15 @@ _SPACED_DASH = re.compile(r"(\d)\s*[-–—]\s*(\d)")
 
 @dataclass(frozen=True)
 class Choice:
-    """One option of a question: its id and every phrase that names it (raw, any language)."""
+    """One option of a question: its id and every phrase that names it (raw, any language).
+
+    The first `labels` phrases are the option's labels (the rest are synonyms): a typed label
+    is taken as it is, a synonym that also names another option is confirmed.
+    """
 
     id: str
     phrases: tuple[str, ...]
+    labels: int = 1
 
 
 @dataclass(frozen=True)
@@ -188,13 +104,16 @@ class MatchResult:
     """How a typed answer reads as one option.
 
     `value` is the accepted option, or for `unsure` the best guess to confirm; `alternatives`
-    are the other plausible options (for `unsure`), best first. `score` is 0–100.
+    are the other plausible options (for `unsure`), best first. `score` is 0–100. `tie` means
+    the first alternatives fit exactly as well as `value`: there is no best guess, the person
+    must choose between them.
     """
 
     status: Status
     value: str | None
     score: float
     alternatives: tuple[str, ...] = ()
+    tie: bool = False
 
 
 @dataclass(frozen=True)
@@ -235,10 +154,14 @@ class OptionMatcher:
             raise ValueError(f"duplicate choice ids in {ids}")
         self.ids: tuple[str, ...] = tuple(ids)
         self._exact: dict[str, list[int]] = {}
+        self._labels: dict[int, frozenset[str]] = {}
         self._phrases: list[str] = []
         self._phrase_owner: list[int] = []
         word_owners: dict[str, set[int]] = {}
         for index, choice in enumerate(choices):
+            self._labels[index] = frozenset(
+                normalize(raw) for raw in choice.phrases[: max(choice.labels, 1)]
+            )
             for phrase in _spellings(normalize(raw) for raw in choice.phrases):
                 owners = self._exact.setdefault(phrase, [])
                 if index not in owners:
@@ -314,6 +237,14 @@ class OptionMatcher:
     def _match_normalized(self, query: str) -> MatchResult:
         owners = self._exact.get(query)
         if owners:
+            # A synonym that also opens another option's label names both: "ja" to
+            # "Ja, jaarlijks opgevolgd" / "Ja, eenmalig" (synonym "ja") is not a silent pick.
+            others = [
+                index for index, labels in self._labels.items()
+                if index not in owners and any(label.startswith(query + " ") for label in labels)
+            ]
+            if others and not self._is_label_of(query, owners):
+                return self._result([*owners, *others], 100.0, sure=False)
             return self._result(owners, 100.0, sure=len(owners) == 1)
         number = _option_number(query)
         if number is not None:
@@ -326,13 +257,40 @@ class OptionMatcher:
             candidates, exact_words = covered
             if len(candidates) == 1:
                 score = 95.0 if exact_words else 90.0
-                return MatchResult("accepted", self.ids[candidates[0]], score)
+                status = "unsure" if self._only_opens(query, candidates[0]) else "accepted"
+                return MatchResult(status, self.ids[candidates[0]], score)
             return self._ranked_unsure(query, candidates)
         return self._fuzzy(query)
 
+    def _is_label_of(self, query: str, owners: Sequence[int]) -> bool:
+        """Whether `query` is a label (not only a synonym) of one of `owners`."""
+        return any(query in self._labels.get(owner, ()) for owner in owners)
+
+    def _only_opens(self, query: str, owner: int) -> bool:
+        """A single short typed word that only opens the option's longer phrases.
+
+        "plus" for "Plus de 20", "pas" for "Pas du tout", "drink" for "Drinking water": a
+        real word of its own that may mean something else ("plus tard", "pas encore"). A
+        shortened one-word label ("coord" for "Coordinateur") is not in doubt.
+        """
+        tokens = _words(query)
+        if len(tokens) != 1 or len(tokens[0]) > MAX_OPENING_WORD:
+            return False
+        token = tokens[0]
+        opens = False
+        for phrase, phrase_owner in zip(self._phrases, self._phrase_owner, strict=True):
+            if phrase_owner != owner:
+                continue
+            words = _words(phrase)
+            if token in words[1:] or len(words) == 1:
+                return False  # a word of its own in the label, or a one-word label
+            opens = opens or (bool(words) and words[0].startswith(token))
+        return opens
+
     def _result(self, owners: Sequence[int], score: float, *, sure: bool) -> MatchResult:
         ids = tuple(self.ids[i] for i in owners)
-        return MatchResult("accepted" if sure else "unsure", ids[0], score, ids[1:])
+        return MatchResult("accepted" if sure else "unsure", ids[0], score, ids[1:],
+                           tie=len(ids) > 1)
 
     def _cover(self, query: str) -> tuple[list[int], bool] | None:
         """Options whose words cover every significant typed word, or None if no option does."""
@@ -456,11 +414,13 @@ class OptionMatcher:
         """Several options contain the typed words: ask, best fuzzy guess first."""
         scores = self._scores(query)
         ordered = sorted(candidates, key=lambda owner: -scores.get(owner, 0.0))
+        best = scores.get(ordered[0], 0.0)
         return MatchResult(
             "unsure",
             self.ids[ordered[0]],
-            scores.get(ordered[0], 0.0),
+            best,
             tuple(self.ids[owner] for owner in ordered[1:]),
+            tie=scores.get(ordered[1], 0.0) >= best - 1.0,
         )
 
     # -- several options ----------------------------------------------------------------------

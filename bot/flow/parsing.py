@@ -50,6 +50,13 @@ _NO = _phrases(
     "nee, neen, niet, nooit, helemaal niet, zeker niet, echt niet, liever niet, nee hoor",
     "no, nunca, negativo, para nada, de ninguna manera, en absoluto, claro que no, no gracias",
     "nah, nay, never, negative, not at all, no way, of course not, no thanks",
+    # "Not yet" and its kin: a no for now, the usual answer to "have you already …?".
+    "pas encore, pas toujours, toujours pas, pas pour l'instant, pas pour le moment, "
+    "pas jusqu'à présent, pas vraiment, non pas encore, pas encore non",
+    "nog niet, nog steeds niet, voorlopig niet, nu nog niet, niet echt, nee nog niet",
+    "todavía no, aún no, aun no, no todavía, no aún, por ahora no, de momento no, "
+    "hasta ahora no, todavía no, no realmente, no del todo",
+    "not yet, not so far, not for now, not really, no not yet, nope not yet",
 )
 _FILLER = _phrases(
     "merci, beaucoup, svp, stp, ben, bah, euh, eh, ah, oh, hein, madame, monsieur",
@@ -95,6 +102,55 @@ def parse_yesno(text: str) -> bool | None:
         else:
             return None
     return readings.pop() if len(readings) == 1 else None
+
+
+# ------------------------------------------------------------------------------ small talk
+
+_THANKS = _phrases(
+    "merci, merci beaucoup, merci bien, mille mercis, "
+    "dank je, dank u, dank je wel, dank u wel, dankjewel, dankuwel, bedankt, merci, "
+    "gracias, muchas gracias, mil gracias, "
+    "thanks, thank you, thx, cheers, many thanks",
+)
+_HELP = _phrases(
+    "aide, au secours, aide moi, aidez moi, menu, le menu, "
+    "help, hulp, menu, "
+    "ayuda, menú, el menú, "
+    "help, help me, menu, the menu",
+)
+_GREETINGS = _phrases(
+    "bonjour, bonsoir, salut, coucou, allo, allô, bonne journée, au revoir, "
+    "hallo, hoi, dag, goeiedag, goedendag, goedemorgen, goedemiddag, goedenavond, tot ziens, "
+    "fijne dag, "
+    "hola, buenos días, buenas tardes, buenas noches, buenas, adiós, hasta luego, "
+    "hello, hi, hey, good morning, good afternoon, good evening, bye, goodbye",
+)
+_POLITE_TAIL = _phrases("bot, sdgbot, madame, monsieur, mevrouw, meneer, señor, señora, "
+                        "à vous, à toi, allemaal, a todos, all, everyone, again")
+
+
+def small_talk(text: str) -> str | None:
+    """What kind of small talk `text` is, if it is small talk rather than an answer.
+
+    "bonjour", "hola sdgbot" → "greeting"; "dank je", "merci madame" → "thanks"; "help",
+    "ayuda", "menu" → "help"; anything else → None. A polite word after it is allowed.
+
+    Args:
+        text: what the user typed.
+
+    Returns:
+        "greeting", "thanks", "help" or None.
+    """
+    if len(text) > 60:
+        return None
+    words = normalize(text).split()
+    while len(words) > 1 and words[-1] in _POLITE_TAIL:
+        words = words[:-1]
+    phrase = " ".join(words)
+    for kind, phrases in (("thanks", _THANKS), ("help", _HELP), ("greeting", _GREETINGS)):
+        if phrase in phrases:
+            return kind
+    return None
 
 
 # ----------------------------------------------------------------------------------- numbers
@@ -145,6 +201,26 @@ _NUMERIC = re.compile(r"^([+\-−]?)\s*(\d[\d\s.,]*\d|\d|[.,]\d+)$")
 _UNIT = r"(?:€|\$|%|eur|euros?|usd|fcfa|xof)"
 _UNITS = re.compile(rf"^{_UNIT}\s*|\s*{_UNIT}$")
 _SPACE_GROUPS = re.compile(r"^\d{1,3}(?: \d{3})+$")
+_KEYCAP = re.compile("[\ufe0f\u20e3]")
+# A number followed by what it counts: "12 personnes", "12 mensen", "12 personas", "12 people".
+# At most two words of letters only; words that change the number ("mille", "miljoen",
+# "thousand", "k", "ou 13") keep the whole text from being read as a number.
+_TRAILING_NOUN = re.compile(r"^(.*\d)\s*([^\W\d_]+(?:\s+[^\W\d_]+)?)$")
+_MULTIPLIERS = frozenset(
+    re.findall(
+        r"\w+",
+        "k m mil mille milles million millions milliard miljoen miljoenen miljard duizend "
+    "honderd cent cents cien cientos millon millones mille thousand thousands hundred "
+        "hundreds billion billions "
+        # Durations and ages answer another question ("12 ans" is not a count of people).
+        "an ans annee annees jour jours mois semaine semaines heure heures minute minutes "
+    "jaar jaren maand maanden week weken dag dagen uur uren minuut minuten "
+    "ano anos mes meses semana semanas dia dias hora horas minuto minutos "
+    "year years month months week weeks day days hour hours minute minutes "
+        "h min pct procent percent por ciento pour cent",
+    )
+)
+_SCORE = re.compile(r"^(.+?)\s*(?:/|\bsur\b|\bop\b|\bvan\b|\bde\b|\bout of\b|\bof\b)\s*(.+)$")
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -162,8 +238,11 @@ def parse_number(text: str) -> Decimal | None:
     """
     if len(text) > MAX_INPUT_LENGTH:
         return None
-    raw = fold(text).replace("\u00a0", " ").replace("\u202f", " ").strip().rstrip(".!")
-    raw = _UNITS.sub("", raw.strip()).strip()
+    raw = fold(_KEYCAP.sub("", text)).replace("\u00a0", " ").replace("\u202f", " ")
+    raw = _UNITS.sub("", raw.strip().rstrip(".!").strip()).strip()
+    counted = _TRAILING_NOUN.match(raw)
+    if counted is not None and not _counts_differently(counted.group(2)):
+        raw = counted.group(1).strip()
     for approx in _APPROX_WORDS:
         if raw.startswith(approx + " "):
             raw = raw[len(approx) :].strip()
@@ -175,6 +254,32 @@ def parse_number(text: str) -> Decimal | None:
             return None
         return -value if found.group(1) in ("-", "−") else value
     return _parse_words(normalize(raw).split())
+
+
+def _counts_differently(words: str) -> bool:
+    """Whether words after a number change it ("mille", "ou trois") rather than name a noun."""
+    tokens = normalize(words).split()
+    return any(t in _MULTIPLIERS or t in _WORDS or t in _CONNECTORS or t in {"ou", "of", "o",
+                                                                            "or", "a", "tot"}
+               for t in tokens)
+
+
+def parse_score(text: str, high: int) -> Decimal | None:
+    """Read a score given with its scale: "3 sur 5", "3 op 5", "3 de 5", "3 out of 5", "3/5".
+
+    Args:
+        text: what the user typed.
+        high: the top of the question's scale; "3/10" on a scale to 5 is not read.
+
+    Returns:
+        The score, or None when the text is not a score on a scale to `high`.
+    """
+    if len(text) > MAX_INPUT_LENGTH:
+        return None
+    found = _SCORE.match(fold(_KEYCAP.sub("", text)).strip().rstrip(".!"))
+    if found is None or parse_number(found.group(2)) != high:
+        return None
+    return parse_number(found.group(1))
 
 
 def _parse_digits(body: str) -> Decimal | None:
@@ -313,6 +418,14 @@ _NEXT_WORDS = _phrases("prochain, prochaine, volgende, próximo, próxima, next"
 _RELATIVE_DAYS = {
     **dict.fromkeys(_phrases("aujourd'hui, aujourdhui, ce jour, vandaag, hoy, today"), 0),
     **dict.fromkeys(_phrases("demain, morgen, mañana, tomorrow"), 1),
+    # Texting shorthand, as people type it on phones.
+    **dict.fromkeys(_phrases("auj, ajd, aujd, 2day, tdy, vdg, vndg"), 0),
+    **dict.fromkeys(
+        _phrases("dem1, 2main, dmain, mrgn, mrg, mñn, mñna, mnn, mna, 2moro, 2morrow, 2mrw, "
+                 "tmrw, tmr, tmw, tmrow, tomoz"),
+        1,
+    ),
+    **dict.fromkeys(_phrases("après-dem1, apres dem1, ovm, pasado mñn"), 2),
     **dict.fromkeys(
         _phrases(
             "après-demain, overmorgen, pasado mañana, day after tomorrow, the day after tomorrow"
@@ -365,8 +478,13 @@ def _parse_date(text: str, today: date) -> date | None:
         if _valid_day_month(first, second):
             return _with_year(first, second, year, today)
         return _with_year(second, first, year, today)  # "12/15/2026", American order
-    words = normalize(text).split()
+    # "15dec", "3déc.", "15sept": a day glued to its month.
+    words = re.sub(r"(?<=\d)(?=[a-z])(?!(?:st|nd|rd|th|er|eme|e|o|ste|de)\b)", " ",
+                   normalize(text)).split()
     phrase = " ".join(words)
+    whole = normalize(text)
+    if whole in _RELATIVE_DAYS:  # before the split: "2moro" is not "2 moro"
+        return today + timedelta(days=_RELATIVE_DAYS[whole])
     if phrase in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[phrase])
     if (later := _IN_DAYS.match(phrase)) is not None:

@@ -17,6 +17,7 @@ from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow, LText, Step
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.expressions import EvalError, Node, evaluate
+from bot.flow.path import questions_on_path
 from bot.flow.state import RunState
 from bot.flow.templates import format_value
 from bot.formatting import format_date, format_list, format_number, plural
@@ -26,7 +27,7 @@ ROOT_NAMES = frozenset({"user", "context", "item", "today", "year", "loop", "lan
 RUNTIME_FUNCTIONS = frozenset({
     "t", "group", "display", "label", "sdg_name", "sdg_short", "pillar_of", "pillar_name",
     "pillars", "sdgs_of", "country_name", "msg", "term", "plural", "format_date", "and_list",
-    "or_list", "number",
+    "or_list", "number", "questions",
 })
 
 
@@ -171,6 +172,10 @@ class Runtime:
                 suffix = key[len(start):]
                 out[int(suffix) if suffix.lstrip("-").isdigit() else suffix] = value
         return out
+
+    def _fn_questions(self, start: Any, stop: Any = None) -> int:
+        """`questions("council", "quick_calc")`: the questions on the path, counted."""
+        return questions_on_path(self, str(start), None if stop is None else str(stop))
 
     def _fn_display(self, step_id: Any) -> str:
         return self.state.displays.get(str(step_id), "")

@@ -169,6 +169,8 @@ class OptionShape(Shape):
                     {"type": "array", "items": {"type": "string"}}}]},
     )] = None
     next: StepRef = None
+    exclusive: Annotated[Flag, Field(description=(
+        "Ticked alone: an option such as 'none yet' that excludes the others."))] = False
 
 
 OptionsFrom = Annotated[Any, one_of("countries", "languages", "pillars")]

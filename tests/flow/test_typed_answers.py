@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.flow.matching import Choice, OptionMatcher
-from bot.flow.parsing import parse_date, parse_number, parse_yesno
+from bot.flow.parsing import parse_date, parse_number, parse_score, parse_yesno
 from bot.flow.sdgs import SdgCatalogue
 
 HERE = Path(__file__).parent
@@ -19,7 +19,9 @@ TABLE = yaml.safe_load((HERE / "typed_answers.yaml").read_text(encoding="utf-8")
 TODAY: date = TABLE["today"]
 CASES: list[dict[str, Any]] = TABLE["cases"]
 MATCHERS = {
-    name: OptionMatcher([Choice(str(key), tuple(map(str, labels))) for key, labels in opts.items()])
+    # Like a flow's options: four labels (one per language), then synonyms.
+    name: OptionMatcher([Choice(str(key), tuple(map(str, labels)), labels=4)
+                         for key, labels in opts.items()])
     for name, opts in TABLE["option_sets"].items()
 }
 SDGS = SdgCatalogue.from_data(
@@ -39,7 +41,7 @@ def _refuses(case: dict[str, Any]) -> bool:
 def test_the_table_is_large_and_covers_every_kind() -> None:
     assert len(CASES) >= 150
     kinds = {case["kind"] for case in CASES}
-    assert kinds == {"option", "multi", "yesno", "number", "date", "sdg"}
+    assert kinds == {"option", "multi", "yesno", "number", "score", "date", "sdg"}
     assert sum(_refuses(case) for case in CASES) >= 30
     for case in CASES:
         assert set(case) <= {"kind", "input", "options", "expect"}, case
@@ -65,6 +67,8 @@ def test_typed_answer(case: dict[str, Any]) -> None:
         assert parse_yesno(text) is expect
     elif kind == "number":
         assert parse_number(text) == (None if expect is None else Decimal(expect))
+    elif kind == "score":  # a score on a scale from 0 to 4, typed with its scale
+        assert parse_score(text, 4) == (None if expect is None else Decimal(expect))
     elif kind == "date":
         assert parse_date(text, TODAY) == expect
     else:

@@ -88,7 +88,8 @@ def rewrite(text: str, transcript: list[str]) -> str:
 @pytest.mark.parametrize("path", GOLDEN_FILES,
                          ids=[f"{p.parent.name}-{p.stem}" for p in GOLDEN_FILES])
 def test_transcript(path: Path, update_golden: bool) -> None:
-    flow_id, lang = path.parent.name, path.stem
+    # `<lang>.yaml`, or `<lang>.<theme>.yaml` for a further script in the same language.
+    flow_id, lang = path.parent.name, path.stem.split(".")[0]
     text = path.read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
     where = str(path.relative_to(GOLDEN.parents[2]))

@@ -39,6 +39,7 @@ from bot.channels.telegram.updates import (
     update_kind,
 )
 from bot.config import Settings
+from bot.conversation.commands import typed_offer_choice
 from bot.flow.events import StaleInputIgnored
 from bot.flow.state import Input, SubmitInput, TextInput
 from bot.i18n import LANGUAGES, Messages, html_to_plain
@@ -301,11 +302,11 @@ class TelegramChannel(Delivery, Channel):
         if group:
             return None  # in groups only commands are for the bot
         offered, sent_at = self._numbered.get(chat_id) or ((), None)
-        typed = text.strip().rstrip(".)")
-        if offered and typed.isdigit() and 1 <= int(typed) <= len(offered):
-            # A number typed after a menu picks from it — unless a question was asked since
-            # (perhaps by another process): the service tells, from `offered_at`.
-            return Tap(offered[int(typed) - 1], typed=text, offered_at=sent_at)
+        chosen = typed_offer_choice(text, offered) if offered else None
+        if chosen is not None:
+            # A number (or "oui", "frans") typed after a menu picks from it — unless a question
+            # was asked since (perhaps by another process): the service tells, from `offered_at`.
+            return Tap(chosen, typed=text, offered_at=sent_at)
         return TextInput(text)
 
     def _written_by(self, update: Update) -> datetime | None:

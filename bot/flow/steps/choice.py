@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
+from bot.flow.parsing import parse_yesno
 from bot.flow.runtime import Runtime
 from bot.flow.shapes import Integer, OptionsFrom, OptionShape, StepShape, Text
 from bot.flow.steps.options import OptionSet, parse_options
@@ -70,10 +71,30 @@ class ChoiceStep(Step[Runtime]):
         result = self.optionset.matcher(rt).match(text)
         if result.status == "accepted" and result.value is not None:
             return Reading.accepted(result.value, self.optionset.label(rt, result.value))
+        if result.status == "unsure" and result.value is not None and result.tie:
+            # Two options fit as well as each other: name both, never pick one.
+            return Reading.rejected(rt.msg("did_you_mean_which", answer=text[:80],
+                                           options=self._listed(rt, (result.value,
+                                                                     *result.alternatives))))
+        # (A tie lists the options that fit equally; the first alternatives are the tied ones.)
         if result.status == "unsure" and result.value is not None:
             return Reading.unsure(result.value, self.optionset.label(rt, result.value))
+        answer = parse_yesno(text)
+        if answer is not None:
+            # "pas encore", "nee hoor", "claro": a yes or a no to options such as "Oui /
+            # En préparation / Non" names the option that says it, to be confirmed.
+            said = [o.id for o in self.optionset.ordered(rt)
+                    if parse_yesno(self.optionset.label(rt, o.id)) is answer]
+            if len(said) == 1:
+                return Reading.unsure(said[0], self.optionset.label(rt, said[0]))
         return Reading.rejected(rt.msg("reject_choice", answer=text[:80],
                                        options=self.optionset.numbered(rt)))
+
+    def _listed(self, rt: Runtime, ids: tuple[str, ...]) -> str:
+        """Some options with the numbers they have in the question ("2. Ja, eenmalig")."""
+        numbers = {o.id: n for n, o in enumerate(self.optionset.ordered(rt), start=1)}
+        return "\n".join(f"{numbers[i]}. {self.optionset.label(rt, i)}"
+                         for i in sorted(ids[:3], key=numbers.__getitem__))
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """A tapped option is taken as it is."""

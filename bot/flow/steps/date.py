@@ -101,14 +101,35 @@ class DateStep(Step[Runtime]):
 
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask for a date, with an example in the right range."""
-        return rt.ask(self, rt.with_range(rt.msg("hint_date"), self._range(rt)))
+        return rt.ask(self, rt.with_range(self._hint(rt), self._range(rt)))
+
+    def _example(self, rt: Runtime) -> str:
+        """A date this question accepts, as digits: today, or the nearest bound."""
+        today = date.fromisoformat(rt.today)
+        low, high = self._bound(rt, "min"), self._bound(rt, "max")
+        example = low if low and today < low else high if high and today > high else today
+        return example.strftime("%d/%m/%Y")
+
+    def _hint(self, rt: Runtime) -> str:
+        """"Type a date, e.g. …" with examples this very question accepts.
+
+        The example is today (or the lower bound) written as digits, and "tomorrow" only
+        when tomorrow is within the bounds.
+        """
+        today = date.fromisoformat(rt.today)
+        low, high = self._bound(rt, "min"), self._bound(rt, "max")
+        tomorrow = today + timedelta(days=1)
+        if (low is None or tomorrow >= low) and (high is None or tomorrow <= high):
+            return rt.msg("hint_date", example=self._example(rt))
+        return rt.msg("hint_date_only", example=self._example(rt))
 
     def understand(self, rt: Runtime, text: str) -> Reading:
         """Parse and bound-check the date."""
         day = parse_date(text, date.fromisoformat(rt.today))
         if day is None:
-            return Reading.rejected(rt.with_range(rt.msg("reject_date", answer=text[:80]),
-                                                  self._range(rt)))
+            return Reading.rejected(rt.with_range(
+                rt.msg("reject_date", answer=text[:80], example=self._example(rt)),
+                self._range(rt)))
         low, high = self._bound(rt, "min"), self._bound(rt, "max")
         if (low and day < low) or (high and day > high):
             return Reading.rejected(rt.msg("reject_out_of_range",

@@ -1,4 +1,9 @@
-"""`multi`: several options (min..max), by toggling buttons then "done", or by typing "1, 3"."""
+"""`multi`: several options (min..max), by toggling buttons then "done", or by typing "1, 3".
+
+Typed, "none" ("0", "aucun", "geen", "nada", "none yet") answers a question that allows no
+option at all, and "done" ("klaar", "listo") takes what was ticked so far. Tapping stops at
+`max` and says why; an option marked `exclusive: true` ("none yet") goes with no other.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pydantic import ConfigDict, Field
 
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import QuestionAsked
+from bot.flow.matching import DONE_WORDS, NONE_WORDS, normalize
 from bot.flow.runtime import Runtime
 from bot.flow.shapes import Integer, OptionsFrom, OptionShape, StepShape, Text
 from bot.flow.steps.options import OptionSet, parse_options
@@ -62,25 +68,42 @@ class MultiStep(Step[Runtime]):
         yield from self.labels.values()
 
     def _hint(self, rt: Runtime) -> str:
-        return rt.msg("hint_multi", min=self.min, max=self.max)
+        hint = rt.msg("hint_multi", min=self.min, max=self.max)
+        return f"{hint} {rt.msg('hint_multi_none')}" if self.min == 0 else hint
 
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask with toggle buttons and a "done" button."""
         return rt.ask(self, self._hint(rt), self.optionset.shown(rt), multiple=True,
                       grid=self.columns)
 
+    def _exclusive(self) -> set[str]:
+        return {o.id for o in self.optionset.options if o.exclusive}
+
     def _accept(self, rt: Runtime, values: list[str]) -> Reading:
         ordered = [o.id for o in self.optionset.options if o.id in values]
+        alone = [v for v in ordered if v in self._exclusive()]
+        if alone and len(ordered) > 1:
+            return Reading.rejected(rt.msg("reject_multi_exclusive",
+                                           option=self.optionset.label(rt, alone[0])))
         if not self.min <= len(ordered) <= self.max:
             return Reading.rejected(rt.msg("reject_multi_count", min=self.min, max=self.max,
                                            count=len(ordered)))
-        display = ", ".join(self.optionset.label(rt, v) for v in ordered)
+        display = ", ".join(self.optionset.label(rt, v) for v in ordered) or rt.msg("none_label")
         return Reading.accepted(ordered, display)
 
+    def _pending(self, rt: Runtime) -> list[str]:
+        pending = rt.state.pending
+        return list(pending.selection or []) if pending else []
+
     def understand(self, rt: Runtime, text: str) -> Reading:
-        """Read "1, 3 et 5" or labels separated by commas."""
+        """Read "1, 3 et 5" or labels separated by commas; "none" and "done" words too."""
         result = self.optionset.matcher(rt).match_many(text)
         if result.status == "none" or result.unknown:
+            word = normalize(text)
+            if word in DONE_WORDS and (self._pending(rt) or self.min == 0):
+                return self._accept(rt, self._pending(rt))
+            if word in NONE_WORDS and self.min == 0:
+                return self._accept(rt, [])
             return Reading.rejected(rt.msg("reject_multi", answer=text[:80],
                                            options=self.optionset.numbered(rt)))
         values = list(dict.fromkeys([*result.values, *result.unsure]))
@@ -90,20 +113,25 @@ class MultiStep(Step[Runtime]):
         return reading
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
-        """Toggle an option in the pending selection."""
+        """Toggle an option in the pending selection, up to `max`."""
         if option_id not in self.optionset.by_id:
             return self.understand(rt, option_id)
-        pending = rt.state.pending
-        selection = list(pending.selection or []) if pending else []
+        selection = self._pending(rt)
+        exclusive = self._exclusive()
         if option_id in selection:
             selection.remove(option_id)
         elif self.max == 1:
             selection = [option_id]
+        elif option_id in exclusive:
+            selection = [option_id]  # "none yet" clears the others
         else:
+            selection = [v for v in selection if v not in exclusive]
+            if len(selection) >= self.max:
+                # Stop here rather than refuse the whole selection at "done".
+                return Reading.rejected(rt.msg("reject_multi_full", max=self.max))
             selection.append(option_id)
         return Reading("selection", selection)
 
     def submit(self, rt: Runtime) -> Reading:
         """The "done" button: accept the toggled selection."""
-        pending = rt.state.pending
-        return self._accept(rt, list(pending.selection or []) if pending else [])
+        return self._accept(rt, self._pending(rt))

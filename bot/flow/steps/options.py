@@ -18,7 +18,7 @@ from bot.flow.runtime import Runtime
 from bot.flow.yamlsrc import LineDict, LineList
 from bot.i18n import LANGUAGE_NAMES, LANGUAGES, Localized
 
-OPTION_FIELDS = frozenset({"id", "label", "synonyms", "next"})
+OPTION_FIELDS = frozenset({"id", "label", "synonyms", "next", "exclusive"})
 OPTION_SOURCES = frozenset({"countries", "languages", "pillars"})
 
 
@@ -31,6 +31,8 @@ class OptionSpec:
     synonyms: tuple[str, ...]
     next: str | None
     line: int
+    exclusive: bool = False
+    """In a `multi`, an option that cannot go with any other ("none yet", "I don't know")."""
 
 
 def parse_options(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
@@ -65,7 +67,8 @@ def parse_options(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
         if label is None:
             continue
         options.append(OptionSpec(option_id, label, _synonyms(item, ctx),
-                                  ctx.step_ref(item, "next"), line))
+                                  ctx.step_ref(item, "next"), line,
+                                  ctx.boolean(item, "exclusive", False)))
     return options
 
 
@@ -133,8 +136,9 @@ class OptionSet:
         if key not in self._matchers:
             choices = []
             for option in order:
-                phrases = [*option.label.source.all_texts(), *option.synonyms]
-                choices.append(Choice(option.id, tuple(p for p in phrases if "{" not in p)))
+                labels = [p for p in option.label.source.all_texts() if "{" not in p]
+                phrases = [*labels, *(p for p in option.synonyms if "{" not in p)]
+                choices.append(Choice(option.id, tuple(phrases), labels=len(labels)))
             self._matchers[key] = OptionMatcher(choices)
         return self._matchers[key]
 

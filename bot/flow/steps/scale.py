@@ -10,7 +10,7 @@ from pydantic import Field
 from bot.flow.definition import LText, ParseContext, Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
 from bot.flow.matching import Choice, OptionMatcher
-from bot.flow.parsing import parse_number
+from bot.flow.parsing import parse_number, parse_score
 from bot.flow.runtime import Runtime
 from bot.flow.shapes import Integer, Labels, StepShape, Text
 from bot.flow.yamlsrc import LineDict
@@ -56,6 +56,8 @@ class ScaleMixin:
     def read_point(self, rt: Runtime, text: str) -> int | str | None:
         """The point typed; "unsure:<n>" for a fuzzy label match; None if not understood."""
         number = parse_number(text)
+        if number is None:
+            number = parse_score(text, self.high)  # "3 sur 4", "3/4"
         if number is not None:
             if number == int(number) and self.low <= int(number) <= self.high:
                 return int(number)

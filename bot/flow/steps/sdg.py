@@ -8,6 +8,7 @@ from pydantic import Field
 
 from bot.flow.definition import ParseContext, Reading, Step, step_kind
 from bot.flow.events import Option, QuestionAsked
+from bot.flow.matching import DONE_WORDS, NONE_WORDS, normalize
 from bot.flow.runtime import Runtime
 from bot.flow.shapes import Integer, Leaf, StepShape, Text
 from bot.flow.yamlsrc import LineDict, LineList
@@ -86,6 +87,13 @@ class SdgStep(Step[Runtime]):
         """Match goal numbers and names."""
         result = rt.catalogue.sdgs.match(text)
         if result.status == "none" or result.unknown:
+            word = normalize(text)
+            pending = rt.state.pending
+            ticked = [int(g) for g in (pending.selection or [])] if pending else []
+            if self.multiple and word in DONE_WORDS and (ticked or self.min == 0):
+                return self._accept(rt, sorted(ticked))  # "klaar": what was ticked so far
+            if self.multiple and word in NONE_WORDS and self.min == 0:
+                return self._accept(rt, [])
             return Reading.rejected(rt.msg("reject_sdg", answer=text[:80]))
         goals = [*result.numbers, *result.unsure]
         reading = self._accept(rt, goals)
@@ -104,6 +112,9 @@ class SdgStep(Step[Runtime]):
         selection = list(pending.selection or []) if pending else []
         if option_id in selection:
             selection.remove(option_id)
+        elif len(selection) >= self.max:
+            # Stop at the maximum and say why, rather than refuse all 17 at "done".
+            return Reading.rejected(rt.msg("reject_multi_full", max=self.max))
         else:
             selection.append(option_id)
         return Reading("selection", selection)
