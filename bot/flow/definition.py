@@ -395,6 +395,9 @@ class Flow:
     expire_after: timedelta = timedelta(days=14)
     allow_back: bool = True
     source: str = ""
+    results: tuple[str, ...] = ()
+    """Computed values the author marks as the flow's results (exported in their own columns);
+    a name, or a dotted path into one (``snapshot.p_today``)."""
 
     @cached_property
     def checksum(self) -> str:

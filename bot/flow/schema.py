@@ -118,6 +118,7 @@ def flow_schema() -> dict[str, Any]:
                          {"type": "array", "items": {"type": "string"}}},
             "expire_after": {"type": "string", "pattern": "^[0-9]+[dhm]$"},
             "allow_back": BOOL,
+            "results": {"type": "array", "items": {"type": "string"}},
             "texts": {"type": "object", "additionalProperties": TEXT},
             "steps": {"type": "array", "minItems": 1,
                       "items": {"oneOf": [step_schema(kind) for kind in sorted(STEP_KINDS)]}},
