@@ -126,17 +126,17 @@ class TableModel:
         """The ``(column, typed value)`` pairs one answer gives (none for left-out steps)."""
         flow = self._flow(version)
         step, _item = self.book.step_of(flow, step_id) if flow else (None, None)
+        if step is not None and flow is not None and (
+            step.kind in SILENT_KINDS or step.id in self.navigation(flow) or (
+                table == RUNS and (step.kind == "collect"
+                                   or step.id in self._collected_fields(flow)))):
+            return
         if value == WITHHELD:
-            yield self._remember(table, version, step_id, step_id, None, "text"), self._msg(
+            yield self._remember(table, version, step_id, step_id, step, "text"), self._msg(
                 "export_withheld")
             return
-        if step is None:
+        if step is None or flow is None:
             yield from self._untyped(table, version, step_id, value)
-            return
-        assert flow is not None
-        if step.kind in SILENT_KINDS or step.id in self.navigation(flow):
-            return
-        if table == RUNS and (step.kind == "collect" or step.id in self._collected_fields(flow)):
             return
         yield from self._typed(table, version, flow, step, step_id, value)
 
