@@ -9,7 +9,7 @@ delivery record (`sdgbot outbox --kind partner`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,8 @@ from bot.flow.events import MessageCreated
 from bot.flow.functions import FUNCTIONS
 from bot.flow.state import RunState
 from bot.messages import ChartOffered
+from bot.programme.roles import can_see_run
+from bot.scheduling.compose import format_date
 from bot.scheduling.sender import PARTNER_KIND
 
 if TYPE_CHECKING:
@@ -34,46 +36,65 @@ if TYPE_CHECKING:
 
 PARTNER_KEPT = timedelta(days=14)
 """A message to the other side not delivered by then (the person blocked the bot…) is dropped."""
-RESULT_FLOWS = ("sdg_assessment", "post2030", "partnership_checkin", "municipality_week")
+AUTHORS_SHOWN = 5
+"""How many of the latest answers a result's header names (who and when)."""
+
+
+def result_flows(flows: Iterable[Flow]) -> list[Flow]:
+    """The flows that declare a result: a summary step with ``result: true``."""
+    return [flow for flow in flows
+            if any(step.kind == "summary" and getattr(step, "result", False)
+                   for step in flow.steps.values())]
 
 
 async def show_results(turn: Turn) -> None:
-    """The latest result of the user's municipality, with who answered and when."""
+    """The latest result of the user's municipality for each flow that has one.
+
+    One message per flow (each well under Telegram's 4096 characters), headed by who answered
+    and when; a check-in's mirror report comes again after it. Only runs the user may see
+    (`can_see_run`: their municipality's).
+    """
     tx, user = turn.tx, turn.user
-    shown = False
-    for flow_id in RESULT_FLOWS:
-        if user.municipality_id is None:
-            break
-        runs = await tx.completed_runs(flow_id, municipality_id=user.municipality_id)
-        if not runs:
-            continue
-        latest = runs[-1]
-        flow = await turn.service.flow_of(tx, latest)
-        state = RunState.model_validate(latest.state)
-        step_id = state.vars.get("__result_step")
-        if flow is None or not step_id:
-            continue
-        state.lang = turn.lang
-        text = engine.render_step(flow, turn.service.catalogue, state, str(step_id), now=turn.now)
-        who = []
-        for run in runs[-5:]:
-            author = await tx.user(run.user_id)
-            when = run.completed_at.date().strftime("%d/%m/%Y") if run.completed_at else ""
-            who.append(f"{author.name if author and author.name else '—'} ({when})")
-        turn.say(
-            "results_header", flow=flow.title.plain(turn.lang), who=", ".join(who)
-        )
-        turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
-        if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
-            mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
-                                        now=turn.now, period=state.context.get("period"))
-            turn.reply.events.append(MessageCreated(mirror, is_result=True))
-        if state.vars.get("__chart") and not user.lite:
-            turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
-        shown = True
-        break
+    shown = 0
+    flows = result_flows(turn.service.flows.flows.values()) if user.municipality_id else []
+    for flow_id in [flow.id for flow in flows]:
+        assert user.municipality_id is not None
+        completed = await tx.completed_runs(flow_id, municipality_id=user.municipality_id)
+        runs = [run for run in completed if can_see_run(user, run)
+                and (run.state or {}).get("vars", {}).get("__result_step")]
+        if runs:
+            await _show_one(turn, runs)
+            shown += 1
     if not shown:
         turn.say("results_none")
+
+
+async def _show_one(turn: Turn, runs: Sequence[FlowRun]) -> None:
+    """The result of the latest of `runs` (one flow), with who answered and when."""
+    tx, latest = turn.tx, runs[-1]
+    flow = await turn.service.flow_of(tx, latest)
+    state = RunState.model_validate(latest.state)
+    step_id = str(state.vars.get("__result_step"))
+    if flow is None or step_id not in flow.steps:
+        return
+    state.lang = turn.lang
+    text = engine.render_step(flow, turn.service.catalogue, state, step_id, now=turn.now)
+    who = []
+    for run in runs[-AUTHORS_SHOWN:]:
+        author = await tx.user(run.user_id)
+        name = author.name if author and author.name else "—"
+        when = (format_date(run.completed_at.date(), turn.lang, turn.service.catalogue.messages)
+                if run.completed_at else "")
+        who.append(f"{name} ({when})" if when else name)
+    # The same person on the same day twice (a quick then a full assessment) is named once.
+    turn.say("results_header", flow=flow.title.plain(turn.lang), who=", ".join(dict.fromkeys(who)))
+    turn.reply.events.append(MessageCreated(text, step_id=step_id, is_result=True))
+    if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
+        mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
+                                    now=turn.now, period=state.context.get("period"))
+        turn.reply.events.append(MessageCreated(mirror, is_result=True))
+    if state.vars.get("__chart") and not turn.user.lite:
+        turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
 
 
 async def send_chart(turn: Turn, run_id: int) -> None:
