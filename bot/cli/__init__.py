@@ -7,8 +7,9 @@ Each module defines click commands over `bot.programme` (and the channels, for `
 from bot.cli.admin import audit_log, report, users
 from bot.cli.main import main
 from bot.cli.schedule import broadcast, deadlines
+from bot.cli.vlr import vlr
 
-for _command in (users, audit_log, report, deadlines, broadcast):
+for _command in (users, audit_log, report, deadlines, broadcast, vlr):
     main.add_command(_command)
 
 __all__ = ["main"]
