@@ -41,6 +41,12 @@ class _HeaderScope(Runtime):
             return value
         return "…" if value in (None, {}, "") else value
 
+    def call(self, name: str, args: list[Any]) -> Any:
+        """A function of a placeholder is a placeholder ("between … and …", not "between and")."""
+        if any(arg == "…" for arg in args):
+            return "…"
+        return super().call(name, args)
+
 
 def plain(text: str, limit: int = HEADER_MAX) -> str:
     """Telegram HTML to one line of plain text, at most `limit` characters."""

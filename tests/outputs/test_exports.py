@@ -119,6 +119,8 @@ async def test_xlsx_has_typed_cells_short_headers_items_and_no_formula(store: St
     kind = next(q for q in questions if q["Column"] == "hero_kind")
     assert kind["Sheet"] == "hero_keep" and kind["Question"] == "Who is …?"
     assert "school = School" in kind["Possible answers"]
+    day = next(q for q in questions if q["Column"] == "act_date")
+    assert day["Question"] == "Which day? (between … and …)" and day["Type"] == "date"
     for worksheet in book.worksheets:
         for row in worksheet.iter_rows():
             for cell in row:
