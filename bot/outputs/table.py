@@ -88,10 +88,12 @@ class TableModel:
         return self.book.flow_for(version)
 
     def navigation(self, flow: Flow) -> frozenset[str]:
-        """Choices that only move through the flow ("Carry on" / "See the results").
+        """Questions that only move through the flow, whose answer tells nothing.
 
-        Nothing reads their answer, and one of their options skips to a computation, a
-        summary or the end.
+        A choice nothing reads, one of whose options skips to a computation, a summary or the
+        end ("Carry on" / "See the results"); and the question heading a repeated block, which
+        a later step jumps back to ("Add another hero?": its last answer is always "no", the
+        block's own sheet counts the items).
         """
         key = f"{flow.version}@{flow.checksum}"
         if key not in self._navigation:
@@ -114,6 +116,12 @@ class TableModel:
                 if any(t == END or (t in flow.steps and flow.steps[t].kind in
                                     {"compute", "summary"}) for t in targets):
                     found.add(step.id)
+            for later, step in enumerate(flow.order):
+                for target, _line in flow.steps[step].targets():
+                    if target in flow.steps and flow.order.index(target) < later and (
+                        flow.steps[target].kind in {"yesno", "choice"}
+                    ):
+                        found.add(target)
             self._navigation[key] = frozenset(found)
         return self._navigation[key]
 

@@ -41,7 +41,7 @@ async def test_scores_are_numbers_heroes_a_sheet_and_results_columns(
     book = load_workbook(io.BytesIO(assessment))
     runs = book["runs"]
     headers = [c.value for c in runs[1]]
-    assert "more_focus" not in headers  # "Continuer" is navigation, not an answer
+    assert not {"more_focus", "more_people", "more_planet"} & set(headers)  # "Continuer"
     assert not any(h.startswith("quick_result") for h in headers)
     full = next(r for r in _rows(runs) if r["path"].value == "Complet (17 ODD)")
     scores = [full[f"now_focus_{goal}.local"] for goal in (16, 11, 17)]
@@ -62,6 +62,7 @@ async def test_scores_are_numbers_heroes_a_sheet_and_results_columns(
     assert [h["hero_name"].value for h in heroes] == HEROES
     assert all(h["hero_consent"].value is True for h in heroes)
     week_run = _rows(week_book["runs"])[0]
+    assert "hero_more" not in week_run  # "Add another?" heads the block: its sheet counts
     assert week_run["hero_count"].value == 3 and week_run["register"].value is True
     assert "questions" in week_book.sheetnames
 
