@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli.support import actor, fail, load_settings, run_coroutine
+from bot.cli.support import actor, counted, fail, load_settings, run_coroutine
 from bot.i18n import LANGUAGES
 from bot.programme.actors import NotAllowed, NotFound
 
@@ -35,4 +35,5 @@ def vlr(municipality: str, lang: str, out: Path, country: str | None) -> None:
     except NotAllowed as exc:
         fail(str(exc), 1)
     click.echo(f"{out}: VLR starter for {report.municipality} ({lang}); "
-               f"{len(report.tools)} tool(s) answered, {len(report.heroes)} hero(es) with consent")
+               f"{counted(len(report.tools), 'tool', 'tools')} answered, "
+               f"{counted(len(report.heroes), 'hero', 'heroes')} with consent")

@@ -99,7 +99,7 @@ async def test_cli_writes_the_starter(service: Conversations, tmp_path: Path,
     out = tmp_path / "herent.docx"
     result = await _invoke(["vlr", "Herent", "--lang", "nl", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "3 hero(es) with consent" in result.output
+    assert "3 tools answered, 3 heroes with consent" in result.output
     assert "Vrijwillige lokale SDG-rapportering (VLR) — Herent" in _docx_text(out)
     bad = await _invoke(["vlr", "Herent", "--lang", "nl", "--out", str(tmp_path / "x.txt")])
     assert bad.exit_code == 2 and ".docx or .html" in bad.output
