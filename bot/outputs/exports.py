@@ -51,23 +51,32 @@ class ExportError(ValueError):
 # --- one run, as the model sees it ---------------------------------------------------------------
 
 
-def run_row(model: TableModel, record: ExportRecord) -> tuple[dict[str, Any], dict[str, Any],
-                                                              dict[str, list[dict[str, Any]]]]:
+def run_row(
+    model: TableModel, record: ExportRecord
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """A run as ``(fixed and answer cells, result cells, {item table: rows})``, typed."""
     answers, _ = redact_answers(record.flow_id, record.answers)
     version = record.flow_version
     row: dict[str, Any] = {
-        "run": record.run_id, "user": record.user, "municipality": record.municipality,
-        "country": record.country, "flow": record.flow_id, "version": version,
-        "status": record.status, "started_at": record.started_at,
+        "run": record.run_id,
+        "user": record.user,
+        "municipality": record.municipality,
+        "country": record.country,
+        "flow": record.flow_id,
+        "version": version,
+        "status": record.status,
+        "started_at": record.started_at,
         "completed_at": record.completed_at,
     }
     for step, value in answers.items():
         row.update(model.cells(version, step, value))
     results = dict(model.results(version, record.computed, record.flow_id))
-    items = {table: [{"run": record.run_id, "municipality": record.municipality, **item}
-                     for item in rows]
-             for table, rows in model.items(version, answers)}
+    items = {
+        table: [
+            {"run": record.run_id, "municipality": record.municipality, **item} for item in rows
+        ]
+        for table, rows in model.items(version, answers)
+    }
     return row, results, items
 
 
@@ -83,15 +92,20 @@ def record_dict(model: TableModel, record: ExportRecord) -> dict[str, Any]:
     """One run as the JSON export gives it: fixed fields, ``answers``, ``results``, ``items``."""
     row, results, items = run_row(model, record)
     fixed = {name: _jsonable(row.pop(name)) for name in FIXED}
-    return {**fixed,
-            "answers": {k: _jsonable(v) for k, v in row.items()},
-            "results": {k: _jsonable(v) for k, v in results.items()},
-            "items": {table: [{k: _jsonable(v) for k, v in item.items()} for item in rows]
-                      for table, rows in items.items()}}
+    return {
+        **fixed,
+        "answers": {k: _jsonable(v) for k, v in row.items()},
+        "results": {k: _jsonable(v) for k, v in results.items()},
+        "items": {
+            table: [{k: _jsonable(v) for k, v in item.items()} for item in rows]
+            for table, rows in items.items()
+        },
+    }
 
 
-async def write_json(records: AsyncIterator[ExportRecord], stream: IO[str],
-                     model: TableModel) -> int:
+async def write_json(
+    records: AsyncIterator[ExportRecord], stream: IO[str], model: TableModel
+) -> int:
     """A JSON array, written one record at a time; returns how many runs."""
     count = 0
     stream.write("[")
@@ -133,8 +147,7 @@ class _Spool:
         if table not in self.tables:
             spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (ExitStack)
             self.tables[table] = self.files.enter_context(spool)
-        self.tables[table].write(json.dumps(row, default=_spool_default, ensure_ascii=False)
-                                 + "\n")
+        self.tables[table].write(json.dumps(row, default=_spool_default, ensure_ascii=False) + "\n")
 
     def rows(self, table: str) -> Any:
         spool = self.tables.get(table)
@@ -145,8 +158,7 @@ class _Spool:
             yield {k: _unspool(v) for k, v in json.loads(line).items()}
 
 
-async def _spool_all(records: AsyncIterator[ExportRecord], model: TableModel,
-                     spool: _Spool) -> int:
+async def _spool_all(records: AsyncIterator[ExportRecord], model: TableModel, spool: _Spool) -> int:
     count = 0
     async for record in records:
         row, results, items = run_row(model, record)
@@ -186,9 +198,14 @@ def cell(value: Any) -> str:
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
-async def write_csv(records: AsyncIterator[ExportRecord], stream: IO[str], model: TableModel,
-                    *, item_stream: Callable[[str], IO[str]] | None = None,
-                    codebook: IO[str] | None = None) -> int:
+async def write_csv(
+    records: AsyncIterator[ExportRecord],
+    stream: IO[str],
+    model: TableModel,
+    *,
+    item_stream: Callable[[str], IO[str]] | None = None,
+    codebook: IO[str] | None = None,
+) -> int:
     """The runs as CSV; returns how many runs.
 
     Args:
@@ -224,12 +241,17 @@ def write_codebook(model: TableModel, stream: IO[str]) -> None:
     writer = csv.writer(stream)
     msg = model.book.catalogue.messages
     lang = model.book.lang
-    writer.writerow([msg.get(f"export_codebook_{name}", lang)
-                     for name in ("table", "column", "question", "type", "options")])
+    writer.writerow(
+        [
+            msg.get(f"export_codebook_{name}", lang)
+            for name in ("table", "column", "question", "type", "options")
+        ]
+    )
     for table, columns in _tables(model):
         for column in columns:
-            writer.writerow([cell(v) for v in (table, column.key, column.question, column.type,
-                                               column.options)])
+            writer.writerow(
+                [cell(v) for v in (table, column.key, column.question, column.type, column.options)]
+            )
 
 
 # --- XLSX ----------------------------------------------------------------------------------------
@@ -276,8 +298,9 @@ def _write_table(sheet: WriteOnlyWorksheet, columns: list[Column], rows: Any) ->
     sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{count}"
 
 
-async def write_xlsx(records: AsyncIterator[ExportRecord], stream: IO[bytes],
-                     model: TableModel) -> int:
+async def write_xlsx(
+    records: AsyncIterator[ExportRecord], stream: IO[bytes], model: TableModel
+) -> int:
     """An XLSX workbook: ``runs``, one sheet per item table, and ``questions``.
 
     Rows are spooled to temporary files, then streamed into a write-only workbook, so memory
@@ -290,28 +313,44 @@ async def write_xlsx(records: AsyncIterator[ExportRecord], stream: IO[bytes],
         used = {QUESTIONS_SHEET}
         tables = _tables(model)
         for table, columns in tables:
-            _write_table(workbook.create_sheet(_sheet_title(table, used)), columns,
-                         spool.rows(table))
+            _write_table(
+                workbook.create_sheet(_sheet_title(table, used)), columns, spool.rows(table)
+            )
         msg = model.book.catalogue.messages
-        headers = [msg.get(f"export_codebook_{name}", model.book.lang) for name in
-                   ("table", "column", "question", "type", "options")]
-        book_rows = (dict(zip(headers, (table, c.key, plain(c.question, HEADER_MAX * 4), c.type,
-                                        c.options), strict=True))
-                     for table, columns in tables for c in columns)
-        _write_table(workbook.create_sheet(QUESTIONS_SHEET),
-                     [Column(header, "", "") for header in headers], book_rows)
+        headers = [
+            msg.get(f"export_codebook_{name}", model.book.lang)
+            for name in ("table", "column", "question", "type", "options")
+        ]
+        book_rows = (
+            dict(
+                zip(
+                    headers,
+                    (table, c.key, plain(c.question, HEADER_MAX * 4), c.type, c.options),
+                    strict=True,
+                )
+            )
+            for table, columns in tables
+            for c in columns
+        )
+        _write_table(
+            workbook.create_sheet(QUESTIONS_SHEET),
+            [Column(header, "", "") for header in headers],
+            book_rows,
+        )
         workbook.save(stream)
     return count
 
 
-async def model_for(tx: Tx, flow_id: str, lang: str, catalogue: Catalogue,
-                    current: Flow | None) -> TableModel:
+async def model_for(
+    tx: Tx, flow_id: str, lang: str, catalogue: Catalogue, current: Flow | None
+) -> TableModel:
     """The table model of `flow_id` in `lang`: the current definition plus stored versions."""
     return TableModel(await QuestionBook.load(tx, flow_id, lang, catalogue, current))
 
 
-async def xlsx_bytes(tx: Tx, flow: Flow, catalogue: Catalogue, lang: str, *,
-                     since: datetime | None = None) -> tuple[bytes, int]:
+async def xlsx_bytes(
+    tx: Tx, flow: Flow, catalogue: Catalogue, lang: str, *, since: datetime | None = None
+) -> tuple[bytes, int]:
     """The XLSX export of `flow` as bytes (for the bot's `/export`), and how many runs it has."""
     model = await model_for(tx, flow.id, lang, catalogue, flow)
     with tempfile.TemporaryFile() as target:
@@ -320,6 +359,17 @@ async def xlsx_bytes(tx: Tx, flow: Flow, catalogue: Catalogue, lang: str, *,
         return target.read(), count
 
 
-__all__ = ["FORMATS", "ExportError", "QuestionBook", "TableModel", "cell", "model_for",
-           "record_dict", "write_codebook", "write_csv", "write_json", "write_xlsx",
-           "xlsx_bytes"]
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "QuestionBook",
+    "TableModel",
+    "cell",
+    "model_for",
+    "record_dict",
+    "write_codebook",
+    "write_csv",
+    "write_json",
+    "write_xlsx",
+    "xlsx_bytes",
+]

@@ -27,8 +27,14 @@ HEADER_MAX = 250
 class _HeaderScope(Runtime):
     """Renders a question without a conversation: names it would fill in read as "…"."""
 
-    def __init__(self, flow: Flow, catalogue: Catalogue, state: RunState, now: datetime,
-                 bound: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        flow: Flow,
+        catalogue: Catalogue,
+        state: RunState,
+        now: datetime,
+        bound: Mapping[str, Any],
+    ) -> None:
         super().__init__(flow, catalogue, state, now)
         self.bound = dict(bound)
 
@@ -57,8 +63,15 @@ def plain(text: str, limit: int = HEADER_MAX) -> str:
 class QuestionBook:
     """A flow's questions and answer labels in one language, for every version runs used."""
 
-    def __init__(self, flow_id: str, lang: str, catalogue: Catalogue, current: Flow | None,
-                 stored: list[tuple[str, str, str]], now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        flow_id: str,
+        lang: str,
+        catalogue: Catalogue,
+        current: Flow | None,
+        stored: list[tuple[str, str, str]],
+        now: datetime | None = None,
+    ) -> None:
         """Prefer `load`; `stored` is ``[(version, checksum, source)]``, newest first."""
         self.flow_id = flow_id
         self.lang = lang
@@ -69,8 +82,9 @@ class QuestionBook:
         self._flows: dict[str, Flow | None] = {}
 
     @classmethod
-    async def load(cls, tx: Tx, flow_id: str, lang: str, catalogue: Catalogue,
-                   current: Flow | None) -> QuestionBook:
+    async def load(
+        cls, tx: Tx, flow_id: str, lang: str, catalogue: Catalogue, current: Flow | None
+    ) -> QuestionBook:
         """The book of `flow_id`: the current definition plus every stored older version."""
         return cls(flow_id, lang, catalogue, current, await tx.flow_version_sources(flow_id))
 
@@ -93,8 +107,13 @@ class QuestionBook:
 
     def runtime(self, flow: Flow, **bound: Any) -> Runtime:
         """A scope that renders `flow`'s texts in the book's language, with `bound` names."""
-        state = RunState(flow_id=flow.id, flow_version=flow.version, lang=self.lang,
-                         started_at=self.now, updated_at=self.now)
+        state = RunState(
+            flow_id=flow.id,
+            flow_version=flow.version,
+            lang=self.lang,
+            started_at=self.now,
+            updated_at=self.now,
+        )
         return _HeaderScope(flow, self.catalogue, state, self.now, bound)
 
     def step_of(self, flow: Flow, step_id: str) -> tuple[Step | None, Any]:
@@ -162,6 +181,7 @@ def _relabel(step: Step, rt: Runtime, value: Any) -> str | None:
         return "; ".join(f"{int(g)}. {rt.catalogue.sdgs.name(int(g), rt.lang)}" for g in goals)
     if step.kind == "ratings" and isinstance(value, Mapping):
         items: list[tuple[str, Any]] = getattr(step, "items", [])
-        return ", ".join(f"{rt.render(label)} {value[item]}" for item, label in items
-                         if item in value)
+        return ", ".join(
+            f"{rt.render(label)} {value[item]}" for item, label in items if item in value
+        )
     return None

@@ -119,8 +119,13 @@ def blocks(report: VlrReport) -> Iterator[Block]:
     yield Block("heading", r.t("method_title"))
     if r.tools:
         yield Block("text", r.t("method_text"))
-        yield Block("bullets", items=[r.t("method_row", tool=u.tool, count=u.count, date=u.last,
-                                          people=u.people) for u in r.tools])
+        yield Block(
+            "bullets",
+            items=[
+                r.t("method_row", tool=u.tool, count=u.count, date=u.last, people=u.people)
+                for u in r.tools
+            ],
+        )
     else:
         yield Block("text", r.t("no_data"))
     yield Block("write", f"{write} — {r.t('method_write')}")
@@ -130,26 +135,48 @@ def blocks(report: VlrReport) -> Iterator[Block]:
         yield Block("text", r.t("progress_text", date=r.assessment[0], path=r.assessment[1]))
         if r.priorities:
             yield Block("text", r.t("priorities_text", goals="; ".join(r.priorities)))
-        yield Block("table", header=[r.t("col_goal"), r.t("col_today"), r.t("col_ambition"),
-                                     r.t("col_gap"), r.t("col_evidence")],
-                    rows=[[f"{n}. {name}", _score(today), _score(aim), _gap(today, aim),
-                           f"{write}: {r.t('evidence_write')}"]
-                          for n, name, today, aim in r.goals])
+        yield Block(
+            "table",
+            header=[
+                r.t("col_goal"),
+                r.t("col_today"),
+                r.t("col_ambition"),
+                r.t("col_gap"),
+                r.t("col_evidence"),
+            ],
+            rows=[
+                [
+                    f"{n}. {name}",
+                    _score(today),
+                    _score(aim),
+                    _gap(today, aim),
+                    f"{write}: {r.t('evidence_write')}",
+                ]
+                for n, name, today, aim in r.goals
+            ],
+        )
         for title, rows in ((r.t("by_p_title"), r.by_p), (r.t("by_level_title"), r.by_level)):
             if any(today is not None or aim is not None for _, today, aim in rows):
                 yield Block("subheading", title)
-                yield Block("table", header=["", r.t("col_today"), r.t("col_ambition"),
-                                             r.t("col_gap")],
-                            rows=[[label, _score(today), _score(aim), _gap(today, aim)]
-                                  for label, today, aim in rows])
+                yield Block(
+                    "table",
+                    header=["", r.t("col_today"), r.t("col_ambition"), r.t("col_gap")],
+                    rows=[
+                        [label, _score(today), _score(aim), _gap(today, aim)]
+                        for label, today, aim in rows
+                    ],
+                )
     else:
         yield Block("text", r.t("no_data"))
 
     yield Block("heading", r.t("means_title"))
     if r.post2030:
         yield Block("text", r.t("means_text", date=r.post2030))
-        yield Block("table", header=[r.t("col_dimension"), r.t("col_level")],
-                    rows=[[label, f"{level}/5"] for label, level in r.levels])
+        yield Block(
+            "table",
+            header=[r.t("col_dimension"), r.t("col_level")],
+            rows=[[label, f"{level}/5"] for label, level in r.levels],
+        )
         if r.answers:
             yield Block("subheading", r.t("answers_title"))
             yield Block("table", header=["", ""], rows=[list(pair) for pair in r.answers])
@@ -162,9 +189,13 @@ def blocks(report: VlrReport) -> Iterator[Block]:
         yield Block("text", r.t("twinning_text", partner=r.twinning[0], country=r.twinning[1]))
     if r.heroes:
         yield Block("text", r.t("heroes_text", edition=r.edition))
-        yield Block("table", header=[r.t("col_hero"), r.t("col_what"), r.t("col_goals")],
-                    rows=[[f"{h.name} ({h.kind})" if h.kind else h.name, h.what, h.goals]
-                          for h in r.heroes])
+        yield Block(
+            "table",
+            header=[r.t("col_hero"), r.t("col_what"), r.t("col_goals")],
+            rows=[
+                [f"{h.name} ({h.kind})" if h.kind else h.name, h.what, h.goals] for h in r.heroes
+            ],
+        )
     yield Block("write", f"{write} — {r.t('partners_write')}")
 
     yield Block("heading", r.t("next_title"))
@@ -254,8 +285,7 @@ def render_html(report: VlrReport, lang: str) -> str:
     """The starter as one HTML page; every text is escaped (answers are user input)."""
     environment = Environment(autoescape=True, keep_trailing_newline=True)
     content = list(blocks(report))
-    return environment.from_string(_PAGE).render(
-        lang=lang, title=content[0].text, blocks=content)
+    return environment.from_string(_PAGE).render(lang=lang, title=content[0].text, blocks=content)
 
 
 def write_html(report: VlrReport, lang: str, target: Path) -> None:
@@ -263,5 +293,13 @@ def write_html(report: VlrReport, lang: str, target: Path) -> None:
     target.write_text(render_html(report, lang), encoding="utf-8")
 
 
-__all__ = ["Block", "Hero", "ToolUse", "VlrReport", "blocks", "render_html", "write_docx",
-           "write_html"]
+__all__ = [
+    "Block",
+    "Hero",
+    "ToolUse",
+    "VlrReport",
+    "blocks",
+    "render_html",
+    "write_docx",
+    "write_html",
+]

@@ -52,9 +52,16 @@ def vlr_texts(lang: str) -> dict[str, str]:
     return {key: str(value[lang]) for key, value in raw.items()}
 
 
-async def write_vlr(settings: Settings, actor: Actor, municipality: str, *, lang: str,
-                    out: Path, country: str | None = None,
-                    now: datetime | None = None) -> VlrReport:
+async def write_vlr(
+    settings: Settings,
+    actor: Actor,
+    municipality: str,
+    *,
+    lang: str,
+    out: Path,
+    country: str | None = None,
+    now: datetime | None = None,
+) -> VlrReport:
     """Write the VLR starter of `municipality` to `out` (.docx or .html); coordinators only.
 
     Raises:
@@ -80,9 +87,18 @@ async def write_vlr(settings: Settings, actor: Actor, municipality: str, *, lang
         else:
             write_html(report, lang, out)
         async with store.transaction() as tx:
-            await audit(tx, actor.audit_name, ACTION_VLR, {
-                "municipality": place.name, "country": place.country, "lang": lang,
-                "format": out.suffix.lower().lstrip("."), "heroes": len(report.heroes)})
+            await audit(
+                tx,
+                actor.audit_name,
+                ACTION_VLR,
+                {
+                    "municipality": place.name,
+                    "country": place.country,
+                    "lang": lang,
+                    "format": out.suffix.lower().lstrip("."),
+                    "heroes": len(report.heroes),
+                },
+            )
         return report
     finally:
         await store.close()
@@ -90,20 +106,29 @@ async def write_vlr(settings: Settings, actor: Actor, municipality: str, *, lang
 
 async def _municipality(tx: Tx, name: str, country: str | None) -> Municipality:
     statement = select(Municipality).where(
-        func.lower(Municipality.name) == " ".join(name.split()).lower())
+        func.lower(Municipality.name) == " ".join(name.split()).lower()
+    )
     if country:
         statement = statement.where(Municipality.country == country.strip().upper())
     found = (await tx.session.execute(statement)).scalars().all()
     if not found:
         raise NotFound(f"no municipality named {name!r}")
     if len(found) > 1:
-        raise NotFound(f"{name!r} is in several countries "
-                       f"({', '.join(sorted(m.country for m in found))}): give --country")
+        raise NotFound(
+            f"{name!r} is in several countries "
+            f"({', '.join(sorted(m.country for m in found))}): give --country"
+        )
     return found[0]
 
 
-async def gather(tx: Tx, catalogue: Catalogue, library: FlowLibrary, place: Municipality,
-                 lang: str, now: datetime) -> VlrReport:
+async def gather(
+    tx: Tx,
+    catalogue: Catalogue,
+    library: FlowLibrary,
+    place: Municipality,
+    lang: str,
+    now: datetime,
+) -> VlrReport:
     """The municipality's figures for the starter, in `lang`."""
     texts = vlr_texts(lang)
 
@@ -114,8 +139,10 @@ async def gather(tx: Tx, catalogue: Catalogue, library: FlowLibrary, place: Muni
     runs: dict[str, Sequence[FlowRun]] = {}
     tools: list[ToolUse] = []
     for flow in library.flows.values():
-        if not any(step.kind == "summary" and getattr(step, "result", False)
-                   for step in flow.steps.values()):
+        if not any(
+            step.kind == "summary" and getattr(step, "result", False)
+            for step in flow.steps.values()
+        ):
             continue
         done = await tx.completed_runs(flow.id, municipality_id=place.id)
         if not done:
@@ -125,13 +152,19 @@ async def gather(tx: Tx, catalogue: Catalogue, library: FlowLibrary, place: Muni
         for run in done:
             author = await tx.user(run.user_id)
             people.append(author.name if author and author.name else "—")
-        tools.append(ToolUse(flow.title.plain(lang), len(done), day(done[-1]),
-                             ", ".join(dict.fromkeys(people))))
+        tools.append(
+            ToolUse(
+                flow.title.plain(lang), len(done), day(done[-1]), ", ".join(dict.fromkeys(people))
+            )
+        )
     country = catalogue.country(place.country)
     fields: dict[str, Any] = {
-        "texts": texts, "municipality": place.name,
+        "texts": texts,
+        "municipality": place.name,
         "country": country.names.get(lang) if country else place.country,
-        "prepared": format_date(now.date(), lang, catalogue.messages), "tools": tools}
+        "prepared": format_date(now.date(), lang, catalogue.messages),
+        "tools": tools,
+    }
 
     assessments = runs.get("sdg_assessment", ())
     full = [r for r in assessments if _snapshot(r).get("path") == "full"]
@@ -143,24 +176,43 @@ async def gather(tx: Tx, catalogue: Catalogue, library: FlowLibrary, place: Muni
         goals = snapshot.get("goals") or {}
         fields.update(
             assessment=(day(run), path),
-            goals=[(int(n), catalogue.sdgs.name(int(n), lang), g.get("today"), g.get("ambition"))
-                   for n, g in sorted(goals.items(), key=lambda item: int(item[0]))],
-            by_p=[(texts[f"p_{p}"], (snapshot.get("p_today") or {}).get(p),
-                   (snapshot.get("p_ambition") or {}).get(p)) for p in PILLARS],
-            by_level=[(texts[f"level_{lv}"], (snapshot.get("level_today") or {}).get(lv),
-                       (snapshot.get("level_ambition") or {}).get(lv)) for lv in LEVELS],
-            priorities=[f"{g}. {catalogue.sdgs.name(int(g), lang)}"
-                        for g in snapshot.get("focus_goals") or []],
-            next_steps=_next_steps(run, assessment, catalogue, lang, now) if assessment else [])
+            goals=[
+                (int(n), catalogue.sdgs.name(int(n), lang), g.get("today"), g.get("ambition"))
+                for n, g in sorted(goals.items(), key=lambda item: int(item[0]))
+            ],
+            by_p=[
+                (
+                    texts[f"p_{p}"],
+                    (snapshot.get("p_today") or {}).get(p),
+                    (snapshot.get("p_ambition") or {}).get(p),
+                )
+                for p in PILLARS
+            ],
+            by_level=[
+                (
+                    texts[f"level_{lv}"],
+                    (snapshot.get("level_today") or {}).get(lv),
+                    (snapshot.get("level_ambition") or {}).get(lv),
+                )
+                for lv in LEVELS
+            ],
+            priorities=[
+                f"{g}. {catalogue.sdgs.name(int(g), lang)}"
+                for g in snapshot.get("focus_goals") or []
+            ],
+            next_steps=_next_steps(run, assessment, catalogue, lang, now) if assessment else [],
+        )
     council = _council(runs, library, catalogue, lang)
     if council:
         fields["council"] = council
     if runs.get("post2030"):
         run = runs["post2030"][-1]
         levels = (run.state or {}).get("vars", {}).get("levels") or {}
-        fields.update(post2030=day(run),
-                      levels=[(texts.get(f"dim_{d}", d), int(v)) for d, v in levels.items()],
-                      answers=_answers(run, library.get("post2030"), catalogue, lang))
+        fields.update(
+            post2030=day(run),
+            levels=[(texts.get(f"dim_{d}", d), int(v)) for d, v in levels.items()],
+            answers=_answers(run, library.get("post2030"), catalogue, lang),
+        )
     twinning = await _twinning(tx, place, catalogue, lang)
     if twinning:
         fields["twinning"] = twinning
@@ -168,13 +220,20 @@ async def gather(tx: Tx, catalogue: Catalogue, library: FlowLibrary, place: Muni
         run = runs["municipality_week"][-1]
         values = (run.state or {}).get("vars", {})
         book = _book(library.get("municipality_week"), catalogue, lang)
-        fields.update(edition=str(values.get("edition", "")), heroes=[
-            Hero(str(h.get("hero_name", "")),
-                 (book.label(run.flow_version, "hero_kind", h.get("hero_kind"), None) or "")
-                 if book else str(h.get("hero_kind") or ""),
-                 str(h.get("hero_what") or ""),
-                 ", ".join(str(g) for g in h.get("hero_sdgs") or []))
-            for h in consented_heroes(values.get("heroes"))])
+        fields.update(
+            edition=str(values.get("edition", "")),
+            heroes=[
+                Hero(
+                    str(h.get("hero_name", "")),
+                    (book.label(run.flow_version, "hero_kind", h.get("hero_kind"), None) or "")
+                    if book
+                    else str(h.get("hero_kind") or ""),
+                    str(h.get("hero_what") or ""),
+                    ", ".join(str(g) for g in h.get("hero_sdgs") or []),
+                )
+                for h in consented_heroes(values.get("heroes"))
+            ],
+        )
     return VlrReport(**fields)
 
 
@@ -186,8 +245,9 @@ def _book(flow: Flow | None, catalogue: Catalogue, lang: str) -> QuestionBook | 
     return QuestionBook(flow.id, lang, catalogue, flow, []) if flow else None
 
 
-def _answers(run: FlowRun, flow: Flow | None, catalogue: Catalogue,
-             lang: str) -> list[tuple[str, str]]:
+def _answers(
+    run: FlowRun, flow: Flow | None, catalogue: Catalogue, lang: str
+) -> list[tuple[str, str]]:
     """The run's answers as ``(question, answer label)``, in the flow's order."""
     book = _book(flow, catalogue, lang)
     if book is None or flow is None:
@@ -196,15 +256,18 @@ def _answers(run: FlowRun, flow: Flow | None, catalogue: Catalogue,
     shown = []
     for step_id in flow.order:
         if step_id in state.answers and state.answers[step_id] is not None:
-            label = book.label(run.flow_version, step_id, state.answers[step_id],
-                               state.displays.get(step_id))
-            shown.append((book.header(run.flow_version, step_id),
-                          label or str(state.answers[step_id])))
+            label = book.label(
+                run.flow_version, step_id, state.answers[step_id], state.displays.get(step_id)
+            )
+            shown.append(
+                (book.header(run.flow_version, step_id), label or str(state.answers[step_id]))
+            )
     return shown
 
 
-def _council(runs: Mapping[str, Sequence[FlowRun]], library: FlowLibrary, catalogue: Catalogue,
-             lang: str) -> str | None:
+def _council(
+    runs: Mapping[str, Sequence[FlowRun]], library: FlowLibrary, catalogue: Catalogue, lang: str
+) -> str | None:
     """The latest answer about a council decision (self-assessment or post-2030), as a label."""
     latest: tuple[datetime, str] | None = None
     for flow_id in ("sdg_assessment", "post2030"):
@@ -219,8 +282,9 @@ def _council(runs: Mapping[str, Sequence[FlowRun]], library: FlowLibrary, catalo
     return latest[1] if latest else None
 
 
-def _next_steps(run: FlowRun, flow: Flow, catalogue: Catalogue, lang: str,
-                now: datetime) -> list[str]:
+def _next_steps(
+    run: FlowRun, flow: Flow, catalogue: Catalogue, lang: str, now: datetime
+) -> list[str]:
     """The self-assessment's proposed next steps, as the flow words them (``step_<id>``)."""
     state = RunState.model_validate(run.state)
     state.lang = lang
@@ -232,8 +296,9 @@ def _next_steps(run: FlowRun, flow: Flow, catalogue: Catalogue, lang: str,
     return shown
 
 
-async def _twinning(tx: Tx, place: Municipality, catalogue: Catalogue,
-                    lang: str) -> tuple[str, str] | None:
+async def _twinning(
+    tx: Tx, place: Municipality, catalogue: Catalogue, lang: str
+) -> tuple[str, str] | None:
     for partnership in await tx.partnerships(active_only=True):
         sides = (partnership.north_municipality_id, partnership.south_municipality_id)
         if place.id in sides:

@@ -16,8 +16,14 @@ from tests.conversation.autopilot import answer
 from tests.conversation.conftest import Talker
 
 
-async def play(talker: Talker, command: str, chosen: Mapping[str, Sequence[str]], *,
-               score: int = 3, limit: int = 400) -> Reply:
+async def play(
+    talker: Talker,
+    command: str,
+    chosen: Mapping[str, Sequence[str]],
+    *,
+    score: int = 3,
+    limit: int = 400,
+) -> Reply:
     """Start `command` and answer until the flow ends; returns the last reply."""
     queues = {step: list(values) for step, values in chosen.items()}
     seen: set[str] = set()
@@ -38,8 +44,9 @@ async def play(talker: Talker, command: str, chosen: Mapping[str, Sequence[str]]
             else:
                 reply = await talker.send(TextInput(value))
         else:
-            reply = await answer(talker, reply, question, score=score,
-                                 repeat=question.step_id in seen)
+            reply = await answer(
+                talker, reply, question, score=score, repeat=question.step_id in seen
+            )
         seen.add(question.step_id)
     raise AssertionError("the flow did not end")
 
@@ -58,7 +65,15 @@ WEEK_THREE_HEROES: dict[str, list[str]] = {
 async def herent_year(talker: Talker) -> None:
     """A quick and a full self-assessment, a post-2030 run and a Week with three heroes."""
     await play(talker, "assess", {"path": ["quick"]})
-    await play(talker, "assess", {"path": ["full"], "more_focus": ["cont"],
-                                  "more_people": ["cont"], "more_planet": ["cont"]})
+    await play(
+        talker,
+        "assess",
+        {
+            "path": ["full"],
+            "more_focus": ["cont"],
+            "more_people": ["cont"],
+            "more_planet": ["cont"],
+        },
+    )
     await play(talker, "post2030", {"plan_end": ["2031"]})
     await play(talker, "week", WEEK_THREE_HEROES)

@@ -30,7 +30,8 @@ async def _herent(service: Conversations) -> None:
 
 
 async def test_scores_are_numbers_heroes_a_sheet_and_results_columns(
-        service: Conversations) -> None:
+    service: Conversations,
+) -> None:
     await _herent(service)
     catalogue = shipped_catalogue()
     library = FlowLibrary.load(catalogue)
@@ -76,7 +77,9 @@ async def test_json_carries_the_computed_results(service: Conversations) -> None
         model = await model_for(tx, "post2030", "en", catalogue, library.flows["post2030"])
         assert await write_json(tx.iter_export("post2030"), out, model) == 1
     record = json.loads(out.getvalue())[0]
-    assert set(record["results"]) == {f"levels.{d}" for d in (
-        "planning", "monitoring", "reporting", "participation", "partnership")}
+    assert set(record["results"]) == {
+        f"levels.{d}"
+        for d in ("planning", "monitoring", "reporting", "participation", "partnership")
+    }
     assert all(isinstance(v, int) for v in record["results"].values())
     assert record["answers"]["plan_end"] == 2031

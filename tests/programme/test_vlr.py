@@ -33,16 +33,22 @@ def _docx_text(path: Path) -> str:
     return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
-async def test_docx_holds_the_municipality_s_figures(service: Conversations,
-                                                     tmp_path: Path) -> None:
+async def test_docx_holds_the_municipality_s_figures(
+    service: Conversations, tmp_path: Path
+) -> None:
     settings = await _herent(service)
     out = tmp_path / "herent.docx"
     report = await write_vlr(settings, Actor.terminal("tester"), "herent", lang="fr", out=out)
     text = _docx_text(out)
     assert "Examen local volontaire des ODD — Herent" in text
-    for section in ("1. Introduction et engagement", "2. Méthodologie et participation",
-                    "3. Progrès par objectif", "4. Moyens de mise en œuvre",
-                    "5. Partenariats et héros durables", "6. Prochaines étapes"):
+    for section in (
+        "1. Introduction et engagement",
+        "2. Méthodologie et participation",
+        "3. Progrès par objectif",
+        "4. Moyens de mise en œuvre",
+        "5. Partenariats et héros durables",
+        "6. Prochaines étapes",
+    ):
         assert section in text
     # the full SDG circle (3 everywhere) rather than the earlier quick one, with official names
     assert "cercle ODD complet" in text
@@ -55,8 +61,13 @@ async def test_docx_holds_the_municipality_s_figures(service: Conversations,
     assert len(report.heroes) == 3 and len(report.tools) == 3
     async with service.store.transaction(readonly=True) as tx:
         entry = (await records.audit_log(tx, Actor.terminal("tester"), action="vlr"))[0]
-    assert entry.details == {"municipality": "Herent", "country": "BE", "lang": "fr",
-                             "format": "docx", "heroes": 3}
+    assert entry.details == {
+        "municipality": "Herent",
+        "country": "BE",
+        "lang": "fr",
+        "format": "docx",
+        "heroes": 3,
+    }
 
 
 async def test_html_escapes_what_people_typed(service: Conversations, tmp_path: Path) -> None:
@@ -73,16 +84,15 @@ async def test_html_escapes_what_people_typed(service: Conversations, tmp_path: 
 async def test_refusals(service: Conversations, tmp_path: Path) -> None:
     settings = await _herent(service)
     with pytest.raises(VlrError, match=r"\.docx or \.html"):
-        await write_vlr(settings, Actor.terminal("t"), "Herent", lang="fr",
-                        out=tmp_path / "x.pdf")
+        await write_vlr(settings, Actor.terminal("t"), "Herent", lang="fr", out=tmp_path / "x.pdf")
     with pytest.raises(NotFound):
-        await write_vlr(settings, Actor.terminal("t"), "Atlantis", lang="fr",
-                        out=tmp_path / "x.html")
+        await write_vlr(
+            settings, Actor.terminal("t"), "Atlantis", lang="fr", out=tmp_path / "x.html"
+        )
     async with service.store.transaction() as tx:
         user = await tx.get_or_create_user("test", "ana")
     with pytest.raises(NotAllowed):
-        await write_vlr(settings, Actor.of_user(user), "Herent", lang="fr",
-                        out=tmp_path / "x.html")
+        await write_vlr(settings, Actor.of_user(user), "Herent", lang="fr", out=tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()
 
 
@@ -92,8 +102,9 @@ def test_every_text_exists_in_four_languages() -> None:
     assert all(vlr_texts("nl").values())
 
 
-async def test_cli_writes_the_starter(service: Conversations, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_cli_writes_the_starter(
+    service: Conversations, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = await _herent(service)
     monkeypatch.setenv("SDGBOT_DATABASE_URL", settings.database_url)
     out = tmp_path / "herent.docx"
