@@ -56,10 +56,9 @@ async def show_results(turn: Turn) -> None:
     """
     tx, user = turn.tx, turn.user
     shown = 0
-    flows = result_flows(turn.service.flows.flows.values()) if user.municipality_id else []
-    for flow_id in [flow.id for flow in flows]:
-        assert user.municipality_id is not None
-        completed = await tx.completed_runs(flow_id, municipality_id=user.municipality_id)
+    municipality = user.municipality_id
+    for flow in result_flows(turn.service.flows.flows.values()) if municipality else []:
+        completed = await tx.completed_runs(flow.id, municipality_id=municipality)
         runs = [run for run in completed if can_see_run(user, run)
                 and (run.state or {}).get("vars", {}).get("__result_step")]
         if runs:
