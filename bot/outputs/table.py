@@ -40,6 +40,7 @@ FIXED = (
     "started_at",
     "completed_at",
 )
+ITEM_FIXED = ("run", "municipality", "item")
 SILENT_KINDS = frozenset({"message", "summary", "compute", "branch"})
 
 
@@ -326,7 +327,13 @@ class TableModel:
         part: str | None = None,
         order: int = 0,
     ) -> str:
-        """Note the column `key` of `table` (first sight wins) and return the key."""
+        """Note the column `key` of `table` (first sight wins) and return the key.
+
+        An answer named like one of the table's own columns (a ``country`` question) is told
+        apart by a prefix: ``answer.country``.
+        """
+        if key in (FIXED if table == RUNS else ITEM_FIXED):
+            key = f"answer.{key}"
         columns = self.columns.setdefault(table, {})
         if key in columns:
             return key
