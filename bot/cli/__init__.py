@@ -9,10 +9,11 @@ from bot.cli.main import main
 from bot.cli.outbox import outbox
 from bot.cli.places import municipalities, twinnings
 from bot.cli.schedule import broadcast, deadlines
+from bot.cli.vlr import vlr
 from bot.cli.web import web
 
 for _command in (users, audit_log, report, deadlines, broadcast, outbox, municipalities,
-                 twinnings, web):
+                 twinnings, web, vlr):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -212,23 +212,29 @@ def flows_graph(flow_id: str) -> None:
 @main.command("export")
 @click.argument("flow_id")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
-              show_default=True, help="xlsx: questions and answer labels, one sheet per version.")
-@click.option("--out", type=click.Path(path_type=Path), help="Write to this file.")
+              show_default=True,
+              help="xlsx: a runs sheet, one sheet per repeated block, a questions sheet.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write to this file (a CSV's repeated blocks go to OUT.<block>.csv).")
+@click.option("--codebook", type=click.Path(path_type=Path),
+              help="CSV only: write each column's question, type and options to this file.")
 @click.option("--since", help="Only runs started on or after this date (YYYY-MM-DD).")
 @click.option("--municipality", help="Only this municipality.")
 @click.option("--country", help="Only this country (ISO code, e.g. BE).")
 @click.option("--lang", type=click.Choice(["fr", "nl", "es", "en"]),
-              help="Language of the XLSX questions and labels (default: SDGBOT_DEFAULT_LANGUAGE).")
+              help="Language of the questions and labels (default: SDGBOT_DEFAULT_LANGUAGE).")
 @run_async
-async def export(flow_id: str, fmt: str, out: Path | None, since: str | None,
-                 municipality: str | None, country: str | None, lang: str | None) -> None:
+async def export(flow_id: str, fmt: str, out: Path | None, codebook: Path | None,
+                 since: str | None, municipality: str | None, country: str | None,
+                 lang: str | None) -> None:
     """Export the runs of a flow, one record per run (JSON to standard output by default)."""
     from bot.cli.support import actor
     from bot.programme.exports import ExportError, export_runs
 
     try:
         await export_runs(settings(), actor(), flow_id, fmt=fmt, out=out, since=since,
-                          municipality=municipality, country=country, lang=lang)
+                          municipality=municipality, country=country, lang=lang,
+                          codebook=codebook)
     except ExportError as exc:
         fail(str(exc))
 

@@ -9,7 +9,7 @@ delivery record (`sdgbot outbox --kind partner`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from bot.flow.state import RunState
 from bot.formatting import format_date, format_list
 from bot.messages import ChartOffered
 from bot.missions.checkin import checkin_mirror_questions, mirror_report
+from bot.programme.roles import can_see_run
 from bot.scheduling.sender import PARTNER_KIND
 
 if TYPE_CHECKING:
@@ -35,19 +36,35 @@ if TYPE_CHECKING:
 
 PARTNER_KEPT = timedelta(days=14)
 """A message to the other side not delivered by then (the person blocked the bot…) is dropped."""
-RESULT_FLOWS = ("sdg_assessment", "post2030", "partnership_checkin", "municipality_week")
+AUTHORS_SHOWN = 5
+"""How many of the latest answers a result's header names (who and when)."""
+
+
+def result_flows(flows: Iterable[Flow]) -> list[Flow]:
+    """The flows that declare a result: a summary step with ``result: true``."""
+    return [flow for flow in flows
+            if any(step.kind == "summary" and getattr(step, "result", False)
+                   for step in flow.steps.values())]
 
 
 async def show_results(turn: Turn) -> None:
-    """The latest result of the user's municipality, with who answered and when."""
+    """The latest result of the user's municipality for each flow that has one.
+
+    One message per flow (each well under Telegram's 4096 characters), headed by who answered
+    and when; a check-in's mirror report comes again after it. Only runs the user may see
+    (`can_see_run`: their municipality's).
+    """
     tx, user = turn.tx, turn.user
-    for flow_id in RESULT_FLOWS:
-        if user.municipality_id is None:
-            break
-        runs = await tx.completed_runs(flow_id, municipality_id=user.municipality_id)
+    shown = 0
+    municipality = user.municipality_id
+    for flow in result_flows(turn.service.flows.flows.values()) if municipality else []:
+        completed = await tx.completed_runs(flow.id, municipality_id=municipality)
+        runs = [run for run in completed if can_see_run(user, run)
+                and (run.state or {}).get("vars", {}).get("__result_step")]
         if runs and await show_result(turn, runs):
-            return
-    turn.say("results_none")
+            shown += 1
+    if not shown:
+        turn.say("results_none")
 
 
 async def show_result(turn: Turn, runs: Sequence[FlowRun]) -> bool:
@@ -59,18 +76,21 @@ async def show_result(turn: Turn, runs: Sequence[FlowRun]) -> bool:
     tx, latest = turn.tx, runs[-1]
     flow = await turn.service.flow_of(tx, latest)
     state = RunState.model_validate(latest.state)
-    step_id = state.vars.get("__result_step")
-    if flow is None or not step_id:
+    step_id = str(state.vars.get("__result_step"))
+    if flow is None or step_id not in flow.steps:
         return False
     state.lang = turn.lang
-    text = engine.render_step(flow, turn.service.catalogue, state, str(step_id), now=turn.now)
+    text = engine.render_step(flow, turn.service.catalogue, state, step_id, now=turn.now)
     who = []
-    for run in runs[-5:]:
+    for run in runs[-AUTHORS_SHOWN:]:
         author = await tx.user(run.user_id)
+        name = author.name if author and author.name else "—"
         when = format_date(run.completed_at, turn.lang) if run.completed_at else ""
-        who.append(f"{author.name if author and author.name else '—'} ({when})")
-    turn.say("results_header", flow=flow.title.plain(turn.lang), who=format_list(who, turn.lang))
-    turn.reply.events.append(MessageCreated(text, step_id=str(step_id), is_result=True))
+        who.append(f"{name} ({when})" if when else name)
+    # The same person on the same day twice (a quick then a full assessment) is named once.
+    turn.say("results_header", flow=flow.title.plain(turn.lang),
+             who=format_list(list(dict.fromkeys(who)), turn.lang))
+    turn.reply.events.append(MessageCreated(text, step_id=step_id, is_result=True))
     if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
         mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
                                     now=turn.now, period=state.context.get("period"))

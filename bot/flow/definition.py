@@ -432,6 +432,9 @@ class Flow:
     source: str = ""
     once_per: str | None = None
     """``quarter``, ``half-year`` or ``year``: a municipality answers it once per period."""
+    results: tuple[str, ...] = ()
+    """Computed values the author marks as the flow's results (exported in their own columns);
+    a name, or a dotted path into one (``snapshot.p_today``)."""
 
     @cached_property
     def checksum(self) -> str:

@@ -206,7 +206,27 @@ def _parse_flow(data: LineDict, ctx: ParseContext, source: str) -> Flow | None:
         allow_back=ctx.boolean(data, "allow_back", True),
         source=source,
         once_per=str(data["once_per"]) if data.get("once_per") else None,
+        results=_results(data, ctx, steps),
     )
+
+
+def _results(data: LineDict, ctx: ParseContext, steps: list[Step]) -> tuple[str, ...]:
+    """The `results:` list: computed value names (or dotted paths into them) to export."""
+    raw = data.get("results", LineList())
+    if not isinstance(raw, list) or not all(
+        isinstance(name, str) and all(ID_PATTERN.match(part) for part in name.split("."))
+        for name in raw
+    ):
+        ctx.issue(data.line_of("results"),
+                  "'results' lists computed value names (or paths like snapshot.p_today)")
+        return ()
+    computed = {name for step in steps for name in step.defined_names()}
+    for index, name in enumerate(raw):
+        if name.split(".")[0] not in computed:
+            line = raw.line_of(index) if isinstance(raw, LineList) else data.line_of("results")
+            ctx.issue(line, f"results: {name.split('.')[0]!r} is not a value the flow computes "
+                      "(a name set by a compute step)")
+    return tuple(raw)
 
 
 def _parse_steps(data: LineDict, ctx: ParseContext) -> list[Step]:

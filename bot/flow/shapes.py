@@ -254,6 +254,12 @@ class FlowHeader(Shape):
         {"type": "string", "pattern": "^\\s*[0-9]+\\s*[dhm]\\s*$"},
     )] = None
     allow_back: Flag = True
+    results: Annotated[Any, Leaf(
+        "a list of computed values (names, or dotted paths such as snapshot.p_today)",
+        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        {"type": "array", "items": {"type": "string"},
+         "description": "Computed values marked as the flow's results (exported as columns)."},
+    )] = None
     once_per: Annotated[Any, one_of(*PERIODS), Field(description=(
         "Answered once per period by a municipality: starting it again in the same period "
         "offers to see or update that period's answers instead of starting over."))] = None

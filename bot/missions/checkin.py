@@ -229,11 +229,49 @@ def mirror_report(
         "differences": differences,
         "difference_ids": [entry["id"] for entry in differences],
         "unanswered": unanswered,
+        "facts": factual_differences(own, other),
         "trend": {
             "mine": checkin_trend(own, previous_mine, questions),
             "theirs": checkin_trend(other, previous_theirs, questions),
         },
     }
+
+
+FACTS: dict[str, tuple[str, float]] = {
+    "exit_clause": ("choice", 0),
+    "report_stage": ("choice", 0),
+    "contacts": ("count", 3),
+    "budget": ("percent", 25),
+}
+"""Facts both sides report (not perceptions): id → (how compared, smallest gap that counts).
+A choice differs when the answers differ; a count when one is at least double the other and
+they are `gap` apart (12 contacts against 3); a percentage when `gap` points apart."""
+
+
+def factual_differences(mine: Mapping[str, Any],
+                        theirs: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Facts the two sides report differently: `[{id, kind, mine, theirs}]`, in `FACTS` order.
+
+    Two municipalities may see their relationship differently; they should not disagree on
+    whether an exit clause is written down or how many contacts they had: such a gap is a
+    misunderstanding to clear up first.
+    """
+    found = []
+    for fact, (kind, gap) in FACTS.items():
+        a, b = mine.get(fact), theirs.get(fact)
+        if a is None or b is None:
+            continue
+        if kind == "choice":
+            differs = str(a) != str(b)
+        else:
+            x, y = _score(mine, fact), _score(theirs, fact)
+            if x is None or y is None:
+                continue
+            low, high = sorted((x, y))
+            differs = high - low >= gap and (kind == "percent" or high >= 2 * max(low, 1))
+        if differs:
+            found.append({"id": fact, "kind": kind, "mine": a, "theirs": b})
+    return found
 
 
 @flow_function("mirror_choice")

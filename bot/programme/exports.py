@@ -5,6 +5,7 @@ The formats themselves (JSON, CSV, XLSX, formula safety, labels) are `bot.output
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from datetime import date, datetime
@@ -17,12 +18,13 @@ from bot.flow.definition import Flow
 from bot.outputs.exports import (
     FORMATS,
     ExportError,
-    QuestionBook,
+    model_for,
     write_csv,
     write_json,
     write_xlsx,
     xlsx_bytes,
 )
+from bot.outputs.table import TableModel
 from bot.programme.actors import Actor
 from bot.storage.audit import ACTION_EXPORT, audit
 from bot.storage.records import ExportRecord
@@ -51,31 +53,34 @@ def _since(value: str | None) -> datetime | None:
 async def export_runs(settings: Settings, actor: Actor, flow_id: str, *, fmt: str,
                       out: Path | None, since: str | None = None,
                       municipality: str | None = None, country: str | None = None,
-                      lang: str | None = None, via: str = "cli") -> int:
+                      lang: str | None = None, codebook: Path | None = None,
+                      via: str = "cli") -> int:
     """Write the export (to `out`, or standard output); returns how many runs were exported.
 
+    A CSV written to a file puts each repeated block (Week heroes…) in a file beside it
+    (``OUT.hero_keep.csv``); `codebook` receives each column's question, type and options.
     Coordinators only; every export is written to the audit log.
     """
     actor.require("coordinator")
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    if codebook is not None and fmt != "csv":
+        raise ExportError("--codebook goes with --format csv (an XLSX has its questions sheet)")
+    if fmt == "xlsx" and out is None and sys.stdout.isatty():
+        raise ExportError("an XLSX export is a binary file: give --out FILE")
     start = _since(since)
     store = await Store.open(settings.database_url)
     try:
+        model = await _model(store, settings, flow_id, lang or settings.default_language)
+        records = _records(store, flow_id, start, municipality, country)
         if fmt == "xlsx":
-            count = await _export_xlsx_file(store, settings, flow_id, out, start, municipality,
-                                            country, lang or settings.default_language)
+            if out is not None:
+                with out.open("wb") as binary:
+                    count = await write_xlsx(records, binary, model)
+            else:
+                count = await write_xlsx(records, sys.stdout.buffer, model)
         else:
-            stream: IO[str] = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
-            try:
-                records = _records(store, flow_id, start, municipality, country)
-                if fmt == "csv":
-                    count = await write_csv(records, stream)
-                else:
-                    count = await write_json(records, stream)
-            finally:
-                if out:
-                    stream.close()
+            count = await _export_text(records, model, fmt, out, codebook)
         async with store.transaction() as tx:
             await audit(tx, actor.audit_name, ACTION_EXPORT, {
                 "flow": flow_id, "format": fmt, "runs": count, "since": since,
@@ -85,24 +90,34 @@ async def export_runs(settings: Settings, actor: Actor, flow_id: str, *, fmt: st
         await store.close()
 
 
-async def _export_xlsx_file(store: Store, settings: Settings, flow_id: str, out: Path | None,
-                            since: datetime | None, municipality: str | None,
-                            country: str | None, lang: str) -> int:
+async def _export_text(records: AsyncIterator[ExportRecord], model: TableModel, fmt: str,
+                       out: Path | None, codebook: Path | None) -> int:
+    """JSON or CSV to `out` or standard output (a CSV's item tables beside `out`)."""
+    with contextlib.ExitStack() as files:
+        stream: IO[str] = (files.enter_context(out.open("w", encoding="utf-8", newline=""))
+                           if out else sys.stdout)
+        if fmt == "json":
+            return await write_json(records, stream, model)
+
+        def item_file(table: str) -> IO[str]:
+            assert out is not None
+            return files.enter_context(out.with_name(f"{out.stem}.{table}{out.suffix or '.csv'}")
+                                       .open("w", encoding="utf-8", newline=""))
+
+        book = (files.enter_context(codebook.open("w", encoding="utf-8", newline=""))
+                if codebook else None)
+        return await write_csv(records, stream, model, item_stream=item_file if out else None,
+                               codebook=book)
+
+
+async def _model(store: Store, settings: Settings, flow_id: str, lang: str) -> TableModel:
     from bot.content import shipped_catalogue
     from bot.flow_library import FlowLibrary
 
-    if out is None and sys.stdout.isatty():
-        raise ExportError("an XLSX export is a binary file: give --out FILE")
     catalogue = shipped_catalogue()
     library = FlowLibrary.load(catalogue, settings.flows_dir)
     async with store.transaction(readonly=True) as tx:
-        book = await QuestionBook.load(tx, flow_id, lang, catalogue, library.get(flow_id))
-        records = tx.iter_export_labelled(flow_id, since=since, municipality=municipality,
-                                          country=country)
-        if out is not None:
-            with out.open("wb") as stream:
-                return await write_xlsx(records, stream, book)
-        return await write_xlsx(records, sys.stdout.buffer, book)
+        return await model_for(tx, flow_id, lang, catalogue, library.get(flow_id))
 
 
 async def export_xlsx(tx: Tx, actor: Actor, flow: Flow, catalogue: Catalogue, lang: str, *,

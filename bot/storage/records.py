@@ -38,6 +38,7 @@ class ExportRecord:
         started_at: when the run started (aware UTC).
         completed_at: when it completed, if it did.
         answers: ``{step_id: value}`` in answering order (values typed as in `answer_values`).
+        computed: the values the run computed (its state's ``vars``), for a flow's results.
     """
 
     run_id: int
@@ -50,6 +51,7 @@ class ExportRecord:
     started_at: datetime
     completed_at: datetime | None
     answers: dict[str, Any] = field(default_factory=dict)
+    computed: dict[str, Any] = field(default_factory=dict)
 
 
 class ExportPart(TxPart):
@@ -86,6 +88,7 @@ class ExportPart(TxPart):
                 FlowRun.status,
                 FlowRun.started_at,
                 FlowRun.completed_at,
+                FlowRun.state,
             )
             .join(User, User.id == FlowRun.user_id)
             .outerjoin(Municipality, Municipality.id == FlowRun.municipality_id)
@@ -125,6 +128,7 @@ class ExportPart(TxPart):
                     started_at=row[8],
                     completed_at=row[9],
                     answers=answers.get(row[0], {}),
+                    computed=dict((row[10] or {}).get("vars") or {}),
                 )
 
     async def _answers_of(self, run_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -96,8 +96,10 @@ async def test_seeded_coordinator_exports_xlsx_and_it_is_audited(service: Conver
     reply = await boss.send(Tap("c:export_week"))
     files = [e for e in reply.events if isinstance(e, FileOffered)]
     assert len(files) == 1 and files[0].filename.endswith(".xlsx")
-    sheet = load_workbook(io.BytesIO(files[0].content)).active
-    assert sheet is not None and sheet["B1"].value == "Municipality"
+    book = load_workbook(io.BytesIO(files[0].content))
+    assert book["runs"]["C1"].value == "municipality" and book["runs"]["J2"].value is True
+    questions = {row[1].value: row[2].value for row in book["questions"].iter_rows(min_row=2)}
+    assert questions["municipality"] == "Municipality"  # in the coordinator's language
     async with store.transaction(readonly=True) as tx:
         entries = await tx.audit_entries(action="export")
         assert [e.actor for e in entries] == [f"telegram:{COORDINATOR_ID}"]

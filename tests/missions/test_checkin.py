@@ -31,6 +31,7 @@ from bot.missions.checkin import (
     checkin_scores,
     checkin_sdg_overlap,
     checkin_trend,
+    factual_differences,
     mirror_choice,
     mirror_report,
 )
@@ -568,6 +569,11 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
         theirs=south.vars["mine"], report=report, partner_name="Tarija", period="2026-Q4",
     ))
     assert mirror.startswith("🪞 Spiegel · vierde kwartaal van 2026: jullie en Tarija")
+    facts = [f["id"] for f in report["facts"]]
+    assert bool(facts) == ("Feiten om samen recht te zetten" in mirror)
+    for fact in facts:
+        assert {"exit_clause": "Afspraak over stoppen", "report_stage": "Volgend rapport",
+                "contacts": "Contacten deze periode", "budget": "Gebruikt budget"}[fact] in mirror
     assert "Wederzijdse verwachtingen: u 2/5, Tarija 5/5" in mirror
     assert "Wat verwacht ieder van de ander" in mirror
     assert "Wie leerde van wie: jullie zijn het eens, ‘Wij van hen’." in mirror
@@ -596,3 +602,33 @@ def test_the_longest_result_fits_one_telegram_message(
     assert len(result) <= 4096
     assert "{{" not in result
     assert "{%" not in result
+
+
+def test_facts_the_sides_report_differently_are_named_apart() -> None:
+    mine = {"exit_clause": "written", "contacts": 12, "budget": 90, "report_stage": "sent"}
+    theirs = {"exit_clause": "no", "contacts": 3, "budget": 30, "report_stage": "sent"}
+    facts = factual_differences(mine, theirs)
+    assert [(f["id"], f["mine"], f["theirs"]) for f in facts] == [
+        ("exit_clause", "written", "no"), ("contacts", 12, 3), ("budget", 90, 30)]
+    # Close enough is not a disagreement: 4 contacts against 5, 60 % against 70 %.
+    assert factual_differences({"contacts": 4, "budget": 60}, {"contacts": 5, "budget": 70}) == []
+    assert factual_differences({"contacts": 0}, {"contacts": 3}) == [
+        {"id": "contacts", "kind": "count", "mine": 0, "theirs": 3}]
+
+
+def test_the_mirror_names_facts_that_do_not_match(loaded: tuple[Flow, Catalogue]) -> None:
+    north, _ = north_first(loaded)
+    flow, catalogue = loaded
+    mine = dict(north.vars["mine"])
+    theirs = {**mine, "exit_clause": "no" if mine.get("exit_clause") != "no" else "written",
+              "contacts": 40, "budget": 95}
+    mine.update(contacts=3, budget=20)
+    report = mirror_report(mine, theirs, None, None, checkin_mirror_questions())
+    assert [f["id"] for f in report["facts"]] == ["exit_clause", "contacts", "budget"]
+    mirror = html_to_plain(engine.render_text(
+        flow, catalogue, north.model_copy(update={"lang": "fr"}), "mirror_report", now=NOW,
+        mine=mine, theirs=theirs, report=report, partner_name="Tarija", period="2026-Q4"))
+    assert "Des faits à accorder" in mirror
+    assert "Contacts cette période : vous dites « 3 », Tarija « 40 »." in mirror
+    assert "Budget utilisé : vous dites « 20 % », Tarija « 95 % »." in mirror
+    assert "Clause de rupture : vous dites « " in mirror

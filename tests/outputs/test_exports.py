@@ -1,4 +1,4 @@
-"""Exports (bot/export.py): XLSX for people — questions, labels, no live formula — and CSV/JSON."""
+"""Exports (bot/outputs/exports.py): typed cells, short headers, codebook, items, no formula."""
 
 from __future__ import annotations
 
@@ -19,7 +19,15 @@ from bot.cli import main
 from bot.content import shipped_catalogue
 from bot.flow_library import FlowLibrary
 from bot.outputs.consent import WITHHELD
-from bot.outputs.exports import QuestionBook, write_csv, write_json, write_xlsx, xlsx_bytes
+from bot.outputs.exports import (
+    QuestionBook,
+    TableModel,
+    model_for,
+    write_csv,
+    write_json,
+    write_xlsx,
+    xlsx_bytes,
+)
 from bot.storage import Store
 from bot.storage.tx import Tx
 
@@ -76,31 +84,43 @@ async def _xlsx(store: Store, lang: str) -> bytes:
     return content
 
 
-async def test_xlsx_has_questions_labels_and_no_formula(store: Store) -> None:
+def _rows(sheet: Any) -> list[dict[str, Any]]:
+    headers = [c.value for c in sheet[1]]
+    return [dict(zip(headers, [c.value for c in row], strict=True))
+            for row in sheet.iter_rows(min_row=2)]
+
+
+async def test_xlsx_has_typed_cells_short_headers_items_and_no_formula(store: Store) -> None:
     await _populate(store)
     book = load_workbook(io.BytesIO(await _xlsx(store, "en")))
-    assert book.sheetnames == ["municipality_week v1", "municipality_week v2"]
-    sheet = book["municipality_week v1"]
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}3"
-    headers = [c.value for c in sheet[1]]
-    assert headers[:6] == ["User", "Municipality", "Country", "Status", "Started (UTC)",
-                           "Completed (UTC)"]
-    assert "The hero's name (the person, school, business…)?" in headers
-    assert "Who is …?" in headers  # the name the question would show is left out
-    assert sheet.cell(1, headers.index("Who is …?") + 1).comment.text == "hero_kind"
-    rows = [dict(zip(headers, [c.value for c in row], strict=True))
-            for row in sheet.iter_rows(min_row=2)]
-    herent = next(r for r in rows if r["Municipality"] == "Herent")
-    assert herent["Who is …?"] == "School"  # a label in English, not "school" nor "École"
-    assert herent["Status"] == "completed"
-    assert herent["Started (UTC)"] == T0.replace(tzinfo=None)
-    assert herent["The hero's name (the person, school, business…)?"] == TYPED[0]
-    # Goals read as names in the chosen language.
-    assert "13. Climate action" in str(herent[next(h for h in headers if "SDGs" in str(h))])
-    edegem = next(r for r in rows if r["Municipality"] == "Edegem")
+    assert book.sheetnames == ["runs", "hero_keep", "act_keep", "questions"]
+    runs = book["runs"]
+    assert runs.freeze_panes == "A2"
+    assert runs.auto_filter.ref == f"A1:{runs.cell(1, runs.max_column).column_letter}4"
+    headers = [c.value for c in runs[1]]
+    assert headers[:9] == ["run", "user", "municipality", "country", "flow", "version",
+                           "status", "started_at", "completed_at"]
+    # the fields of a repeated block live on its own sheet, not as the last hero's columns
+    assert "hero_name" not in headers and "register" in headers
+    herent = _rows(runs)[0]
+    assert herent["register"] is True and herent["started_at"] == T0.replace(tzinfo=None)
+    heroes = _rows(book["hero_keep"])
+    assert [h["run"] for h in heroes] == [r["run"] for r in _rows(runs)]
+    assert heroes[0]["hero_kind"] == "School"  # a label in English, not "school" nor "École"
+    assert heroes[0]["hero_name"] == TYPED[0]
+    assert heroes[0]["hero_sdgs.13"] == 1 and heroes[0]["hero_sdgs.5"] == 0
+    assert "13. Climate action" in heroes[0]["hero_sdgs"]
+    edegem = next(h for h in heroes if h["municipality"] == "Edegem")
     assert "Maria Secret" not in json.dumps([str(v) for v in edegem.values()])
-    assert edegem["The hero's name (the person, school, business…)?"] == WITHHELD
+    assert edegem["hero_name"] == WITHHELD
+    activity = _rows(book["act_keep"])[0]
+    assert activity["act_date"] == datetime(2026, 9, 25)  # a date cell, not text
+    questions = _rows(book["questions"])
+    kind = next(q for q in questions if q["Column"] == "hero_kind")
+    assert kind["Sheet"] == "hero_keep" and kind["Question"] == "“…” is:"
+    assert "school = School" in kind["Possible answers"]
+    day = next(q for q in questions if q["Column"] == "act_date")
+    assert day["Question"] == "Which day? (between … and …)" and day["Type"] == "date"
     for worksheet in book.worksheets:
         for row in worksheet.iter_rows():
             for cell in row:
@@ -111,13 +131,15 @@ async def test_xlsx_has_questions_labels_and_no_formula(store: Store) -> None:
     assert set(TYPED) <= typed_cells  # kept exactly as typed, just inert
 
 
-async def test_xlsx_headers_follow_the_language(store: Store) -> None:
+async def test_xlsx_questions_follow_the_language(store: Store) -> None:
     await _populate(store)
-    sheet = load_workbook(io.BytesIO(await _xlsx(store, "nl")))["municipality_week v1"]
-    headers = [c.value for c in sheet[1]]
-    assert headers[1] == "Gemeente"
-    assert "De naam van de held (de persoon, school, het bedrijf…)?" in headers
-    assert [c.value for c in sheet[2]][headers.index("Wie is …?")] == "School"
+    book = load_workbook(io.BytesIO(await _xlsx(store, "nl")))
+    assert [c.value for c in book["questions"][1]][:3] == ["Blad", "Kolom", "Vraag"]
+    questions = {q["Kolom"]: q["Vraag"] for q in _rows(book["questions"])}
+    assert questions["municipality"] == "Gemeente"
+    assert questions["hero_name"] == (
+        "Wat is de naam van de held (een persoon, een school, een bedrijf…)?")
+    assert _rows(book["hero_keep"])[0]["hero_kind"] == "School"
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
@@ -126,19 +148,16 @@ async def test_libreoffice_opens_the_xlsx_and_evaluates_nothing(store: Store,
     await _populate(store)
     target = tmp_path / "week.xlsx"
     target.write_bytes(await _xlsx(store, "fr"))
-    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76"  # comma, double quote, UTF-8
+    utf8_csv = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2"
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
                     "--convert-to", utf8_csv, "--outdir", str(tmp_path), str(target)],
                    check=True, capture_output=True, timeout=120)
-    text = (tmp_path / "week.csv").read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][1] == "Commune"
-    cells = {value for row in rows for value in row}
-    assert TYPED[0] in cells and TYPED[2] in cells  # not evaluated into "x" or "1"
-    assert "1" not in cells and "x" not in cells
+    text = (tmp_path / "week-hero_keep.csv").read_text(encoding="utf-8")
+    cells = {value for row in csv.reader(io.StringIO(text)) for value in row}
+    assert TYPED[0] in cells and TYPED[1] in cells  # not evaluated into "x" or a number
 
 
-async def test_empty_xlsx_has_a_header_sheet(store: Store) -> None:
+async def test_empty_xlsx_has_its_header_rows(store: Store) -> None:
     catalogue, library = _library()
     flow = library.get("post2030")
     assert flow is not None
@@ -146,7 +165,16 @@ async def test_empty_xlsx_has_a_header_sheet(store: Store) -> None:
         content, count = await xlsx_bytes(tx, flow, catalogue, "es")
     assert count == 0
     book = load_workbook(io.BytesIO(content))
-    assert [c.value for c in book.active[1]][1] == "Municipio"
+    assert [c.value for c in book["runs"][1]][2] == "municipality"
+    assert {q["Columna"]: q["Pregunta"] for q in _rows(book["questions"])}[
+        "municipality"] == "Municipio"
+
+
+async def _model(store: Store, lang: str = "en") -> TableModel:
+    catalogue, library = _library()
+    async with store.transaction(readonly=True) as tx:
+        return await model_for(tx, "municipality_week", lang, catalogue,
+                               library.get("municipality_week"))
 
 
 async def test_csv_and_json_withhold_heroes_without_consent(store: Store) -> None:
@@ -158,28 +186,33 @@ async def test_csv_and_json_withhold_heroes_without_consent(store: Store) -> Non
                 yield record
 
     text = io.StringIO()
-    assert await write_csv(records(), text) == 3
+    assert await write_csv(records(), text, await _model(store)) == 3
     assert "Maria Secret" not in text.getvalue()
-    rows = list(csv.reader(io.StringIO(text.getvalue())))
+    runs, heroes, _activities = text.getvalue().split("\n\n")
+    assert heroes.startswith("[hero_keep]\n")
+    rows = list(csv.reader(io.StringIO(heroes.split("\n", 1)[1])))
     column = rows[0].index("hero_name")
     assert {row[column] for row in rows[1:]} == {"'" + TYPED[0], WITHHELD, "'" + TYPED[1]}
+    assert list(csv.reader(io.StringIO(runs)))[1][rows[0].index("run")] == "1"
     out = io.StringIO()
-    await write_json(records(), out)
+    await write_json(records(), out, await _model(store))
     assert "Maria Secret" not in out.getvalue()
-    assert json.loads(out.getvalue())[1]["answers"]["hero_keep"][0]["hero_name"] == WITHHELD
+    second = json.loads(out.getvalue())[1]
+    assert second["items"]["hero_keep"][0]["hero_name"] == WITHHELD
+    assert second["answers"]["register"] is True
 
 
 async def test_write_xlsx_spools_rows_of_an_unknown_version(store: Store) -> None:
     await _populate(store)
     catalogue, _ = _library()
-    book = QuestionBook("municipality_week", "en", catalogue, None, [],
-                        now=T0)  # no definition at all: step ids as headers
+    model = TableModel(QuestionBook("municipality_week", "en", catalogue, None, [],
+                                    now=T0))  # no definition at all: values typed by themselves
     target = io.BytesIO()
     async with store.transaction(readonly=True) as tx:
-        count = await write_xlsx(tx.iter_export_labelled("municipality_week"), target, book)
+        count = await write_xlsx(tx.iter_export("municipality_week"), target, model)
     assert count == 3
-    headers = [c.value for c in load_workbook(target)["municipality_week v1"][1]]
-    assert "hero_name" in headers and "hero_consent" in headers
+    headers = [c.value for c in load_workbook(target)["runs"][1]]
+    assert "register" in headers and "hero_consent" in headers
 
 
 def test_cli_export_xlsx_with_lang_is_audited(sqlite_url: str, tmp_path: Path,
@@ -196,8 +229,8 @@ def test_cli_export_xlsx_with_lang_is_audited(sqlite_url: str, tmp_path: Path,
     result = CliRunner().invoke(main, ["export", "municipality_week", "--format", "xlsx",
                                        "--out", str(out), "--lang", "es"])
     assert result.exit_code == 0, result.output
-    headers = [c.value for c in load_workbook(out)["municipality_week v1"][1]]
-    assert headers[1] == "Municipio"
+    questions = {q["Columna"]: q["Pregunta"] for q in _rows(load_workbook(out)["questions"])}
+    assert questions["municipality"] == "Municipio"
     audit = CliRunner().invoke(main, ["audit", "--json"])
     entry = json.loads(audit.output.splitlines()[0])
     assert entry["action"] == "export"
@@ -207,12 +240,36 @@ def test_cli_export_xlsx_with_lang_is_audited(sqlite_url: str, tmp_path: Path,
     assert bad.exit_code == 2 and "not a date" in bad.output
 
 
-def test_answer_dates_stay_dates() -> None:
-    from bot.outputs.exports import _answer_cell
+def test_cli_csv_puts_items_beside_and_writes_a_codebook(sqlite_url: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
 
+    async def setup() -> None:
+        async with await Store.open(sqlite_url) as store:
+            await _populate(store)
+
+    asyncio.run(setup())
+    monkeypatch.setenv("SDGBOT_DATABASE_URL", sqlite_url)
+    out, codebook = tmp_path / "week.csv", tmp_path / "week-codebook.csv"
+    result = CliRunner().invoke(main, ["export", "municipality_week", "--format", "csv",
+                                       "--out", str(out), "--codebook", str(codebook),
+                                       "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    heroes = list(csv.DictReader((tmp_path / "week.hero_keep.csv").open(encoding="utf-8")))
+    assert len(heroes) == 3 and heroes[0]["hero_sdgs.4"] == "1"
+    book = {row["Colonne"]: row for row in csv.DictReader(codebook.open(encoding="utf-8"))}
+    assert book["register"]["Type"] == "oui/non (VRAI/FAUX)"
+    assert book["hero_sdgs.4"]["Question"].endswith("4. Éducation de qualité")
+    wrong = CliRunner().invoke(main, ["export", "municipality_week", "--format", "xlsx",
+                                      "--out", str(out), "--codebook", str(codebook)])
+    assert wrong.exit_code != 0 and "--codebook" in wrong.output
+
+
+def test_answer_dates_stay_dates() -> None:
     catalogue, library = _library()
-    book = QuestionBook("municipality_week", "en", catalogue, library.get("municipality_week"),
-                        [], now=T0)
-    assert _answer_cell(book, "1", "act_date", date(2026, 9, 20), "20/09/2026", "date") == {
-        "date": "2026-09-20"}
-    assert _answer_cell(book, "1", "nothing", 12, "12", "number") == 12
+    model = TableModel(QuestionBook("municipality_week", "en", catalogue,
+                                    library.get("municipality_week"), [], now=T0))
+    assert dict(model.cells("1", "act_date", date(2026, 9, 20), table="act_keep")) == {
+        "act_date": date(2026, 9, 20)}
+    assert dict(model.cells("1", "act_date", "2026-09-20", table="act_keep")) == {
+        "act_date": date(2026, 9, 20)}
