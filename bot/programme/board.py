@@ -97,7 +97,7 @@ class Standings:
         self.tx = tx
         self.twinnings = twinnings
         self.names = names
-        self._audiences: dict[tuple[Any, ...], list[tuple[int, int | None, str]]] = {}
+        self._audiences: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
 
     @classmethod
     async def load(cls, tx: Tx) -> Standings:
@@ -105,25 +105,30 @@ class Standings:
         twinnings, names = await audience_context(tx)
         return cls(tx, twinnings, names)
 
-    async def _people(self, occurrence: Occurrence) -> list[tuple[int, int | None, str]]:
-        """(user id, municipality id, label) of everyone the occurrence is for."""
+    async def _people(self, occurrence: Occurrence) -> list[tuple[str, str]]:
+        """(scope, label) of every municipality — or person without one — it is for.
+
+        Grouped in the database: a few hundred municipalities come back, not every person.
+        """
         terms = occurrence.deadline.audience
         key = (tuple(str(t) for t in terms), occurrence.partnership)
         if key not in self._audiences:
-            condition = audience_where(terms, self.twinnings, self.names)
+            condition = and_(audience_where(terms, self.twinnings, self.names),
+                             User.opted_out.is_(False), User.blocked.is_(False),
+                             User.channel.not_in(sorted(UNREACHABLE_CHANNELS)))
             if occurrence.partnership:
                 only = sorted(self.twinnings.municipalities(
                     Term("partnership", occurrence.partnership)))
                 condition = and_(condition, User.municipality_id.in_(only or [-1]))
-            rows = (await self.tx.session.execute(
-                select(User.id, User.municipality_id, User.name, User.channel,
-                       User.external_id)
-                .where(condition, User.opted_out.is_(False), User.blocked.is_(False),
-                       User.channel.not_in(sorted(UNREACHABLE_CHANNELS)))
-            )).all()
+            places = (await self.tx.session.execute(
+                select(User.municipality_id).where(condition, User.municipality_id.is_not(None))
+                .group_by(User.municipality_id))).scalars().all()
+            loners = (await self.tx.session.execute(
+                select(User.id, User.name, User.channel, User.external_id)
+                .where(condition, User.municipality_id.is_(None)))).all()
             self._audiences[key] = [
-                (uid, mid, self.names.get(mid, "—") if mid else (name or f"{channel}:{ext}"))
-                for uid, mid, name, channel, ext in rows]
+                *((f"m:{mid}", self.names.get(mid or 0, "—")) for mid in places),
+                *((f"u:{uid}", name or f"{channel}:{ext}") for uid, name, channel, ext in loners)]
         return self._audiences[key]
 
     async def of(self, occurrence: Occurrence, now: datetime) -> Standing:
@@ -137,9 +142,9 @@ class Standings:
                 deadline.flow, end_of_day(since, zone(deadline.timezone)), now)
         done: set[str] = set()
         pending: set[str] = set()
-        for user_id, municipality_id, label in await self._people(occurrence):
-            scope = f"m:{municipality_id}" if municipality_id else f"u:{user_id}"
-            if scope in marks or (municipality_id or 0) in flow_done:
+        for scope, label in await self._people(occurrence):
+            place = int(scope[2:]) if scope.startswith("m:") else 0
+            if scope in marks or (place and place in flow_done):
                 done.add(label)
             else:
                 pending.add(label)

@@ -24,7 +24,7 @@ from bot.programme.actors import Actor
 from bot.scheduling.rate import Pacer
 from bot.scheduling.runner import build_planner, build_sender
 from bot.storage.models import User
-from tests.web.conftest import Console, open_console
+from tests.web.conftest import Console
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +41,9 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture
-async def browser_console(sqlite_url: str, small_content: Path) -> AsyncIterator[Console]:
+def browser_console(sqlite_console: Console) -> Console:
     """A console on SQLite (the browser tests are about pages, not dialects)."""
-    async with open_console(sqlite_url, small_content) as running:
-        yield running
+    return sqlite_console
 
 
 @pytest.fixture
