@@ -28,6 +28,7 @@ from bot.conversation.conversations import Conversations
 from bot.programme import broadcasts, console
 from bot.programme.actors import Actor
 from bot.storage.models import Municipality, User
+from bot.web import flows
 from bot.web.app import make_app
 
 __all__ = ["PAGES", "WebResult", "measure", "rows"]
@@ -151,6 +152,7 @@ async def measure(folder: Path, postgres: str | None, *, people: int, runs: int,
             client = TestClient(server)
             await client.start_server()
             try:
+                await flows.warmed_up()  # a console starts long before anyone opens it
                 await _sign_in(client, link)
                 assets: dict[str, int] = {}
                 pages = []

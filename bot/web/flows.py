@@ -81,6 +81,11 @@ async def warm_up(app: web.Application) -> None:
     task.add_done_callback(_background.discard)
 
 
+async def warmed_up() -> None:
+    """Wait until the check started by `warm_up` is done (the benchmark waits for it)."""
+    await asyncio.gather(*_background, return_exceptions=True)
+
+
 async def stop_warming(app: web.Application) -> None:
     """Stop the background check when the console stops."""
     for task in list(_background):
@@ -216,4 +221,4 @@ def add_routes(routes: web.RouteTableDef) -> None:
     routes.post(r"/flows/{id:[\w-]+}/simulate")(simulate)
 
 
-__all__ = ["add_routes", "stop_warming", "warm_up"]
+__all__ = ["add_routes", "stop_warming", "warm_up", "warmed_up"]
