@@ -9,7 +9,8 @@ never count.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
@@ -21,6 +22,7 @@ from bot.scheduling.deadlines import Occurrence
 from bot.storage.models import SANDBOX_CHANNEL, Broadcast, FlowRun, OutboxItem, User
 from bot.storage.tx import Tx
 
+PROGRAMME_ZONE = ZoneInfo("Europe/Brussels")
 UPCOMING_DAYS = 60
 UPCOMING_MAX = 8
 
@@ -65,8 +67,9 @@ class Overview:
 
 
 def month_start(now: datetime) -> datetime:
-    """The first instant of the current month (UTC)."""
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The first instant of the current month where the programme is run (Brussels)."""
+    local = now.astimezone(PROGRAMME_ZONE)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 async def overview(tx: Tx, actor: Actor, now: datetime) -> Overview:
