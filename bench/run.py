@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import matching
+from bench import web as web_bench
 from bench.broadcast import FIRST_WITHIN, BroadcastResult, missing, run_broadcast
 from bench.conversations import Session, Sizes, Traffic, summary
 from bench.database import fresh_database
@@ -51,6 +52,10 @@ class Plan:
     memory_runs: int
     broadcast_recipients: int
     matching_rounds: int
+    web_people: int = 10_000
+    web_runs: int = 5_000
+    web_municipalities: int = 300
+    web_requests: int = 30
 
     @classmethod
     def full(cls) -> Plan:
@@ -60,7 +65,8 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         """Tiny sizes: checks that every part runs, measures nothing meaningful."""
-        return cls(Sizes(12, 6, 2), 200, 40, 20, 3)
+        return cls(Sizes(12, 6, 2), 200, 40, 20, 3, web_people=200, web_runs=40,
+                   web_municipalities=20, web_requests=2)
 
 
 BOTS = ("baseline", "baseline_http", "sdgbot")
@@ -239,7 +245,12 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
                          f"within {FIRST_WITHIN:.0f} s (no outbox scheduler?)")  # fmt: skip
     else:
         broadcast = reason
+    say(f"web console: every page over {plan.web_people:,} people")
+    web = await web_bench.measure(folder, postgres, people=plan.web_people, runs=plan.web_runs,
+                                  municipalities=plan.web_municipalities,
+                                  requests=plan.web_requests)
     rows = _rows(plan.sizes, traffic, memory, memories["baseline"], broadcast, times)
+    rows += web_bench.rows(web)
     details = {
         **{name: summary(figures) | {"rss_mb": round(memories[name].rss_mb, 1)}
            for name, figures in traffic.items()},
@@ -252,6 +263,7 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
         "matching_us": {"count": len(times.micros), "questions": times.questions,
                         **{f"p{q}": round(percentile(times.micros, q), 1) for q in (50, 95, 99)},
                         "max": round(max(times.micros), 1)},
+        "web": web.summary(),
         "database": "postgresql" if postgres else "sqlite",
         "quick": plan.memory_users < 1000,
         "load_average_1min": {"start": _LOAD_AT_START, "end": round(os.getloadavg()[0], 2)},

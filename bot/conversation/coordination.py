@@ -8,26 +8,22 @@ the user's role is refused politely and does nothing (`require_role`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 
 from bot.conversation.commands import FLOW_COMMANDS
 from bot.conversation.turn import Handler, Turn
 from bot.flow.events import Option
 from bot.formatting import format_date
-from bot.i18n import LANGUAGES, escape
+from bot.i18n import escape
 from bot.messages import FileOffered, MenuOffered, Notice
 from bot.programme import roles
 from bot.programme.actors import Actor, NotAllowed, has_role
 from bot.programme.exports import export_xlsx
 from bot.programme.stats import quarter_stats
-from bot.scheduling.sender import NOTICE_KIND
 from bot.storage.models import User
 
 STATS_MAX_LINES = 40
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIA = "bot"
-NOTICE_KEPT = timedelta(days=14)
-"""A notice not delivered by then (the person blocked the bot) is dropped."""
 
 
 def actor_of(turn: Turn) -> Actor:
@@ -187,21 +183,6 @@ async def _reviewed_candidate(turn: Turn) -> User | None:
     return candidate
 
 
-async def _tell(turn: Turn, user: User, key: str) -> None:
-    """Tell `user` (not the coordinator) about the decision, through the outbox.
-
-    Written with the decision, in every language (the one they use when it goes out is sent):
-    a crash right after the decision cannot lose it, and it is paced with everything else.
-    """
-    messages = turn.service.catalogue.messages
-    occasion = turn.update_id if turn.update_id is not None else turn.now.isoformat()
-    turn.reply.queued += await turn.tx.enqueue([{
-        "key": f"{NOTICE_KIND}:{key}:{user.id}:{occasion}", "kind": NOTICE_KIND,
-        "user_id": user.id, "due_at": turn.now, "expires_at": turn.now + NOTICE_KEPT,
-        "payload": {"texts": {lang: messages.get(key, lang) for lang in LANGUAGES}},
-    }], turn.now)
-
-
 async def approve(turn: Turn) -> None:
     """Grant the request this coordinator was shown, tell the person, show the next one."""
     if not await require_role(turn):
@@ -210,14 +191,14 @@ async def approve(turn: Turn) -> None:
     if candidate is None:
         return
     try:
-        wanted = await roles.approve(turn.tx, actor_of(turn), candidate, via=VIA)
+        decision = await roles.approve(turn.tx, actor_of(turn), candidate, via=VIA,
+                                       messages=turn.service.catalogue.messages, now=turn.now)
     except NotAllowed:  # only an admin makes admins
         turn.say("not_allowed")
         return
+    turn.reply.queued += decision.told  # the candidate hears it through the outbox
     turn.say("request_approved", name=candidate.name or candidate.key,
-             role=turn.msg(f"role_{wanted}"))
-    if not candidate.blocked:
-        await _tell(turn, candidate, "role_granted")
+             role=turn.msg(f"role_{decision.role}"))
     await _show_next_request(turn)
 
 
@@ -228,10 +209,10 @@ async def refuse(turn: Turn) -> None:
     candidate = await _reviewed_candidate(turn)
     if candidate is None:
         return
-    await roles.refuse(turn.tx, actor_of(turn), candidate, via=VIA)
+    decision = await roles.refuse(turn.tx, actor_of(turn), candidate, via=VIA,
+                                  messages=turn.service.catalogue.messages, now=turn.now)
+    turn.reply.queued += decision.told
     turn.say("request_refused", name=candidate.name or candidate.key)
-    if not candidate.blocked:
-        await _tell(turn, candidate, "role_declined")
     await _show_next_request(turn)
 
 

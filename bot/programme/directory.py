@@ -15,7 +15,7 @@ from bot.programme.actors import Actor, NotFound
 from bot.storage.models import ROLES, SANDBOX_CHANNEL, Municipality, User
 from bot.storage.tx import Tx
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from bot.flow.catalogue import Catalogue
 from bot.i18n import LANGUAGES
+from bot.programme import broadcasts
 from bot.programme.actors import Actor, NotFound
 from bot.programme.broadcasts import add_text
 from bot.scheduling.audience import Term, resolve, user_timezone
@@ -78,6 +79,18 @@ async def arrival(tx: Tx, actor: Actor, terms: Sequence[Term], texts: Mapping[st
                    max(times, default=None))
 
 
+async def recent(tx: Tx, actor: Actor) -> list[broadcasts.Status]:
+    """The latest broadcasts with their counts (coordinators only)."""
+    actor.require("coordinator")
+    return await broadcasts.status(tx)
+
+
+async def reach(tx: Tx, actor: Actor, terms: Sequence[Term]) -> int:
+    """How many people an audience reaches now (coordinators only)."""
+    actor.require("coordinator")
+    return await broadcasts.count_recipients(tx, terms)
+
+
 async def deliveries(tx: Tx, actor: Actor, broadcast_id: int, *,
                      status: str | None = None) -> tuple[Broadcast, Sequence[Delivery]]:
     """A broadcast and its recipients' deliveries (failed first), coordinators only.
@@ -94,4 +107,5 @@ async def deliveries(tx: Tx, actor: Actor, broadcast_id: int, *,
     return found, rows
 
 
-__all__ = ["DELIVERY_STATUSES", "Arrival", "arrival", "deliveries", "texts_from_form"]
+__all__ = ["DELIVERY_STATUSES", "Arrival", "arrival", "deliveries", "reach", "recent",
+           "texts_from_form"]

@@ -9,18 +9,20 @@ never count.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
 from bot.programme import deadlines as programme_deadlines
 from bot.programme import roles
 from bot.programme.actors import Actor
+from bot.programme.board import Standings
 from bot.scheduling.deadlines import Occurrence
-from bot.scheduling.planner import Recipients
 from bot.storage.models import SANDBOX_CHANNEL, Broadcast, FlowRun, OutboxItem, User
 from bot.storage.tx import Tx
 
+PROGRAMME_ZONE = ZoneInfo("Europe/Brussels")
 UPCOMING_DAYS = 60
 UPCOMING_MAX = 8
 
@@ -65,8 +67,9 @@ class Overview:
 
 
 def month_start(now: datetime) -> datetime:
-    """The first instant of the current month (UTC)."""
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    """The first instant of the current month where the programme is run (Brussels)."""
+    local = now.astimezone(PROGRAMME_ZONE)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 async def overview(tx: Tx, actor: Actor, now: datetime) -> Overview:
@@ -91,10 +94,10 @@ async def overview(tx: Tx, actor: Actor, now: datetime) -> Overview:
     occurrences = [o for o in await programme_deadlines.all_occurrences(tx, now.date(), 3)
                    if o.due <= now.date() + timedelta(days=UPCOMING_DAYS)][:UPCOMING_MAX]
     if occurrences:
-        recipients = await Recipients.load(tx)
+        standings = await Standings.load(tx)
         for occurrence in occurrences:
-            found = await programme_deadlines.progress(tx, occurrence, now, recipients)
-            due_soon.append(DueSoon(occurrence, found.total, found.pending))
+            found = await standings.of(occurrence, now)
+            due_soon.append(DueSoon(occurrence, found.total, len(found.pending)))
     sending = []
     for broadcast in (await tx.session.execute(
             select(Broadcast).where(Broadcast.status.in_(("scheduled", "queued")))

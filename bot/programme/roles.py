@@ -22,7 +22,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.i18n import Messages
 from bot.programme.actors import ROLE_RANK, Actor, NotAllowed, NotFound, has_role
+from bot.programme.notices import tell
 from bot.storage.audit import ACTION_ROLE_CHANGE, ACTION_ROLE_REFUSED, audit
 from bot.storage.models import FlowRun, Municipality, Partnership, User
 from bot.storage.store import Store
@@ -232,17 +234,28 @@ async def reviewed_request(tx: Tx, actor: Actor) -> User | None:
     return candidate
 
 
-async def approve(tx: Tx, actor: Actor, candidate: User, *, via: str) -> str:
-    """Grant `candidate` the role they asked for (audited); returns that role."""
+@dataclass(frozen=True)
+class Decision:
+    """A request decided: the role granted (None when refused) and the notices queued."""
+
+    role: str | None
+    told: int
+
+
+async def approve(tx: Tx, actor: Actor, candidate: User, *, via: str, messages: Messages,
+                  now: datetime) -> Decision:
+    """Grant `candidate` the role they asked for (audited), and tell them (the outbox)."""
     wanted = candidate.requested_role or "coordinator"
     await change_role(tx, actor, candidate, wanted, via=via)
     if actor.user is not None:
         await tx.clear_role_review(actor.user.id)
-    return wanted
+    told = await tell(tx, candidate, "role_granted", messages, now, f"{via}:{now.isoformat()}")
+    return Decision(wanted, told)
 
 
-async def refuse(tx: Tx, actor: Actor, candidate: User, *, via: str) -> str | None:
-    """Decline `candidate`'s request (they keep normal access; audited)."""
+async def refuse(tx: Tx, actor: Actor, candidate: User, *, via: str, messages: Messages,
+                 now: datetime) -> Decision:
+    """Decline `candidate`'s request (they keep normal access; audited), and tell them."""
     actor.require("coordinator")
     wanted = candidate.requested_role
     await tx.update_user(candidate, requested_role=None)
@@ -250,12 +263,14 @@ async def refuse(tx: Tx, actor: Actor, candidate: User, *, via: str) -> str | No
                 {"user": candidate.key, "requested": wanted, "via": via})
     if actor.user is not None:
         await tx.clear_role_review(actor.user.id)
-    return wanted
+    told = await tell(tx, candidate, "role_declined", messages, now, f"{via}:{now.isoformat()}")
+    return Decision(None, told)
 
 
 __all__ = [
     "ANONYMITY_MINIMUM",
     "SEEDED_BY",
+    "Decision",
     "Person",
     "Request",
     "anonymous_average",

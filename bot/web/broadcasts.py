@@ -46,7 +46,7 @@ def _when(text: str, present: datetime) -> datetime:
 
 async def listing(request: web.Request) -> web.Response:
     """The compose form and the latest broadcasts."""
-    found = await read(request, lambda tx: broadcasts.status(tx))
+    found = await read(request, lambda tx: outreach.recent(tx, actor(request)))
     return page(request, "broadcasts.html", items=found, summary=broadcasts.summary,
                 describe=_audience_text, values={}, languages=LANGUAGES)
 
@@ -62,7 +62,7 @@ async def count(request: web.Request) -> web.Response:
         terms = parse_audience([raw])
     except ValueError as exc:
         return fragment(request, "audience_count.html", count=None, problem=str(exc))
-    number = await read(request, lambda tx: broadcasts.count_recipients(tx, terms))
+    number = await read(request, lambda tx: outreach.reach(tx, actor(request), terms))
     return fragment(request, "audience_count.html", count=number, problem=None)
 
 

@@ -11,6 +11,7 @@ person and their runs.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -41,17 +42,55 @@ from bot.web.context import actor, form, service, visit, write
 from bot.web.render import page
 
 _checked: dict[tuple[str, str], list[str]] = {}
+_background: set[asyncio.Task[None]] = set()
 MAX_ANSWER = 2000
 
 
-def _problems(request: web.Request, flow: Flow) -> list[str]:
-    """The flow's translation and glossary problems (checked once per flow version)."""
+def _check(flow: Flow, glossary: Any) -> list[str]:
+    return [str(issue) for issue in (*stale_translations(flow), *glossary_issues(flow, glossary))]
+
+
+async def _problems(request: web.Request, flow: Flow) -> list[str]:
+    """The flow's translation and glossary problems, checked once per flow version.
+
+    The check reads lock files and compares every text: seconds of CPU for all flows, so it
+    runs in a thread (the bot's event loop keeps answering) and once (`warm_up` at start).
+    """
     key = (flow.id, flow.version)
     if key not in _checked:
-        catalogue = service(request).catalogue
-        _checked[key] = [str(issue) for issue in
-                         (*stale_translations(flow), *glossary_issues(flow, catalogue.glossary))]
+        glossary = service(request).catalogue.glossary
+        _checked[key] = await asyncio.to_thread(_check, flow, glossary)
     return _checked[key]
+
+
+async def warm_up(app: web.Application) -> None:
+    """Check every flow in the background as the console starts."""
+    from bot.web.context import SERVICE
+
+    conversations = app[SERVICE]
+
+    async def check_all() -> None:
+        for flow in list(conversations.flows.flows.values()):
+            key = (flow.id, flow.version)
+            if key not in _checked:
+                _checked[key] = await asyncio.to_thread(_check, flow,
+                                                        conversations.catalogue.glossary)
+
+    task = asyncio.create_task(check_all())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def warmed_up() -> None:
+    """Wait until the check started by `warm_up` is done (the benchmark waits for it)."""
+    await asyncio.gather(*_background, return_exceptions=True)
+
+
+async def stop_warming(app: web.Application) -> None:
+    """Stop the background check when the console stops."""
+    for task in list(_background):
+        task.cancel()
+    await asyncio.gather(*_background, return_exceptions=True)
 
 
 def _flow(request: web.Request) -> Flow:
@@ -65,7 +104,7 @@ async def listing(request: web.Request) -> web.Response:
     """Every flow served, with its languages and problems, and the flows not served."""
     actor(request).require("coordinator")
     library = service(request).flows
-    flows = [(flow, _problems(request, flow)) for flow in library.flows.values()]
+    flows = [(flow, await _problems(request, flow)) for flow in library.flows.values()]
     return page(request, "flows.html", flows=flows,
                 not_served=[str(issue) for issue in library.issues])
 
@@ -77,7 +116,7 @@ async def detail(request: web.Request) -> web.Response:
     lang = visit(request).lang
     text = mermaid(flow, lang if lang in flow.languages else None)
     return page(request, "flow.html", flow=flow, nodes=diagram.parse(text), mermaid=text,
-                problems=_problems(request, flow))
+                problems=await _problems(request, flow))
 
 
 def _key(request: web.Request, flow: Flow) -> ConversationKey:
@@ -182,4 +221,4 @@ def add_routes(routes: web.RouteTableDef) -> None:
     routes.post(r"/flows/{id:[\w-]+}/simulate")(simulate)
 
 
-__all__ = ["add_routes"]
+__all__ = ["add_routes", "stop_warming", "warm_up", "warmed_up"]

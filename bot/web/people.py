@@ -12,9 +12,10 @@ from aiohttp import web
 
 from bot.programme import directory, roles
 from bot.programme.actors import ProgrammeError
+from bot.scheduling.runner import wake
 from bot.storage.models import ROLES
 from bot.storage.tx import Tx
-from bot.web.context import actor, form, int_or_404, read, redirect, write
+from bot.web.context import actor, form, int_or_404, now, read, redirect, service, write
 from bot.web.render import page
 
 VIA = "web"
@@ -66,16 +67,18 @@ async def decide(request: web.Request) -> web.StreamResponse:
     decision = request.match_info["decision"]
     data = await form(request)
 
-    async def apply(tx: Tx) -> None:
+    messages = service(request).catalogue.messages
+
+    async def apply(tx: Tx) -> roles.Decision:
         who = await directory.person(tx, actor(request), user_id)
         if who.requested_role is None or who.requested_role == who.role:
             raise ProgrammeError(f"{who.name or who.key} has no request waiting any more")
-        if decision == "approve":
-            await roles.approve(tx, actor(request), who, via=VIA)
-        else:
-            await roles.refuse(tx, actor(request), who, via=VIA)
+        decide = roles.approve if decision == "approve" else roles.refuse
+        return await decide(tx, actor(request), who, via=VIA, messages=messages,
+                            now=now(request))
 
-    await write(request, apply)
+    if (await write(request, apply)).told:
+        wake()  # the person is told through the outbox: send it now
     return redirect(_back(request, data), ok="approved" if decision == "approve" else "refused_ok")
 
 

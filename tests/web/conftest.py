@@ -159,3 +159,10 @@ async def console(database_url: str, small_content: Path) -> AsyncIterator[Conso
     """A console over a fresh database, on both dialects (see the module docstring)."""
     async with open_console(database_url, small_content) as running:
         yield running
+
+
+@pytest.fixture
+async def sqlite_console(sqlite_url: str, small_content: Path) -> AsyncIterator[Console]:
+    """A console on SQLite only (for tests about pages rather than dialects)."""
+    async with open_console(sqlite_url, small_content) as running:
+        yield running

@@ -24,7 +24,7 @@ from bot.programme.actors import Actor
 from bot.scheduling.rate import Pacer
 from bot.scheduling.runner import build_planner, build_sender
 from bot.storage.models import User
-from tests.web.conftest import Console, open_console
+from tests.web.conftest import Console
 
 pytestmark = pytest.mark.browser
 
@@ -41,16 +41,16 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture
-async def browser_console(sqlite_url: str, small_content: Path) -> AsyncIterator[Console]:
+def browser_console(sqlite_console: Console) -> Console:
     """A console on SQLite (the browser tests are about pages, not dialects)."""
-    async with open_console(sqlite_url, small_content) as running:
-        yield running
+    return sqlite_console
 
 
 @pytest.fixture
 async def page(browser_console: Console) -> AsyncIterator[Any]:
     """A fresh browser tab; a script dialog (an injected alert) fails the test."""
-    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+    executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
+    if executable is None:
         _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.async_api import async_playwright
@@ -59,7 +59,7 @@ async def page(browser_console: Console) -> AsyncIterator[Any]:
         raise
     dialogs: list[str] = []
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = await playwright.chromium.launch(executable_path=executable, args=ARGS)
         context = await browser.new_context(locale="en-GB", viewport={"width": 1280,
                                                                       "height": 900})
         tab = await context.new_page()
@@ -155,7 +155,7 @@ async def test_a_broadcast_in_two_languages_reaches_each_person_once(
     await page.get_by_label("Audience").fill("country:BE role:user")
     await page.get_by_text("People reached: 3").wait_for()  # the live count (htmx)
     await page.get_by_role("button", name="Preview").click()
-    assert await page.get_by_text("People reached: 3").is_visible()
+    assert await page.locator(".card").get_by_text("People reached: 3").is_visible()
     await page.get_by_role("button", name="Schedule it").click()
     await page.get_by_text("The broadcast is scheduled.").wait_for()
     async with FakeBotApi() as api:

@@ -121,8 +121,9 @@ async def test_twinnings_list_add_and_end(console: Console) -> None:
 
 async def test_onboarding_keeps_an_unknown_name_as_proposed(console: Console) -> None:
     key = ConversationKey("telegram", "501")
-    inputs = [Command("start"), TextInput("1"), TextInput("Rosine"), TextInput("élue"),
-              TextInput("Bénin"), TextInput("zogbodomey-nord"), TextInput("1")]
+    inputs: list[Command | TextInput] = [
+        Command("start"), TextInput("1"), TextInput("Rosine"), TextInput("élue"),
+        TextInput("Bénin"), TextInput("zogbodomey-nord"), TextInput("1")]
     for number, payload in enumerate(inputs):
         await console.service.handle(Incoming(key, payload, update_id=900 + number))
     async with console.store.transaction(readonly=True) as tx:

@@ -135,3 +135,25 @@ async def test_security_headers(console: Console) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     static = await client.get("/static/htmx.min.js")
     assert static.status == 200
+
+
+async def test_overview_counts_this_month(console: Console) -> None:
+    from datetime import UTC, datetime
+
+    from bot.programme.overview import month_start
+
+    assert month_start(datetime(2027, 3, 31, 23, 30, tzinfo=UTC)) == datetime(
+        2027, 3, 31, 22, 0, tzinfo=UTC)  # 1 April 00:00 in Brussels
+    async with console.store.transaction() as tx:
+        for number in range(3):
+            user = await tx.get_or_create_user("telegram", str(300 + number))
+            await tx.update_user(user, last_seen_at=console.clock())
+            await tx.create_run(user.id, "post2030", "1", state={}, started_at=console.clock())
+        asking = await tx.get_or_create_user("telegram", "399", name="Asking")
+        await tx.update_user(asking, requested_role="coordinator")
+    client = await console.client()
+    await console.sign_in(client)
+    page = await (await client.get("/")).text()
+    assert '<p class="big">3</p>' in page  # three people seen in the bot this month
+    assert '<p class="big">1</p>' in page  # one request waiting
+    assert "/people?requests=1" in page
