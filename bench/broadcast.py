@@ -70,8 +70,9 @@ async def _create(database_url: str, recipients: int) -> None:
     store = await Store.open(database_url)
     try:
         now = datetime.now(UTC)
-        await broadcasts.create(store, TESTER, texts={"*": TEXT}, audience=["all"], at=now,
-                                now=now, ignore_quiet=True)
+        await broadcasts.create(
+            store, TESTER, texts={"*": TEXT}, audience=["all"], at=now, now=now, ignore_quiet=True
+        )
     finally:
         await store.close()
 

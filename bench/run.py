@@ -65,8 +65,17 @@ class Plan:
     @classmethod
     def quick(cls) -> Plan:
         """Tiny sizes: checks that every part runs, measures nothing meaningful."""
-        return cls(Sizes(12, 6, 2), 200, 40, 20, 3, web_people=200, web_runs=40,
-                   web_municipalities=20, web_requests=2)
+        return cls(
+            Sizes(12, 6, 2),
+            200,
+            40,
+            20,
+            3,
+            web_people=200,
+            web_runs=40,
+            web_municipalities=20,
+            web_requests=2,
+        )
 
 
 BOTS = ("baseline", "baseline_http", "sdgbot")
@@ -246,9 +255,14 @@ async def run(plan: Plan, folder: Path, postgres: str | None) -> tuple[list[Row]
     else:
         broadcast = reason
     say(f"web console: every page over {plan.web_people:,} people")
-    web = await web_bench.measure(folder, postgres, people=plan.web_people, runs=plan.web_runs,
-                                  municipalities=plan.web_municipalities,
-                                  requests=plan.web_requests)
+    web = await web_bench.measure(
+        folder,
+        postgres,
+        people=plan.web_people,
+        runs=plan.web_runs,
+        municipalities=plan.web_municipalities,
+        requests=plan.web_requests,
+    )
     rows = _rows(plan.sizes, traffic, memory, memories["baseline"], broadcast, times)
     rows += web_bench.rows(web)
     details = {

@@ -33,10 +33,22 @@ from bot.web.app import make_app
 
 __all__ = ["PAGES", "WebResult", "measure", "rows"]
 
-PAGES = ("/", "/municipalities", "/municipalities/{place}", "/twinnings", "/people",
-         "/people?requests=1", "/broadcasts", "/broadcasts/{broadcast}", "/deadlines",
-         "/deadlines/financial_report", "/flows", "/flows/sdg_assessment",
-         "/flows/post2030/simulate", "/audit")
+PAGES = (
+    "/",
+    "/municipalities",
+    "/municipalities/{place}",
+    "/twinnings",
+    "/people",
+    "/people?requests=1",
+    "/broadcasts",
+    "/broadcasts/{broadcast}",
+    "/deadlines",
+    "/deadlines/financial_report",
+    "/flows",
+    "/flows/sdg_assessment",
+    "/flows/post2030/simulate",
+    "/audit",
+)
 """Every page of the console ({…}: an id filled in after seeding)."""
 SERVER_P95_MS = 100.0
 PAGE_KB = 150.0
@@ -70,24 +82,41 @@ class WebResult:
 
     def summary(self) -> dict[str, Any]:
         """The raw figures for results.json."""
-        return {"people": self.people, "runs": self.runs, "municipalities": self.municipalities,
-                "pages": {p.path: {"p50_ms": round(percentile(p.server_ms, 50), 1),
-                                   "p95_ms": round(percentile(p.server_ms, 95), 1),
-                                   "kb": round(p.kb, 1)} for p in self.pages}}
+        return {
+            "people": self.people,
+            "runs": self.runs,
+            "municipalities": self.municipalities,
+            "pages": {
+                p.path: {
+                    "p50_ms": round(percentile(p.server_ms, 50), 1),
+                    "p95_ms": round(percentile(p.server_ms, 95), 1),
+                    "kb": round(p.kb, 1),
+                }
+                for p in self.pages
+            },
+        }
 
 
 async def _spread(service: Conversations, municipalities: int) -> tuple[int, int]:
     """Spread the seeded people over `municipalities` places; some ask to coordinate."""
     async with service.store.transaction(bulk=True) as tx:
-        ids = (await tx.session.execute(
-            select(Municipality.id).order_by(Municipality.id).limit(municipalities)
-        )).scalars().all()
+        ids = (
+            (
+                await tx.session.execute(
+                    select(Municipality.id).order_by(Municipality.id).limit(municipalities)
+                )
+            )
+            .scalars()
+            .all()
+        )
         count = len(ids)
         for index, place in enumerate(ids):
             await tx.session.execute(
-                update(User).where(User.id % count == index).values(municipality_id=place))
-        await tx.session.execute(update(User).where(User.id % 97 == 0)
-                                 .values(requested_role="coordinator"))
+                update(User).where(User.id % count == index).values(municipality_id=place)
+            )
+        await tx.session.execute(
+            update(User).where(User.id % 97 == 0).values(requested_role="coordinator")
+        )
         users = int((await tx.session.execute(select(func.count(User.id)))).scalar_one())
     return count, users
 
@@ -105,8 +134,7 @@ async def _sign_in(client: TestClient, path: str) -> None:
     page = await (await client.get(path)).text()
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None, "the sign-in page has its button"
-    response = await client.post(path, data={"csrf_token": token.group(1)},
-                                 allow_redirects=False)
+    response = await client.post(path, data={"csrf_token": token.group(1)}, allow_redirects=False)
     assert response.status == 303, f"sign-in failed: {response.status}"
 
 
@@ -131,8 +159,15 @@ async def _page(client: TestClient, path: str, requests: int,
     return figures
 
 
-async def measure(folder: Path, postgres: str | None, *, people: int, runs: int,
-                  municipalities: int, requests: int) -> WebResult:
+async def measure(
+    folder: Path,
+    postgres: str | None,
+    *,
+    people: int,
+    runs: int,
+    municipalities: int,
+    requests: int,
+) -> WebResult:
     """Seed a database and time every page (see the module docstring)."""
     async with fresh_database(postgres, folder, "web") as url:
         await seed(url, people, runs)
@@ -141,9 +176,15 @@ async def measure(folder: Path, postgres: str | None, *, people: int, runs: int,
             places, users = await _spread(service, municipalities)
             now = datetime.now(UTC)
             for text in ("Atelier ODD jeudi", "Rappel : rapport financier"):
-                await broadcasts.create(service.store, Actor.terminal("bench"),
-                                        texts={"*": text}, audience=["country:BE"], at=now,
-                                        now=now, dry_run=False)
+                await broadcasts.create(
+                    service.store,
+                    Actor.terminal("bench"),
+                    texts={"*": text},
+                    audience=["country:BE"],
+                    at=now,
+                    now=now,
+                    dry_run=False,
+                )
             link = await _coordinator(service, now)
             async with service.store.transaction(readonly=True) as tx:
                 place = (await tx.session.execute(select(Municipality.id).limit(1))).scalar_one()
@@ -170,15 +211,23 @@ def rows(result: WebResult) -> list[Row]:
     """The table's rows: the slowest and the heaviest page, against the goals."""
     slowest = max(result.pages, key=lambda p: percentile(p.server_ms, 95))
     heaviest = max(result.pages, key=lambda p: p.kb)
-    seeded = (f"{result.people:,} people, {result.runs:,} runs, "
-              f"{result.municipalities} municipalities")
+    seeded = (
+        f"{result.people:,} people, {result.runs:,} runs, {result.municipalities} municipalities"
+    )
     return [
-        Row.alone("web console: slowest page p95 server ms",
-                  percentile(slowest.server_ms, 95), goal=f"≤ {SERVER_P95_MS:g} ms",
-                  at_most=SERVER_P95_MS,
-                  note=f"{slowest.path}, {len(slowest.server_ms)} requests; {len(result.pages)} "
-                       f"pages over {seeded}"),
-        Row.alone("web console: heaviest page KB with assets", heaviest.kb,
-                  goal=f"≤ {PAGE_KB:g} KB", at_most=PAGE_KB,
-                  note=f"{heaviest.path}: {heaviest.html_bytes / 1024:.1f} KB of HTML"),
+        Row.alone(
+            "web console: slowest page p95 server ms",
+            percentile(slowest.server_ms, 95),
+            goal=f"≤ {SERVER_P95_MS:g} ms",
+            at_most=SERVER_P95_MS,
+            note=f"{slowest.path}, {len(slowest.server_ms)} requests; {len(result.pages)} "
+            f"pages over {seeded}",
+        ),
+        Row.alone(
+            "web console: heaviest page KB with assets",
+            heaviest.kb,
+            goal=f"≤ {PAGE_KB:g} KB",
+            at_most=PAGE_KB,
+            note=f"{heaviest.path}: {heaviest.html_bytes / 1024:.1f} KB of HTML",
+        ),
     ]

@@ -43,8 +43,12 @@ class Settings(BaseSettings):
     """Everything configurable, read once at start (see the README's table)."""
 
     model_config = SettingsConfigDict(
-        env_prefix=PREFIX, env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True,
-        extra="ignore", frozen=True,
+        env_prefix=PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     database_url: str = "sqlite:///sdgbot.db"

@@ -117,8 +117,9 @@ def load_catalogue(folder: Path | None = None) -> Catalogue:
             glossary[str(item["id"])] = Localized(
                 texts={lang: str(item[lang]) for lang in LANGUAGES if lang in item}
             )
-    return Catalogue(messages, sdgs, tuple(countries), tuple(municipalities), glossary,
-                     functions=FUNCTIONS)
+    return Catalogue(
+        messages, sdgs, tuple(countries), tuple(municipalities), glossary, functions=FUNCTIONS
+    )
 
 
 @lru_cache(maxsize=4)

@@ -59,8 +59,14 @@ def plural_form(count: float | int | Decimal, lang: str) -> str:
     return str(locale_of(lang).plural_form(abs(count)))  # type: ignore[arg-type]
 
 
-def format_number(value: float | int | Decimal, lang: str, *, digits: int = 1,
-                  fixed: bool = False, grouping: bool = True) -> str:
+def format_number(
+    value: float | int | Decimal,
+    lang: str,
+    *,
+    digits: int = 1,
+    fixed: bool = False,
+    grouping: bool = True,
+) -> str:
     """A number for a reader of `lang`, rounded to `digits` decimals, without trailing zeros.
 
     ``2.0`` → "2", ``2.345`` → "2,3" (fr, nl, es) or "2.3" (en), ``12345`` → "12 345" (fr).
@@ -70,13 +76,19 @@ def format_number(value: float | int | Decimal, lang: str, *, digits: int = 1,
     if fixed:
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
         exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        return str(format_decimal(exact, format=pattern, locale=locale_of(lang),
-                                  decimal_quantization=False))
+        return str(
+            format_decimal(
+                exact, format=pattern, locale=locale_of(lang), decimal_quantization=False
+            )
+        )
     # Rounded here, then written with the locale's own pattern (which knows, say, that Spanish
     # groups thousands only from five digits on: "1234", "12.345").
     # Halves round up (2,25 → 2,3), as people do, not to even as `round` does.
-    rounded: int | Decimal = value if isinstance(value, int) else Decimal(str(value)).quantize(
-        Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    rounded: int | Decimal = (
+        value
+        if isinstance(value, int)
+        else Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    )
     if isinstance(rounded, Decimal) and rounded == rounded.to_integral_value():
         rounded = int(rounded)
     return str(format_decimal(rounded, locale=locale_of(lang), group_separator=grouping))
@@ -156,7 +168,7 @@ def _closing(text: str, start: int) -> int:
             depth -= 1
             if depth == 0:
                 return index
-    raise PluralSyntaxError(f"unclosed {{ at character {start}: {text[start:start + 40]!r}")
+    raise PluralSyntaxError(f"unclosed {{ at character {start}: {text[start : start + 40]!r}")
 
 
 @lru_cache(maxsize=2048)
@@ -208,8 +220,9 @@ def expand_plurals(text: str, lang: str, values: Mapping[str, Any]) -> str:
             continue
         number = _as_number(values[name])
         exact = forms.get(f"={number}") if isinstance(number, int) else None
-        chosen = exact if exact is not None else forms.get(plural_form(number, lang),
-                                                              forms["other"])
+        chosen = (
+            exact if exact is not None else forms.get(plural_form(number, lang), forms["other"])
+        )
         out.append(chosen.replace("#", format_number(number, lang)))
     return "".join(out)
 

@@ -104,9 +104,13 @@ class Talk:
     ) -> None:
         self.flow = flow
         self.now = now
-        sprint = engine.start(flow, catalogue(), lang=lang,
-                              context=context if context is not None else context_for(lang),
-                              now=now)
+        sprint = engine.start(
+            flow,
+            catalogue(),
+            lang=lang,
+            context=context if context is not None else context_for(lang),
+            now=now,
+        )
         self.state = roundtrip(sprint.state)
         self.events: list[Any] = list(sprint.events)  # Any: tests read the fields directly
         self.log: list[Event] = list(sprint.events)
@@ -193,8 +197,10 @@ def render(event: Event) -> list[str]:
         return [f"went-back: {event.from_step} -> {event.to_step}"]
     if isinstance(event, RunCompleted):
         # One line per computed value: what a result was built from, pinned down.
-        return ["completed", *(f"  var[{name}] = {_json(value)}"
-                               for name, value in sorted(event.vars.items()))]
+        return [
+            "completed",
+            *(f"  var[{name}] = {_json(value)}" for name, value in sorted(event.vars.items())),
+        ]
     if isinstance(event, RunCancelled):
         return _lines("cancelled: ", event.text)
     if isinstance(event, RunExpired):

@@ -12,8 +12,7 @@ NO_DOTENV = Path("/nonexistent/.env")
 
 
 def read(dotenv: Path = NO_DOTENV, **variables: str) -> Settings:
-    return Settings.from_env({f"SDGBOT_{name}": value for name, value in variables.items()},
-                             dotenv)
+    return Settings.from_env({f"SDGBOT_{name}": value for name, value in variables.items()}, dotenv)
 
 
 def test_defaults_without_any_variable() -> None:
@@ -32,10 +31,15 @@ def test_defaults_without_any_variable() -> None:
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
     settings = read(
-        DATABASE_URL="postgresql://sdgbot@db/sdgbot", FLOWS_DIR=str(tmp_path),
-        DEFAULT_LANGUAGE=" NL ", TELEGRAM_TOKEN="123456:ABC-def_9",
-        TELEGRAM_API_URL="http://127.0.0.1:8081/bot", SEND_RATE="0", COORDINATORS="200, -3,",
-        QUIET_HOURS="22:00-7", RETENTION_DAYS="30",
+        DATABASE_URL="postgresql://sdgbot@db/sdgbot",
+        FLOWS_DIR=str(tmp_path),
+        DEFAULT_LANGUAGE=" NL ",
+        TELEGRAM_TOKEN="123456:ABC-def_9",
+        TELEGRAM_API_URL="http://127.0.0.1:8081/bot",
+        SEND_RATE="0",
+        COORDINATORS="200, -3,",
+        QUIET_HOURS="22:00-7",
+        RETENTION_DAYS="30",
     )
     assert settings.database_url == "postgresql://sdgbot@db/sdgbot"
     assert settings.flows_dir == tmp_path
@@ -49,15 +53,19 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
 
 
 def test_empty_variables_and_other_names_are_ignored() -> None:
-    settings = Settings.from_env({"SDGBOT_SEND_RATE": "", "SDGBOT_REQUIRE_POSTGRES": "1",
-                                  "HOME": "/root"}, NO_DOTENV)
+    settings = Settings.from_env(
+        {"SDGBOT_SEND_RATE": "", "SDGBOT_REQUIRE_POSTGRES": "1", "HOME": "/root"}, NO_DOTENV
+    )
     assert settings.send_rate == 25.0
 
 
 def test_the_environment_wins_over_dotenv(tmp_path: Path) -> None:
     dotenv = tmp_path / ".env"
-    dotenv.write_text("# local settings\nexport SDGBOT_SEND_RATE='5'\n"
-                      "SDGBOT_DEFAULT_LANGUAGE=\"es\"\nOTHER_TOOL=1\n", encoding="utf-8")
+    dotenv.write_text(
+        "# local settings\nexport SDGBOT_SEND_RATE='5'\n"
+        'SDGBOT_DEFAULT_LANGUAGE="es"\nOTHER_TOOL=1\n',
+        encoding="utf-8",
+    )
     settings = read(dotenv, DEFAULT_LANGUAGE="en")
     assert (settings.send_rate, settings.default_language) == (5.0, "en")
 
@@ -72,27 +80,60 @@ def test_settings_built_in_code_ignore_the_environment(monkeypatch: pytest.Monke
     assert Settings(database_url="sqlite:///x.db").send_rate == 25.0
 
 
-@pytest.mark.parametrize(("name", "value", "line"), [
-    ("SEND_RATE", "fast",
-     "SDGBOT_SEND_RATE: must be a number ≥ 0 (messages per second; 0 = no limit), got 'fast'"),
-    ("SEND_RATE", "-1", "SDGBOT_SEND_RATE: must be a number ≥ 0"),
-    ("DEFAULT_LANGUAGE", "de", "SDGBOT_DEFAULT_LANGUAGE: must be one of fr, nl, es, en, got 'de'"),
-    ("QUIET_HOURS", "late",
-     "SDGBOT_QUIET_HOURS: must look like 21-8 (from 21:00 to 08:00), got 'late'"),
-    ("QUIET_HOURS", "25-8", "SDGBOT_QUIET_HOURS: must be two hours from 0 to 23"),
-    ("COORDINATORS", "200,bob",
-     "SDGBOT_COORDINATORS: must be Telegram user ids (numbers) separated by commas"),
-    ("RETENTION_DAYS", "0", "SDGBOT_RETENTION_DAYS: must be a whole number of days ≥ 1, got '0'"),
-    ("RETENTION_DAYS", "a year", "SDGBOT_RETENTION_DAYS: must be a whole number of days"),
-    ("TELEGRAM_API_URL", "api.example.org",
-     "SDGBOT_TELEGRAM_API_URL: must start with http:// or https://, got 'api.example.org'"),
-    ("FLOWS_DIR", "/nonexistent/flows",
-     "SDGBOT_FLOWS_DIR: must be a folder of flows, got '/nonexistent/flows'"),
-    ("TELEGRAM_TOKEN", "my secret token",
-     "SDGBOT_TELEGRAM_TOKEN: must be the token BotFather gave, like 123456:ABC-DEF1234"),
-    ("DATABASE_URL", "mysql://admin:hunter2@db/sdg",
-     "SDGBOT_DATABASE_URL: must be sqlite:///path.db or postgresql://user@host/db"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        (
+            "SEND_RATE",
+            "fast",
+            "SDGBOT_SEND_RATE: must be a number ≥ 0 (messages per second; 0 = no limit), "
+            "got 'fast'",
+        ),
+        ("SEND_RATE", "-1", "SDGBOT_SEND_RATE: must be a number ≥ 0"),
+        (
+            "DEFAULT_LANGUAGE",
+            "de",
+            "SDGBOT_DEFAULT_LANGUAGE: must be one of fr, nl, es, en, got 'de'",
+        ),
+        (
+            "QUIET_HOURS",
+            "late",
+            "SDGBOT_QUIET_HOURS: must look like 21-8 (from 21:00 to 08:00), got 'late'",
+        ),
+        ("QUIET_HOURS", "25-8", "SDGBOT_QUIET_HOURS: must be two hours from 0 to 23"),
+        (
+            "COORDINATORS",
+            "200,bob",
+            "SDGBOT_COORDINATORS: must be Telegram user ids (numbers) separated by commas",
+        ),
+        (
+            "RETENTION_DAYS",
+            "0",
+            "SDGBOT_RETENTION_DAYS: must be a whole number of days ≥ 1, got '0'",
+        ),
+        ("RETENTION_DAYS", "a year", "SDGBOT_RETENTION_DAYS: must be a whole number of days"),
+        (
+            "TELEGRAM_API_URL",
+            "api.example.org",
+            "SDGBOT_TELEGRAM_API_URL: must start with http:// or https://, got 'api.example.org'",
+        ),
+        (
+            "FLOWS_DIR",
+            "/nonexistent/flows",
+            "SDGBOT_FLOWS_DIR: must be a folder of flows, got '/nonexistent/flows'",
+        ),
+        (
+            "TELEGRAM_TOKEN",
+            "my secret token",
+            "SDGBOT_TELEGRAM_TOKEN: must be the token BotFather gave, like 123456:ABC-DEF1234",
+        ),
+        (
+            "DATABASE_URL",
+            "mysql://admin:hunter2@db/sdg",
+            "SDGBOT_DATABASE_URL: must be sqlite:///path.db or postgresql://user@host/db",
+        ),
+    ],
+)
 def test_a_bad_value_is_one_readable_line(name: str, value: str, line: str) -> None:
     with pytest.raises(SettingsError) as caught:
         read(**{name: value})

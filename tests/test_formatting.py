@@ -46,17 +46,24 @@ def test_plural_forms_for_0_1_2_5(lang: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "expected"),
-    [("fr", ["0 réponse", "1 réponse", "2 réponses", "5 réponses"]),
-     ("nl", ["0 antwoorden", "1 antwoord", "2 antwoorden", "5 antwoorden"]),
-     ("es", ["0 respuestas", "1 respuesta", "2 respuestas", "5 respuestas"]),
-     ("en", ["0 answers", "1 answer", "2 answers", "5 answers"])],
+    [
+        ("fr", ["0 réponse", "1 réponse", "2 réponses", "5 réponses"]),
+        ("nl", ["0 antwoorden", "1 antwoord", "2 antwoorden", "5 antwoorden"]),
+        ("es", ["0 respuestas", "1 respuesta", "2 respuestas", "5 respuestas"]),
+        ("en", ["0 answers", "1 answer", "2 answers", "5 answers"]),
+    ],
 )
 def test_icu_plurals_in_messages_for_0_1_2_5(lang: str, expected: list[str]) -> None:
-    words = {"fr": ("réponse", "réponses"), "nl": ("antwoord", "antwoorden"),
-             "es": ("respuesta", "respuestas"), "en": ("answer", "answers")}
+    words = {
+        "fr": ("réponse", "réponses"),
+        "nl": ("antwoord", "antwoorden"),
+        "es": ("respuesta", "respuestas"),
+        "en": ("answer", "answers"),
+    }
     one, other = words[lang]
-    messages = Messages({"done": Localized(texts={
-        lang: f"{{count, plural, one {{# {one}}} other {{# {other}}}}}"})})
+    messages = Messages(
+        {"done": Localized(texts={lang: f"{{count, plural, one {{# {one}}} other {{# {other}}}}}"})}
+    )
     assert [messages.get("done", lang, count=n) for n in (0, 1, 2, 5)] == expected
 
 
@@ -70,12 +77,20 @@ def test_fractions_and_big_numbers_choose_their_form_and_are_formatted() -> None
 
 
 def test_messages_fill_placeholders_inside_plural_forms_and_escape_them() -> None:
-    messages = Messages({"m": Localized(texts={
-        "en": "{n, plural, =0 {Nobody} one {One person in {place}} other {# people in {place}}}."
-    })})
+    messages = Messages(
+        {
+            "m": Localized(
+                texts={
+                    "en": "{n, plural, =0 {Nobody} one {One person in {place}} "
+                    "other {# people in {place}}}."
+                }
+            )
+        }
+    )
     assert messages.get("m", "en", n=0, place="Herent") == "Nobody."
     assert messages.get("m", "en", n=1, place="<b>Herent</b>") == (
-        "One person in &lt;b&gt;Herent&lt;/b&gt;.")
+        "One person in &lt;b&gt;Herent&lt;/b&gt;."
+    )
     assert messages.get("m", "en", n=3, place="Tarija") == "3 people in Tarija."
     # A text without plurals is untouched, "#" included.
     assert expand_plurals("broadcast #{id}", "en", {"id": 4}) == "broadcast #{id}"
@@ -93,10 +108,12 @@ def test_malformed_plurals_are_reported() -> None:
 
 @pytest.mark.parametrize(
     ("lang", "expected"),
-    [("fr", ["2", "2,5", "2,3", "0,3", f"12{NNBSP}345,7"]),
-     ("nl", ["2", "2,5", "2,3", "0,3", "12.345,7"]),
-     ("es", ["2", "2,5", "2,3", "0,3", "12.345,7"]),
-     ("en", ["2", "2.5", "2.3", "0.3", "12,345.7"])],
+    [
+        ("fr", ["2", "2,5", "2,3", "0,3", f"12{NNBSP}345,7"]),
+        ("nl", ["2", "2,5", "2,3", "0,3", "12.345,7"]),
+        ("es", ["2", "2,5", "2,3", "0,3", "12.345,7"]),
+        ("en", ["2", "2.5", "2.3", "0.3", "12,345.7"]),
+    ],
 )
 def test_decimals(lang: str, expected: list[str]) -> None:
     values = [2.0, 2.5, Decimal("2.345"), 0.25, 12345.67]  # halves round up: 0,25 → 0,3
@@ -111,8 +128,12 @@ def test_fixed_decimals_line_up() -> None:
 
 @pytest.mark.parametrize(
     ("lang", "day", "month"),
-    [("fr", "30 juin 2027", "juin 2027"), ("nl", "30 juni 2027", "juni 2027"),
-     ("es", "30 de junio de 2027", "junio de 2027"), ("en", "30 June 2027", "June 2027")],
+    [
+        ("fr", "30 juin 2027", "juin 2027"),
+        ("nl", "30 juni 2027", "juni 2027"),
+        ("es", "30 de junio de 2027", "junio de 2027"),
+        ("en", "30 June 2027", "June 2027"),
+    ],
 )
 def test_dates(lang: str, day: str, month: str) -> None:
     assert format_date(date(2027, 6, 30), lang) == day
@@ -122,8 +143,12 @@ def test_dates(lang: str, day: str, month: str) -> None:
 
 @pytest.mark.parametrize(
     ("lang", "three", "either"),
-    [("fr", "A, B et C", "A ou B"), ("nl", "A, B en C", "A of B"),
-     ("es", "A, B y C", "A o B"), ("en", "A, B and C", "A or B")],
+    [
+        ("fr", "A, B et C", "A ou B"),
+        ("nl", "A, B en C", "A of B"),
+        ("es", "A, B y C", "A o B"),
+        ("en", "A, B and C", "A or B"),
+    ],
 )
 def test_lists(lang: str, three: str, either: str) -> None:
     assert format_list(["A", "B", "C"], lang) == three

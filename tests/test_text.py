@@ -9,13 +9,23 @@ from bot.text import fold
 
 @pytest.mark.parametrize(
     ("typed", "folded"),
-    [("Éducation", "education"), ("Œuvre", "oeuvre"), ("Straße", "strasse"),
-     ("Ærø", "aero"), ("Łódź", "lodz"), ("Año NUEVO", "ano nuevo"), ("𝘈gua", "agua"),
-     ("Ⅸ", "ix"), ("n° 5, c'est ça !", "n° 5, c'est ca !"), ("Nº 5", "no 5"),
-     ("  Brasschaat ", "  brasschaat ")],
+    [
+        ("Éducation", "education"),
+        ("Œuvre", "oeuvre"),
+        ("Straße", "strasse"),
+        ("Ærø", "aero"),
+        ("Łódź", "lodz"),
+        ("Año NUEVO", "ano nuevo"),
+        ("𝘈gua", "agua"),
+        ("Ⅸ", "ix"),
+        ("n° 5, c'est ça !", "n° 5, c'est ca !"),
+        ("Nº 5", "no 5"),
+        ("  Brasschaat ", "  brasschaat "),
+    ],
 )
-def test_fold_lowers_strips_accents_and_ligatures_and_keeps_the_rest(typed: str,
-                                                                     folded: str) -> None:
+def test_fold_lowers_strips_accents_and_ligatures_and_keeps_the_rest(
+    typed: str, folded: str
+) -> None:
     assert fold(typed) == folded
 
 

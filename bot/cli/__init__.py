@@ -12,8 +12,18 @@ from bot.cli.schedule import broadcast, deadlines
 from bot.cli.vlr import vlr
 from bot.cli.web import web
 
-for _command in (users, audit_log, report, deadlines, broadcast, outbox, municipalities,
-                 twinnings, web, vlr):
+for _command in (
+    users,
+    audit_log,
+    report,
+    deadlines,
+    broadcast,
+    outbox,
+    municipalities,
+    twinnings,
+    web,
+    vlr,
+):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -46,8 +46,12 @@ def users() -> None:
 
 @users.command("list")
 @click.option("--role", type=click.Choice(ROLES), help="Only users with this role.")
-@click.option("--requests", "requests_only", is_flag=True,
-              help="Only users waiting for a role they asked for.")
+@click.option(
+    "--requests",
+    "requests_only",
+    is_flag=True,
+    help="Only users waiting for a role they asked for.",
+)
 def users_list(role: str | None, requests_only: bool) -> None:
     """List users: id, name, role (and requested role), municipality, last seen."""
 
@@ -60,14 +64,18 @@ def users_list(role: str | None, requests_only: bool) -> None:
     if not found:
         click.echo("no users")
         return
-    click.echo(f"{'#':>4}  {'user':<24} {'name':<24} {'role':<12} {'asks':<12} "
-               f"{'municipality':<22} last seen")
+    click.echo(
+        f"{'#':>4}  {'user':<24} {'name':<24} {'role':<12} {'asks':<12} "
+        f"{'municipality':<22} last seen"
+    )
     for person in found:
         user = person.user
         seen = user.last_seen_at.strftime("%Y-%m-%d") if user.last_seen_at else "—"
         asks = person.waiting_for or ""
-        click.echo(f"{user.id:>4}  {user.key:<24} {(user.name or '—')[:24]:<24} {user.role:<12} "
-                   f"{asks:<12} {(person.municipality or '—')[:22]:<22} {seen}")
+        click.echo(
+            f"{user.id:>4}  {user.key:<24} {(user.name or '—')[:24]:<24} {user.role:<12} "
+            f"{asks:<12} {(person.municipality or '—')[:22]:<22} {seen}"
+        )
 
 
 async def change_role(settings: Settings, who: str, role: str, actor: Actor) -> tuple[User, str]:
@@ -83,8 +91,9 @@ async def change_role(settings: Settings, who: str, role: str, actor: Actor) -> 
 
 @users.command("promote")
 @click.argument("who")
-@click.option("--role", type=click.Choice(["coordinator", "admin"]), default="coordinator",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice(["coordinator", "admin"]), default="coordinator", show_default=True
+)
 def users_promote(who: str, role: str) -> None:
     """Give WHO (channel:id, a Telegram id, or #db-id) the coordinator or admin role."""
     user, before = _run(change_role(_settings(), who, role, _actor()))
@@ -102,8 +111,11 @@ def users_demote(who: str) -> None:
     user, before = _run(change_role(current, who, "user", _actor()))
     click.echo(f"{user.key} ({user.name or '—'}): {before} → user")
     if user.external_id in current.coordinators:
-        click.echo(f"warning: {user.external_id} is listed in SDGBOT_COORDINATORS and becomes a "
-                   "coordinator again when the bot starts; remove it there too", err=True)
+        click.echo(
+            f"warning: {user.external_id} is listed in SDGBOT_COORDINATORS and becomes a "
+            "coordinator again when the bot starts; remove it there too",
+            err=True,
+        )
 
 
 # --- audit ---------------------------------------------------------------------------------------
@@ -122,26 +134,38 @@ def audit_log(since: str | None, action: str | None, limit: int, as_json: bool) 
         store = await Store.open(_settings().database_url)
         async with store, store.transaction(readonly=True) as tx:
             lines = await records.audit_log(tx, _actor(), since=start, action=action, limit=limit)
-            return [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                     "details": e.details} for e in lines]
+            return [
+                {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
+                for e in lines
+            ]
 
     for entry in _run(read()):
         if as_json:
             click.echo(json.dumps(entry, ensure_ascii=False))
         else:
             details = json.dumps(entry["details"], ensure_ascii=False, sort_keys=True)
-            click.echo(f"{entry['at'][:19].replace('T', ' ')}  {entry['actor']:<24} "
-                       f"{entry['action']:<20} {details}")
+            click.echo(
+                f"{entry['at'][:19].replace('T', ' ')}  {entry['actor']:<24} "
+                f"{entry['action']:<20} {details}"
+            )
 
 
 # --- report --------------------------------------------------------------------------------------
 
 
 @click.command("report")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder to write report.html into (created if missing).")
-@click.option("--lang", type=click.Choice(["fr", "nl", "es", "en"]),
-              help="Report language (default: SDGBOT_DEFAULT_LANGUAGE).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write report.html into (created if missing).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "nl", "es", "en"]),
+    help="Report language (default: SDGBOT_DEFAULT_LANGUAGE).",
+)
 @click.option("--since", help="Only runs updated on or after this date (YYYY-MM-DD).")
 def report(out_dir: Path, lang: str | None, since: str | None) -> None:
     """Write the coordinators' HTML report with its charts (one self-contained file)."""
@@ -156,9 +180,15 @@ def report(out_dir: Path, lang: str | None, since: str | None) -> None:
 
     async def make() -> Path:
         async with await Store.open(current.database_url) as store:
-            return await records.write_report(store, _actor(), catalogue, library, out_dir,
-                                              lang=lang or current.default_language, now=now,
-                                              since=start)
+            return await records.write_report(
+                store,
+                _actor(),
+                catalogue,
+                library,
+                out_dir,
+                lang=lang or current.default_language,
+                now=now,
+                since=start,
+            )
 
     click.echo(f"wrote {_run(make())}")
-

@@ -42,8 +42,10 @@ def run_async(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T]:
 @click.option("-v", "--verbose", is_flag=True, help="Log what the bot does.")
 def main(verbose: bool) -> None:
     """Sdgbot — an SDG localisation assistant for local governments."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 @main.command()
@@ -73,18 +75,35 @@ async def chat(lang: str | None, flow_id: str | None, user: str | None) -> int:
 @click.option("--listen", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8443, show_default=True, help="Port to listen on.")
 @click.option("--secret", default=None, help="Secret token Telegram sends with each webhook call.")
-@click.option("--web-port", type=int, default=None,
-              help="Also serve the coordinators' web console on this port (same process).")
-@click.option("--web-listen", default="127.0.0.1", show_default=True,
-              help="Address the web console listens on.")
-def run(webhook_url: str | None, listen: str, port: int, secret: str | None,
-        web_port: int | None, web_listen: str) -> None:
+@click.option(
+    "--web-port",
+    type=int,
+    default=None,
+    help="Also serve the coordinators' web console on this port (same process).",
+)
+@click.option(
+    "--web-listen",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the web console listens on.",
+)
+def run(
+    webhook_url: str | None,
+    listen: str,
+    port: int,
+    secret: str | None,
+    web_port: int | None,
+    web_listen: str,
+) -> None:
     """Run the bot on Telegram (long polling, or a webhook behind a reverse proxy)."""
     from bot.channels.telegram import run_bot
 
     also = _web_console(web_listen, web_port) if web_port is not None else None
-    sys.exit(run_bot(settings(), webhook_url=webhook_url, listen=listen, port=port, secret=secret,
-                     also=also))
+    sys.exit(
+        run_bot(
+            settings(), webhook_url=webhook_url, listen=listen, port=port, secret=secret, also=also
+        )
+    )
 
 
 def _web_console(listen: str, port: int) -> Callable[[Any], Coroutine[Any, Any, Any]]:
@@ -138,8 +157,7 @@ def flows_validate(paths: tuple[Path, ...]) -> None:
             ok += 1
     for line in problems:
         click.echo(line)
-    click.echo(f"{counted(ok, 'flow', 'flows')} valid, {len(files) - ok} with problems.",
-               err=True)
+    click.echo(f"{counted(ok, 'flow', 'flows')} valid, {len(files) - ok} with problems.", err=True)
     sys.exit(1 if problems else 0)
 
 
@@ -183,8 +201,10 @@ def flows_list() -> None:
     library = _library()
     for flow in library.flows.values():
         command = f"/{flow.command}" if flow.command else ""
-        click.echo(f"{flow.id:<22} v{flow.version:<4} {command:<10} {flow.title.source.get('en')}"
-                   f"  ({len(flow.steps)} steps, {'/'.join(flow.languages)})")
+        click.echo(
+            f"{flow.id:<22} v{flow.version:<4} {command:<10} {flow.title.source.get('en')}"
+            f"  ({len(flow.steps)} steps, {'/'.join(flow.languages)})"
+        )
     for issue in library.issues:
         click.echo(f"not served: {issue}", err=True)
 
@@ -211,30 +231,60 @@ def flows_graph(flow_id: str) -> None:
 
 @main.command("export")
 @click.argument("flow_id")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json",
-              show_default=True,
-              help="xlsx: a runs sheet, one sheet per repeated block, a questions sheet.")
-@click.option("--out", type=click.Path(path_type=Path),
-              help="Write to this file (a CSV's repeated blocks go to OUT.<block>.csv).")
-@click.option("--codebook", type=click.Path(path_type=Path),
-              help="CSV only: write each column's question, type and options to this file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "xlsx"]),
+    default="json",
+    show_default=True,
+    help="xlsx: a runs sheet, one sheet per repeated block, a questions sheet.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write to this file (a CSV's repeated blocks go to OUT.<block>.csv).",
+)
+@click.option(
+    "--codebook",
+    type=click.Path(path_type=Path),
+    help="CSV only: write each column's question, type and options to this file.",
+)
 @click.option("--since", help="Only runs started on or after this date (YYYY-MM-DD).")
 @click.option("--municipality", help="Only this municipality.")
 @click.option("--country", help="Only this country (ISO code, e.g. BE).")
-@click.option("--lang", type=click.Choice(["fr", "nl", "es", "en"]),
-              help="Language of the questions and labels (default: SDGBOT_DEFAULT_LANGUAGE).")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "nl", "es", "en"]),
+    help="Language of the questions and labels (default: SDGBOT_DEFAULT_LANGUAGE).",
+)
 @run_async
-async def export(flow_id: str, fmt: str, out: Path | None, codebook: Path | None,
-                 since: str | None, municipality: str | None, country: str | None,
-                 lang: str | None) -> None:
+async def export(
+    flow_id: str,
+    fmt: str,
+    out: Path | None,
+    codebook: Path | None,
+    since: str | None,
+    municipality: str | None,
+    country: str | None,
+    lang: str | None,
+) -> None:
     """Export the runs of a flow, one record per run (JSON to standard output by default)."""
     from bot.cli.support import actor
     from bot.programme.exports import ExportError, export_runs
 
     try:
-        await export_runs(settings(), actor(), flow_id, fmt=fmt, out=out, since=since,
-                          municipality=municipality, country=country, lang=lang,
-                          codebook=codebook)
+        await export_runs(
+            settings(),
+            actor(),
+            flow_id,
+            fmt=fmt,
+            out=out,
+            since=since,
+            municipality=municipality,
+            country=country,
+            lang=lang,
+            codebook=codebook,
+        )
     except ExportError as exc:
         fail(str(exc))
 

@@ -13,8 +13,13 @@ from bot.storage.store import Store
 @click.command("outbox")
 @click.option("--kind", type=click.Choice(KINDS), help="Only this kind of message.")
 @click.option("--status", type=click.Choice(OUTBOX_STATUSES), help="Only this status.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
-              help="The latest this many.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="The latest this many.",
+)
 def outbox(kind: str | None, status: str | None, limit: int) -> None:
     """Who was sent what and how it went (reminders, broadcasts, partner messages, notices)."""
 

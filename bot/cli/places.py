@@ -48,12 +48,18 @@ def municipalities() -> None:
 @click.option("--proposed", is_flag=True, help="Only those typed in onboarding, to check.")
 def municipalities_list(country: str | None, proposed: bool) -> None:
     """List municipalities: id, name, country, status, people, twinnings, last activity."""
-    rows = _in_transaction(lambda tx: places.municipalities(
-        tx, actor(), country=country, status="proposed" if proposed else None), readonly=True)
+    rows = _in_transaction(
+        lambda tx: places.municipalities(
+            tx, actor(), country=country, status="proposed" if proposed else None
+        ),
+        readonly=True,
+    )
     for row in rows:
         m = row.municipality
-        click.echo(f"{m.id:>5}  {m.name[:30]:<30} {m.country}  {m.status:<9} "
-                   f"{row.people:>5}  {_when(row.last_activity)}  {', '.join(row.twinnings)}")
+        click.echo(
+            f"{m.id:>5}  {m.name[:30]:<30} {m.country}  {m.status:<9} "
+            f"{row.people:>5}  {_when(row.last_activity)}  {', '.join(row.twinnings)}"
+        )
     click.echo(counted(len(rows), "municipality", "municipalities"), err=True)
 
 
@@ -63,8 +69,9 @@ def municipalities_list(country: str | None, proposed: bool) -> None:
 @click.option("--region", help="Province, department or region.")
 def municipalities_add(name: str, country: str, region: str | None) -> None:
     """Add a municipality."""
-    created = _in_transaction(lambda tx: places.add(tx, actor(), name, country, _now(),
-                                                    region=region))
+    created = _in_transaction(
+        lambda tx: places.add(tx, actor(), name, country, _now(), region=region)
+    )
     click.echo(f"added #{created.id} {created.name} ({created.country})")
 
 
@@ -105,9 +112,11 @@ def municipalities_merge(municipality: str, into: str) -> None:
         return await places.merge(tx, actor(), source.id, target.id, _now())
 
     moved = _in_transaction(merge)
-    click.echo(f"merged: {counted(moved.users, 'person', 'people')}, "
-               f"{counted(moved.runs, 'run', 'runs')}, "
-               f"{counted(moved.twinnings, 'twinning side', 'twinning sides')} moved")
+    click.echo(
+        f"merged: {counted(moved.users, 'person', 'people')}, "
+        f"{counted(moved.runs, 'run', 'runs')}, "
+        f"{counted(moved.twinnings, 'twinning side', 'twinning sides')} moved"
+    )
 
 
 @click.group("twinnings")
@@ -122,8 +131,10 @@ def twinnings_list() -> None:
     for row in rows:
         p = row.partnership
         state = p.rhythm or "—" if p.active else f"ended {p.ended}"
-        click.echo(f"{p.id:>4}  {p.name[:40]:<40} {state:<12} "
-                   f"north {_when(row.north_checkin)}  south {_when(row.south_checkin)}")
+        click.echo(
+            f"{p.id:>4}  {p.name[:40]:<40} {state:<12} "
+            f"north {_when(row.north_checkin)}  south {_when(row.south_checkin)}"
+        )
     click.echo(counted(len(rows), "twinning", "twinnings"), err=True)
 
 
@@ -131,12 +142,20 @@ def twinnings_list() -> None:
 @click.argument("north")
 @click.argument("south")
 @click.option("--since", type=int, help="First year of the twinning.")
-@click.option("--checkin", type=click.Choice(places.RHYTHMS), default="quarterly",
-              show_default=True, help="How often both sides check in.")
+@click.option(
+    "--checkin",
+    type=click.Choice(places.RHYTHMS),
+    default="quarterly",
+    show_default=True,
+    help="How often both sides check in.",
+)
 def twinnings_add(north: str, south: str, since: int | None, checkin: str) -> None:
     """Add a twinning between NORTH (Belgian) and SOUTH (partner) municipalities."""
-    created = _in_transaction(lambda tx: places.add_twinning(
-        tx, actor(), north, south, _now(), since=since, checkin=checkin))
+    created = _in_transaction(
+        lambda tx: places.add_twinning(
+            tx, actor(), north, south, _now(), since=since, checkin=checkin
+        )
+    )
     click.echo(f"added #{created.id} {created.name} ({created.slug})")
 
 

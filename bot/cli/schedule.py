@@ -32,14 +32,6 @@ from bot.storage.store import Store
 OFFICE_ZONE = ZoneInfo("Europe/Brussels")  # a time given without offset is Brussels time
 
 
-
-
-
-
-
-
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -74,16 +66,21 @@ def deadlines() -> None:
     """The reporting calendar: deadlines and their reminders."""
 
 
-def _next(deadline: Deadline, today: date, partnerships: list[tuple[str, str | None]]
-          ) -> Occurrence | None:
+def _next(
+    deadline: Deadline, today: date, partnerships: list[tuple[str, str | None]]
+) -> Occurrence | None:
     found = occurrences(deadline, today, today + timedelta(days=3 * 366), partnerships)
     return found[0] if found else None
 
 
 @deadlines.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Also removed deadlines.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of the titles (default: SDGBOT_DEFAULT_LANGUAGE).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the titles (default: SDGBOT_DEFAULT_LANGUAGE).",
+)
 def deadlines_list(show_all: bool, lang: str | None) -> None:
     """List deadlines with their title, next due date, reminders and audience."""
     language = lang or _settings().default_language
@@ -104,10 +101,12 @@ def deadlines_list(show_all: bool, lang: str | None) -> None:
             due = item.next.due.isoformat() if item.next else "—"
             state = "" if item.active else "  [removed]"
             offsets = ",".join(map(str, spec.offsets)) or "—"
-            lines.append(f"{item.id:<20} {spec.title.get(language)}{state}\n"
-                         f"{'':<20} next {due:<10} {spec.every:<11} "
-                         f"offsets {offsets} at {spec.hour:02d}:00 "
-                         f"[{describe(spec.audience)}] {item.source}")
+            lines.append(
+                f"{item.id:<20} {spec.title.get(language)}{state}\n"
+                f"{'':<20} next {due:<10} {spec.every:<11} "
+                f"offsets {offsets} at {spec.hour:02d}:00 "
+                f"[{describe(spec.audience)}] {item.source}"
+            )
         return lines
 
     for line in _run(run()) or ["no deadlines"]:
@@ -116,35 +115,69 @@ def deadlines_list(show_all: bool, lang: str | None) -> None:
 
 @deadlines.command("add")
 @click.argument("deadline_id")
-@click.option("--title", multiple=True, required=True,
-              help="Title; repeat with a language prefix for each: --title 'fr:…' --title 'nl:…'.")
+@click.option(
+    "--title",
+    multiple=True,
+    required=True,
+    help="Title; repeat with a language prefix for each: --title 'fr:…' --title 'nl:…'.",
+)
 @click.option("--description", multiple=True, help="Optional hint, same form as --title.")
 @click.option("--due", required=False, help="Due date (YYYY-MM-DD); the first one if recurring.")
 @click.option("--every", type=click.Choice(EVERY), default="once", show_default=True)
 @click.option("--until", help="Last possible due date (YYYY-MM-DD).")
-@click.option("--offsets", default="30,7,1", show_default=True,
-              help="Days before the due date when reminders go out.")
-@click.option("--hour", type=click.IntRange(0, 23), default=9, show_default=True,
-              help="Local hour of each recipient.")
+@click.option(
+    "--offsets",
+    default="30,7,1",
+    show_default=True,
+    help="Days before the due date when reminders go out.",
+)
+@click.option(
+    "--hour",
+    type=click.IntRange(0, 23),
+    default=9,
+    show_default=True,
+    help="Local hour of each recipient.",
+)
 @click.option("--audience", multiple=True, help="all, role:R, country:CC, side:north… (repeat).")
 @click.option("--flow", help="Flow opened by the reminder's Start now button.")
-@click.option("--timezone", default="Europe/Brussels", show_default=True,
-              help="Where the due date ends.")
+@click.option(
+    "--timezone", default="Europe/Brussels", show_default=True, help="Where the due date ends."
+)
 @click.option("--replace", is_flag=True, help="Change an existing deadline.")
-def deadlines_add(deadline_id: str, title: tuple[str, ...], description: tuple[str, ...],
-                  due: str | None, every: str, until: str | None, offsets: str, hour: int,
-                  audience: tuple[str, ...], flow: str | None, timezone: str,
-                  replace: bool) -> None:
+def deadlines_add(
+    deadline_id: str,
+    title: tuple[str, ...],
+    description: tuple[str, ...],
+    due: str | None,
+    every: str,
+    until: str | None,
+    offsets: str,
+    hour: int,
+    audience: tuple[str, ...],
+    flow: str | None,
+    timezone: str,
+    replace: bool,
+) -> None:
     """Add (or with --replace change) a deadline."""
     try:
         offset_list = [int(part) for part in offsets.split(",") if part.strip()]
     except ValueError:
         _fail(f"--offsets {offsets!r}: whole numbers separated by commas, e.g. 30,7,1")
-    spec: dict[str, Any] = {"id": deadline_id, "title": _localized_option(title, "title"),
-                            "every": every, "offsets": offset_list, "hour": hour,
-                            "audience": list(audience) or ["all"], "timezone": timezone}
-    for name, value in (("due", due), ("until", until), ("flow", flow),
-                        ("description", _localized_option(description, "description"))):
+    spec: dict[str, Any] = {
+        "id": deadline_id,
+        "title": _localized_option(title, "title"),
+        "every": every,
+        "offsets": offset_list,
+        "hour": hour,
+        "audience": list(audience) or ["all"],
+        "timezone": timezone,
+    }
+    for name, value in (
+        ("due", due),
+        ("until", until),
+        ("flow", flow),
+        ("description", _localized_option(description, "description")),
+    ):
         if value:
             spec[name] = value
     deadline, problems = parse(spec)
@@ -202,10 +235,18 @@ def deadlines_import(file: Path) -> None:
 
 
 @deadlines.command("ics")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("sdg-deadlines.ics"), show_default=True)
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of the titles (default: SDGBOT_DEFAULT_LANGUAGE).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("sdg-deadlines.ics"),
+    show_default=True,
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the titles (default: SDGBOT_DEFAULT_LANGUAGE).",
+)
 @click.option("--months", type=click.IntRange(1, 60), default=12, show_default=True)
 def deadlines_ics(out: Path, lang: str | None, months: int) -> None:
     """Write an .ics calendar file of every deadline in the coming months."""
@@ -242,8 +283,9 @@ def deadlines_pending(deadline_id: str, due: str | None, remind: bool) -> None:
         store = await _open()
         try:
             async with store.transaction() as tx:
-                deadline, chosen = await dl.find_occurrences(tx, _actor(), deadline_id, day,
-                                                             _now().date())
+                deadline, chosen = await dl.find_occurrences(
+                    tx, _actor(), deadline_id, day, _now().date()
+                )
                 lines = []
                 for occurrence in chosen:
                     status = await dl.progress(tx, occurrence, _now())
@@ -252,8 +294,15 @@ def deadlines_pending(deadline_id: str, due: str | None, remind: bool) -> None:
                     label = f"{occurrence.key}: {len(places)} of {total} not done"
                     lines.append(label + ("" if not places else ": " + ", ".join(places)))
                     if remind:
-                        count = await dl.remind(tx, _actor(), deadline, occurrence, _now(),
-                                                shipped_catalogue(), settings.quiet_hours)
+                        count = await dl.remind(
+                            tx,
+                            _actor(),
+                            deadline,
+                            occurrence,
+                            _now(),
+                            shipped_catalogue(),
+                            settings.quiet_hours,
+                        )
                         people = counted(count, "person", "people")
                         lines.append(f"  reminder queued for {people}")
                 return lines
@@ -289,21 +338,40 @@ def _when(value: str | None, now: datetime) -> datetime:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--text", "texts", multiple=True,
-              help="The message; repeat with a language prefix for translations: 'nl:…'.")
-@click.option("--text-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A text file, or YAML {fr: …, nl: …, es: …, en: …}.")
-@click.option("--audience", multiple=True,
-              help="all, role:R, country:CC, municipality:NAME, language:xx, partnership:ID, "
-                   "side:north|south (repeat; same kind: either, different kinds: both).")
+@click.option(
+    "--text",
+    "texts",
+    multiple=True,
+    help="The message; repeat with a language prefix for translations: 'nl:…'.",
+)
+@click.option(
+    "--text-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A text file, or YAML {fr: …, nl: …, es: …, en: …}.",
+)
+@click.option(
+    "--audience",
+    multiple=True,
+    help="all, role:R, country:CC, municipality:NAME, language:xx, partnership:ID, "
+    "side:north|south (repeat; same kind: either, different kinds: both).",
+)
 @click.option("--at", "at", help="When (ISO 8601; without offset: Brussels time). Default: now.")
 @click.option("--dry-run", is_flag=True, help="Only count the recipients.")
-@click.option("--ignore-quiet-hours", is_flag=True,
-              help="Send even during recipients' night hours (emergencies only).")
+@click.option(
+    "--ignore-quiet-hours",
+    is_flag=True,
+    help="Send even during recipients' night hours (emergencies only).",
+)
 @click.pass_context
-def broadcast(ctx: click.Context, texts: tuple[str, ...], text_file: Path | None,
-              audience: tuple[str, ...], at: str | None, dry_run: bool,
-              ignore_quiet_hours: bool) -> None:
+def broadcast(
+    ctx: click.Context,
+    texts: tuple[str, ...],
+    text_file: Path | None,
+    audience: tuple[str, ...],
+    at: str | None,
+    dry_run: bool,
+    ignore_quiet_hours: bool,
+) -> None:
     """Send a message to many users; `broadcast status [ID]` shows how it went."""
     if ctx.invoked_subcommand is not None:
         return
@@ -319,8 +387,16 @@ def broadcast(ctx: click.Context, texts: tuple[str, ...], text_file: Path | None
     async def run() -> bc.Planned:
         store = await _open()
         try:
-            return await bc.create(store, _actor(), texts=given, audience=audience, at=when,
-                                   now=now, ignore_quiet=ignore_quiet_hours, dry_run=dry_run)
+            return await bc.create(
+                store,
+                _actor(),
+                texts=given,
+                audience=audience,
+                at=when,
+                now=now,
+                ignore_quiet=ignore_quiet_hours,
+                dry_run=dry_run,
+            )
         finally:
             await store.close()
 
@@ -330,14 +406,15 @@ def broadcast(ctx: click.Context, texts: tuple[str, ...], text_file: Path | None
         _fail(str(exc))
     audience_text = describe(planned.audience)
     languages = ", ".join(sorted(planned.texts)).replace("*", "everyone")
-    reach = counted(planned.recipients, 'recipient', 'recipients')
+    reach = counted(planned.recipients, "recipient", "recipients")
     if planned.broadcast_id is None:
-        click.echo(f"dry run: {reach} [{audience_text}], "
-                   f"texts: {languages}; nothing sent")
+        click.echo(f"dry run: {reach} [{audience_text}], texts: {languages}; nothing sent")
         return
-    click.echo(f"broadcast #{planned.broadcast_id} scheduled for "
-               f"{planned.at.strftime('%Y-%m-%d %H:%M UTC')} to {reach} "
-               f"[{audience_text}]; texts: {languages}")
+    click.echo(
+        f"broadcast #{planned.broadcast_id} scheduled for "
+        f"{planned.at.strftime('%Y-%m-%d %H:%M UTC')} to {reach} "
+        f"[{audience_text}]; texts: {languages}"
+    )
 
 
 @broadcast.command("status")
@@ -362,10 +439,14 @@ def broadcast_status(broadcast_id: int | None) -> None:
 
 @broadcast.command("retry")
 @click.argument("broadcast_id", type=int)
-@click.option("--unknown", is_flag=True,
-              help="Also re-send the ones interrupted by a crash (may duplicate them).")
+@click.option(
+    "--unknown",
+    is_flag=True,
+    help="Also re-send the ones interrupted by a crash (may duplicate them).",
+)
 def broadcast_retry(broadcast_id: int, unknown: bool) -> None:
     """Send the failed messages of a broadcast again."""
+
     async def run() -> int:
         store = await Store.open(_settings().database_url)
         try:
@@ -393,7 +474,6 @@ def broadcast_cancel(broadcast_id: int) -> None:
 
     _run(run())
     click.echo(f"broadcast #{broadcast_id} cancelled")
-
 
 
 __all__ = ["broadcast", "deadlines"]

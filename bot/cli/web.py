@@ -33,8 +33,7 @@ def web(ctx: click.Context, listen: str, port: int) -> None:
         return
     settings = load_settings()
     if not settings.web_url:
-        click.echo("note: SDGBOT_WEB_URL is not set, so /web cannot give sign-in links",
-                   err=True)
+        click.echo("note: SDGBOT_WEB_URL is not set, so /web cannot give sign-in links", err=True)
 
     async def serve() -> None:
         from bot.conversation.conversations import Conversations
@@ -62,8 +61,12 @@ def web(ctx: click.Context, listen: str, port: int) -> None:
 
 
 @web.command("link")
-@click.option("--user", "who", required=True,
-              help="The coordinator's Telegram id (or channel:id, or #database id).")
+@click.option(
+    "--user",
+    "who",
+    required=True,
+    help="The coordinator's Telegram id (or channel:id, or #database id).",
+)
 def web_link(who: str) -> None:
     """Print a one-time sign-in link for a coordinator (valid 15 minutes, usable once)."""
     settings = load_settings()
@@ -73,8 +76,9 @@ def web_link(who: str) -> None:
 
             async def issue(tx: Tx) -> str:
                 user = await roles.find_user(tx, who)
-                return await console.issue_link(tx, actor(), user, settings.web_url,
-                                                datetime.now(UTC))
+                return await console.issue_link(
+                    tx, actor(), user, settings.web_url, datetime.now(UTC)
+                )
 
             return await store.run_in_transaction(issue)
 

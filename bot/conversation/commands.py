@@ -60,7 +60,7 @@ LANGUAGE_WORDS: dict[str, str] = {
     for lang, words in {
         "fr": "fr français francais frans francés frances french francia",
         "nl": "nl nederlands néerlandais neerlandais vlaams flamand dutch neerlandés holandés "
-              "flemish",
+        "flemish",
         "es": "es español espanol espagnol spaans spanish castellano",
         "en": "en english anglais engels inglés ingles",
     }.items()
@@ -101,15 +101,15 @@ def typed_offer_choice(text: str, offered: tuple[str, ...]) -> str | None:
 def onboarded(turn: Turn) -> bool:
     """Whether the user has finished onboarding (we know who they are and where they work)."""
     # The web console's simulator (sandbox) has no municipality: it must not count for one.
-    return bool(turn.user.kind and (turn.user.municipality_id
-                                    or turn.user.channel == SANDBOX_CHANNEL))
+    return bool(
+        turn.user.kind and (turn.user.municipality_id or turn.user.channel == SANDBOX_CHANNEL)
+    )
 
 
 def menu_options(turn: Turn) -> list[Option]:
     """The menu's options, always in the same order (so "2" means the same after a restart)."""
     options = [
-        Option(f"f:{flow.id}", flow.title.plain(turn.lang))
-        for flow in turn.service.flows.menu()
+        Option(f"f:{flow.id}", flow.title.plain(turn.lang)) for flow in turn.service.flows.menu()
     ]
     options.append(Option("c:results", turn.msg("menu_results")))
     options.append(Option("c:language", turn.msg("menu_language")))
@@ -199,13 +199,22 @@ async def _offer_this_periods_answers(turn: Turn, flow: Flow) -> bool:
     latest = done[-1]
     author = await turn.tx.user(latest.user_id)
     assert latest.completed_at is not None
-    text = turn.msg("period_answered", flow=flow.title.plain(turn.lang),
-                    who=author.name if author and author.name else turn.msg("rem_someone"),
-                    date=format_date(latest.completed_at.astimezone(tz).date(), turn.lang))
-    turn.reply.events.append(MenuOffered(text, (
-        Option(f"c:seen {flow.id}", turn.msg("period_see")),
-        Option(f"c:again {flow.id}", turn.msg("period_update")),
-        Option("c:menu", turn.msg("period_menu")))))
+    text = turn.msg(
+        "period_answered",
+        flow=flow.title.plain(turn.lang),
+        who=author.name if author and author.name else turn.msg("rem_someone"),
+        date=format_date(latest.completed_at.astimezone(tz).date(), turn.lang),
+    )
+    turn.reply.events.append(
+        MenuOffered(
+            text,
+            (
+                Option(f"c:seen {flow.id}", turn.msg("period_see")),
+                Option(f"c:again {flow.id}", turn.msg("period_update")),
+                Option("c:menu", turn.msg("period_menu")),
+            ),
+        )
+    )
     return True
 
 
@@ -294,8 +303,11 @@ async def _close_deadlines(turn: Turn, flow: Flow) -> None:
         return
     place = await turn.tx.municipality(turn.user.municipality_id or 0)
     for occurrence in closed:
-        turn.say("dl_closed_by_flow", title=occurrence.deadline.title.get(turn.lang),
-                 municipality=place.name if place else "")
+        turn.say(
+            "dl_closed_by_flow",
+            title=occurrence.deadline.title.get(turn.lang),
+            municipality=place.name if place else "",
+        )
 
 
 # --- simple commands -------------------------------------------------------------------------
@@ -323,8 +335,11 @@ async def _seen(turn: Turn) -> None:
     from bot.conversation.results import show_result
 
     flow = turn.service.flows.get(turn.argument.strip())
-    runs = (await turn.tx.completed_runs(flow.id, municipality_id=turn.user.municipality_id)
-            if flow is not None and turn.user.municipality_id else [])
+    runs = (
+        await turn.tx.completed_runs(flow.id, municipality_id=turn.user.municipality_id)
+        if flow is not None and turn.user.municipality_id
+        else []
+    )
     if not runs or not await show_result(turn, runs):
         turn.say("results_none")
     offer_menu(turn, "menu_after_flow")

@@ -145,12 +145,15 @@ async def previous_checkin(
     return max(earlier, key=lambda r: r.completed_at or r.started_at, default=None)
 
 
-async def start_context(tx: Tx, flow: Flow, user: User, now: datetime,
-                        library: FlowLibrary) -> dict[str, Any]:
+async def start_context(
+    tx: Tx, flow: Flow, user: User, now: datetime, library: FlowLibrary
+) -> dict[str, Any]:
     """Everything a new run of `flow` for `user` starts with."""
     flow_id = flow.id
-    context: dict[str, Any] = {"user": await user_context(tx, user),
-                               "done": await milestones.reached(tx, user.municipality_id, now)}
+    context: dict[str, Any] = {
+        "user": await user_context(tx, user),
+        "done": await milestones.reached(tx, user.municipality_id, now),
+    }
     known = await known_answers(tx, flow, user, library)
     if known:
         context["known"] = known
@@ -163,8 +166,9 @@ async def start_context(tx: Tx, flow: Flow, user: User, now: datetime,
     return context
 
 
-async def known_answers(tx: Tx, flow: Flow, user: User,
-                        library: FlowLibrary) -> dict[str, dict[str, Any]]:
+async def known_answers(
+    tx: Tx, flow: Flow, user: User, library: FlowLibrary
+) -> dict[str, dict[str, Any]]:
     """The municipality's latest answers to the questions `flow` shares with others (`known:`).
 
     By step id: the value as this flow's answer, who gave it, when (in each language) and in

@@ -185,8 +185,15 @@ class Conversations:
             changes["last_seen_at"] = now
         if changes:
             await tx.update_user(user, **changes)
-        turn = Turn(tx, user, now, self, written_by=incoming.written_by,
-                    update_id=incoming.update_id, message_id=incoming.message_id)
+        turn = Turn(
+            tx,
+            user,
+            now,
+            self,
+            written_by=incoming.written_by,
+            update_id=incoming.update_id,
+            message_id=incoming.message_id,
+        )
         payload = incoming.payload
         if incoming.chat_kind == "group":
             await commands.in_group(turn, payload)
@@ -204,9 +211,7 @@ class Conversations:
         turn.reply.user_id = turn.user.id
         return turn.reply
 
-    async def _user(
-        self, tx: Tx, incoming: Incoming, now: datetime
-    ) -> tuple[User, FlowRun | None]:
+    async def _user(self, tx: Tx, incoming: Incoming, now: datetime) -> tuple[User, FlowRun | None]:
         """The user of an input and their active run, read in one query.
 
         A new user is created on first contact; the user's row stays locked until the
@@ -566,8 +571,10 @@ class Conversations:
     @staticmethod
     def _note_asked(turn: Turn, sprint: engine.Sprint) -> None:
         """Remember which input's reply carries the question (or the end of the run)."""
-        if turn.update_id is not None and not turn.keeps_asked_in and any(
-            isinstance(e, QuestionAsked | RunCompleted) for e in sprint.events
+        if (
+            turn.update_id is not None
+            and not turn.keeps_asked_in
+            and any(isinstance(e, QuestionAsked | RunCompleted) for e in sprint.events)
         ):
             sprint.state.asked_in = turn.update_id
 

@@ -75,15 +75,17 @@ async def export_flow(turn: Turn, flow_id: str) -> None:
     if flow is None:
         turn.say("feature_coming")
         return
-    content, count = await export_xlsx(turn.tx, actor_of(turn), flow, turn.service.catalogue,
-                                       turn.lang, via=VIA)
+    content, count = await export_xlsx(
+        turn.tx, actor_of(turn), flow, turn.service.catalogue, turn.lang, via=VIA
+    )
     title = flow.title.source.get(turn.lang)
     if count == 0:
         turn.say("export_empty", flow=title)
         return
     name = f"sdgbot-{flow_id}-{turn.now.date().isoformat()}.xlsx"
-    turn.reply.events.append(FileOffered(name, content, turn.msg("export_caption", flow=title,
-                                                                 count=count), XLSX_MIME))
+    turn.reply.events.append(
+        FileOffered(name, content, turn.msg("export_caption", flow=title, count=count), XLSX_MIME)
+    )
 
 
 def export_commands() -> dict[str, Handler]:
@@ -108,10 +110,16 @@ async def stats(turn: Turn) -> None:
         return
     lang = turn.lang
     found = await quarter_stats(turn.tx, actor_of(turn), turn.now, turn.user.timezone)
-    lines = [turn.msg("stats_header", period=found.period,
-                      since=format_date(found.start, turn.lang)),
-             turn.msg("stats_totals", people=found.people, completed=found.completed,
-                      active=found.active, newcomers=found.newcomers)]
+    lines = [
+        turn.msg("stats_header", period=found.period, since=format_date(found.start, turn.lang)),
+        turn.msg(
+            "stats_totals",
+            people=found.people,
+            completed=found.completed,
+            active=found.active,
+            newcomers=found.newcomers,
+        ),
+    ]
     if not found.places:
         lines.append(turn.msg("stats_nothing"))
     current_country = None
@@ -132,8 +140,9 @@ async def stats(turn: Turn) -> None:
     turn.reply.events.append(Notice("\n".join(lines)))
 
 
-def _place_line(turn: Turn, place: str, flows: Mapping[str, list[int]],
-                names: Iterable[str]) -> str:
+def _place_line(
+    turn: Turn, place: str, flows: Mapping[str, list[int]], names: Iterable[str]
+) -> str:
     parts = []
     for flow_id, (done, open_) in sorted(flows.items()):
         flow = turn.service.flows.get(flow_id)
@@ -163,15 +172,23 @@ async def _show_next_request(turn: Turn) -> None:
         return
     candidate, place = request.candidate, request.municipality
     text = turn.msg(
-        "request_show", count=request.waiting, name=candidate.name or "—",
+        "request_show",
+        count=request.waiting,
+        name=candidate.name or "—",
         role=turn.msg(f"role_{candidate.requested_role}"),
         municipality=place.name if place else "—",
         country=(place.country if place else candidate.country) or "—",
         since=format_date(candidate.created_at, turn.lang) if candidate.created_at else "—",
     )
-    turn.reply.events.append(MenuOffered(text, (
-        Option("c:approve", turn.msg("request_approve")),
-        Option("c:refuse", turn.msg("request_refuse")))))
+    turn.reply.events.append(
+        MenuOffered(
+            text,
+            (
+                Option("c:approve", turn.msg("request_approve")),
+                Option("c:refuse", turn.msg("request_refuse")),
+            ),
+        )
+    )
 
 
 async def _reviewed_candidate(turn: Turn) -> User | None:
@@ -191,14 +208,23 @@ async def approve(turn: Turn) -> None:
     if candidate is None:
         return
     try:
-        decision = await roles.approve(turn.tx, actor_of(turn), candidate, via=VIA,
-                                       messages=turn.service.catalogue.messages, now=turn.now)
+        decision = await roles.approve(
+            turn.tx,
+            actor_of(turn),
+            candidate,
+            via=VIA,
+            messages=turn.service.catalogue.messages,
+            now=turn.now,
+        )
     except NotAllowed:  # only an admin makes admins
         turn.say("not_allowed")
         return
     turn.reply.queued += decision.told  # the candidate hears it through the outbox
-    turn.say("request_approved", name=candidate.name or candidate.key,
-             role=turn.msg(f"role_{decision.role}"))
+    turn.say(
+        "request_approved",
+        name=candidate.name or candidate.key,
+        role=turn.msg(f"role_{decision.role}"),
+    )
     await _show_next_request(turn)
 
 
@@ -209,8 +235,14 @@ async def refuse(turn: Turn) -> None:
     candidate = await _reviewed_candidate(turn)
     if candidate is None:
         return
-    decision = await roles.refuse(turn.tx, actor_of(turn), candidate, via=VIA,
-                                  messages=turn.service.catalogue.messages, now=turn.now)
+    decision = await roles.refuse(
+        turn.tx,
+        actor_of(turn),
+        candidate,
+        via=VIA,
+        messages=turn.service.catalogue.messages,
+        now=turn.now,
+    )
     turn.reply.queued += decision.told
     turn.say("request_refused", name=candidate.name or candidate.key)
     await _show_next_request(turn)

@@ -40,15 +40,44 @@ from bot.text import fold
 
 LIST_DAYS = 365
 LIST_MAX = 12
-STOP_WORDS = frozenset({
-    "stop", "stopp", "stoppen", "arret", "arrete", "arreter", "alto", "parar", "pare", "basta",
-    "unsubscribe", "desabonner", "desinscrire", "uitschrijven", "afmelden", "baja",
-    "darme de baja", "cancelar suscripcion", "stop reminders", "stop messages",
-})
-START_WORDS = frozenset({
-    "start", "resume", "unstop", "subscribe", "reprendre", "hervatten", "aanmelden",
-    "reanudar", "volver", "start reminders",
-})
+STOP_WORDS = frozenset(
+    {
+        "stop",
+        "stopp",
+        "stoppen",
+        "arret",
+        "arrete",
+        "arreter",
+        "alto",
+        "parar",
+        "pare",
+        "basta",
+        "unsubscribe",
+        "desabonner",
+        "desinscrire",
+        "uitschrijven",
+        "afmelden",
+        "baja",
+        "darme de baja",
+        "cancelar suscripcion",
+        "stop reminders",
+        "stop messages",
+    }
+)
+START_WORDS = frozenset(
+    {
+        "start",
+        "resume",
+        "unstop",
+        "subscribe",
+        "reprendre",
+        "hervatten",
+        "aanmelden",
+        "reanudar",
+        "volver",
+        "start reminders",
+    }
+)
 
 
 def argument(turn: Turn) -> str:
@@ -79,8 +108,9 @@ def _left(turn: Turn, days: int) -> str:
 
 async def upcoming(turn: Turn, *, everything: bool = False) -> list[Occurrence]:
     """Occurrences due in the coming year for the turn's user (all with ``everything``)."""
-    return await deadlines.upcoming(turn.tx, turn.user, turn.now, turn.service.catalogue,
-                                    everything=everything, days=LIST_DAYS)
+    return await deadlines.upcoming(
+        turn.tx, turn.user, turn.now, turn.service.catalogue, everything=everything, days=LIST_DAYS
+    )
 
 
 async def show_deadlines(turn: Turn) -> None:
@@ -102,14 +132,24 @@ async def show_deadlines(turn: Turn) -> None:
             twinning = twinning_names.get(occurrence.partnership, occurrence.partnership)
             title = f"{title} · {twinning}"
         days = (occurrence.due - local_date(turn.now, zone(tz_name))).days
-        lines.append(turn.msg("dl_item", date=format_date(occurrence.due, turn.lang),
-                              title=title, left=_left(turn, days)))
+        lines.append(
+            turn.msg(
+                "dl_item",
+                date=format_date(occurrence.due, turn.lang),
+                title=title,
+                left=_left(turn, days),
+            )
+        )
         mark = await deadlines.done_mark(turn.tx, occurrence, turn.user)
         if mark is not None:
             who = await turn.tx.user(mark.user_id) if mark.user_id else None
-            lines.append(turn.msg("dl_done_by", who=(who.name if who and who.name else
-                                                     turn.msg("rem_someone")),
-                                  date=_short_date(turn, mark.done_at.date())))
+            lines.append(
+                turn.msg(
+                    "dl_done_by",
+                    who=(who.name if who and who.name else turn.msg("rem_someone")),
+                    date=_short_date(turn, mark.done_at.date()),
+                )
+            )
         if recipients is not None:
             status = await deadlines.progress(turn.tx, occurrence, turn.now, recipients)
             if status.pending:
@@ -121,10 +161,13 @@ async def show_deadlines(turn: Turn) -> None:
     hour = min((o.deadline.hour for o in shown), default=9)
     lines.append(turn.msg("dl_times", hour=hour, zone=tz_name))
     if remindable:
-        options = tuple(Option(f"c:rremind {o.deadline.id}|{o.key}",
-                               turn.msg("dl_remind_button",
-                                        title=o.deadline.title.get(turn.lang)))
-                        for o in remindable)
+        options = tuple(
+            Option(
+                f"c:rremind {o.deadline.id}|{o.key}",
+                turn.msg("dl_remind_button", title=o.deadline.title.get(turn.lang)),
+            )
+            for o in remindable
+        )
         turn.reply.events.append(MenuOffered("\n".join(lines), options))
     else:
         turn.reply.events.append(Notice("\n".join(lines)))
@@ -140,10 +183,16 @@ def _short_date(turn: Turn, day: date) -> str:
 
 
 async def _offer_calendar(turn: Turn, found: list[Occurrence]) -> None:
-    content = calendar(found, turn.lang, turn.now, name=turn.msg("dl_ics_button").lstrip("📅 "),
-                       twinnings=await deadlines.twinning_names(turn.tx))
-    turn.reply.events.append(FileOffered("sdg-deadlines.ics", content, turn.msg("dl_ics_caption"),
-                                         "text/calendar"))
+    content = calendar(
+        found,
+        turn.lang,
+        turn.now,
+        name=turn.msg("dl_ics_button").lstrip("📅 "),
+        twinnings=await deadlines.twinning_names(turn.tx),
+    )
+    turn.reply.events.append(
+        FileOffered("sdg-deadlines.ics", content, turn.msg("dl_ics_caption"), "text/calendar")
+    )
 
 
 async def _deadlines(turn: Turn) -> None:
@@ -158,13 +207,17 @@ async def _deadlines_ics(turn: Turn) -> None:
 
 
 async def _already(turn: Turn, reminder: deadlines.Reminder) -> bool:
-    mark = await turn.tx.done_mark(reminder.deadline.id, reminder.occurrence,
-                                   deadlines.scope_of(turn.user))
+    mark = await turn.tx.done_mark(
+        reminder.deadline.id, reminder.occurrence, deadlines.scope_of(turn.user)
+    )
     if mark is None:
         return False
     who = await turn.tx.user(mark.user_id) if mark.user_id else None
-    turn.say("rem_done_already", who=(who.name if who and who.name else turn.msg("rem_someone")),
-             date=_short_date(turn, mark.done_at.date()))
+    turn.say(
+        "rem_done_already",
+        who=(who.name if who and who.name else turn.msg("rem_someone")),
+        date=_short_date(turn, mark.done_at.date()),
+    )
     return True
 
 
@@ -198,8 +251,9 @@ async def snooze(turn: Turn, item_id: int) -> None:
     if found is None:
         return
     catalogue = turn.service.catalogue
-    at = await deadlines.snooze(turn.tx, turn.user, item_id, found, turn.now, catalogue,
-                                turn.service.settings.quiet_hours)
+    at = await deadlines.snooze(
+        turn.tx, turn.user, item_id, found, turn.now, catalogue, turn.service.settings.quiet_hours
+    )
     if at is None:
         turn.say("rem_snooze_too_late")
         return
@@ -227,13 +281,17 @@ async def remind_others(turn: Turn, deadline_id: str, occurrence_key: str) -> No
     """A coordinator reminds only those who have not marked an occurrence done."""
     if not await require_role(turn, "coordinator"):
         return
-    due = (date.fromisoformat(occurrence_key)
-           if re.fullmatch(r"\d{4}-\d\d-\d\d", occurrence_key) else None)
+    due = (
+        date.fromisoformat(occurrence_key)
+        if re.fullmatch(r"\d{4}-\d\d-\d\d", occurrence_key)
+        else None
+    )
     try:
         if due is None:
             raise NotFound(occurrence_key)
-        deadline, chosen = await deadlines.find_occurrences(turn.tx, actor_of(turn),
-                                                            deadline_id, due, due)
+        deadline, chosen = await deadlines.find_occurrences(
+            turn.tx, actor_of(turn), deadline_id, due, due
+        )
     except NotFound:
         turn.say("rem_unknown")
         return
@@ -241,8 +299,15 @@ async def remind_others(turn: Turn, deadline_id: str, occurrence_key: str) -> No
     if occurrence is None:
         turn.say("rem_unknown")
         return
-    count = await deadlines.remind(turn.tx, actor_of(turn), deadline, occurrence, turn.now,
-                                   turn.service.catalogue, turn.service.settings.quiet_hours)
+    count = await deadlines.remind(
+        turn.tx,
+        actor_of(turn),
+        deadline,
+        occurrence,
+        turn.now,
+        turn.service.catalogue,
+        turn.service.settings.quiet_hours,
+    )
     turn.say("dl_reminded", count=count)
     wake()
 
@@ -260,16 +325,21 @@ async def set_notifications(turn: Turn, on: bool) -> None:
     await turn.tx.update_user(turn.user, opted_out=not on)
     text = turn.msg("notif_started" if on else "notif_stopped")
     label = turn.msg("notif_btn_stop" if on else "notif_btn_start")
-    turn.reply.events.append(MenuOffered(text, (Option("c:notifoff" if on else "c:notifon",
-                                                       label),)))
+    turn.reply.events.append(
+        MenuOffered(text, (Option("c:notifoff" if on else "c:notifon", label),))
+    )
 
 
 async def show_notifications(turn: Turn) -> None:
     """The setting, with the button that switches it."""
     on = not turn.user.opted_out
     label = turn.msg("notif_btn_stop" if on else "notif_btn_start")
-    turn.reply.events.append(MenuOffered(turn.msg("notif_on" if on else "notif_off"),
-                                         (Option("c:notifoff" if on else "c:notifon", label),)))
+    turn.reply.events.append(
+        MenuOffered(
+            turn.msg("notif_on" if on else "notif_off"),
+            (Option("c:notifoff" if on else "c:notifon", label),),
+        )
+    )
 
 
 async def _stop(turn: Turn) -> None:
@@ -324,14 +394,17 @@ async def broadcast_text(turn: Turn, text: str) -> None:
 
 async def _ask_audience(turn: Turn) -> None:
     users = await turn.tx.users(reachable_only=True)
-    options = [Option("c:bcaud all", turn.msg("bc_aud_all")),
-               Option("c:bcaud side:north", turn.msg("bc_aud_north")),
-               Option("c:bcaud side:south", turn.msg("bc_aud_south")),
-               Option("c:bcaud role:coordinator", turn.msg("bc_aud_coordinators"))]
+    options = [
+        Option("c:bcaud all", turn.msg("bc_aud_all")),
+        Option("c:bcaud side:north", turn.msg("bc_aud_north")),
+        Option("c:bcaud side:south", turn.msg("bc_aud_south")),
+        Option("c:bcaud role:coordinator", turn.msg("bc_aud_coordinators")),
+    ]
     for code in sorted({u.country for u in users if u.country})[:6]:
         country = turn.service.catalogue.country(code)
-        options.append(Option(f"c:bcaud country:{code}",
-                              country.names.get(turn.lang) if country else code))
+        options.append(
+            Option(f"c:bcaud country:{code}", country.names.get(turn.lang) if country else code)
+        )
     for lang in LANGUAGES:
         options.append(Option(f"c:bcaud language:{lang}", LANGUAGE_NAMES[lang]))
     options.append(_cancel_option(turn))
@@ -354,10 +427,15 @@ async def broadcast_audience(turn: Turn, raw: str) -> None:
         turn.say("bc_no_recipients")
         await _ask_audience(turn)
         return
-    preview = turn.msg("bc_preview", text=draft.texts["*"],
-                       audience=describe(parse_audience(draft.audience)), count=count)
-    turn.reply.events.append(MenuOffered(preview, (Option("c:bcsend", turn.msg("bc_btn_send")),
-                                                   _cancel_option(turn))))
+    preview = turn.msg(
+        "bc_preview",
+        text=draft.texts["*"],
+        audience=describe(parse_audience(draft.audience)),
+        count=count,
+    )
+    turn.reply.events.append(
+        MenuOffered(preview, (Option("c:bcsend", turn.msg("bc_btn_send")), _cancel_option(turn)))
+    )
 
 
 async def broadcast_send(turn: Turn) -> None:

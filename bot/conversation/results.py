@@ -42,9 +42,14 @@ AUTHORS_SHOWN = 5
 
 def result_flows(flows: Iterable[Flow]) -> list[Flow]:
     """The flows that declare a result: a summary step with ``result: true``."""
-    return [flow for flow in flows
-            if any(step.kind == "summary" and getattr(step, "result", False)
-                   for step in flow.steps.values())]
+    return [
+        flow
+        for flow in flows
+        if any(
+            step.kind == "summary" and getattr(step, "result", False)
+            for step in flow.steps.values()
+        )
+    ]
 
 
 async def show_results(turn: Turn) -> None:
@@ -59,8 +64,11 @@ async def show_results(turn: Turn) -> None:
     municipality = user.municipality_id
     for flow in result_flows(turn.service.flows.flows.values()) if municipality else []:
         completed = await tx.completed_runs(flow.id, municipality_id=municipality)
-        runs = [run for run in completed if can_see_run(user, run)
-                and (run.state or {}).get("vars", {}).get("__result_step")]
+        runs = [
+            run
+            for run in completed
+            if can_see_run(user, run) and (run.state or {}).get("vars", {}).get("__result_step")
+        ]
         if runs and await show_result(turn, runs):
             shown += 1
     if not shown:
@@ -88,12 +96,21 @@ async def show_result(turn: Turn, runs: Sequence[FlowRun]) -> bool:
         when = format_date(run.completed_at, turn.lang) if run.completed_at else ""
         who.append(f"{name} ({when})" if when else name)
     # The same person on the same day twice (a quick then a full assessment) is named once.
-    turn.say("results_header", flow=flow.title.plain(turn.lang),
-             who=format_list(list(dict.fromkeys(who)), turn.lang))
+    turn.say(
+        "results_header",
+        flow=flow.title.plain(turn.lang),
+        who=format_list(list(dict.fromkeys(who)), turn.lang),
+    )
     turn.reply.events.append(MessageCreated(text, step_id=step_id, is_result=True))
     if state.vars.get("report") and "mirror_report" in flow.texts:  # the twinning's mirror
-        mirror = engine.render_text(flow, turn.service.catalogue, state, "mirror_report",
-                                    now=turn.now, period=state.context.get("period"))
+        mirror = engine.render_text(
+            flow,
+            turn.service.catalogue,
+            state,
+            "mirror_report",
+            now=turn.now,
+            period=state.context.get("period"),
+        )
         turn.reply.events.append(MessageCreated(mirror, is_result=True))
     if state.vars.get("__chart") and not turn.user.lite:
         turn.reply.events.append(ChartOffered(latest.id, turn.msg("chart_button")))
@@ -174,15 +191,32 @@ async def after_checkin(turn: Turn, run: FlowRun, flow: Flow, state: RunState) -
     # this last answer: neither is lost if the bot dies before this reply goes out.
     occasion = f"mirror:{own_partnership.id}:{period}"
     both = (run.id, theirs_run.id)
-    await _queue(turn, flow, occasion, await turn.tx.users(municipality_id=me.municipality_id),
-                 lambda lang: render(lang, mine, theirs, prev_mine, prev_theirs, partner_name),
-                 both)
-    await _queue(turn, flow, occasion, await turn.tx.users(municipality_id=partner_id),
-                 lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name), both)
+    await _queue(
+        turn,
+        flow,
+        occasion,
+        await turn.tx.users(municipality_id=me.municipality_id),
+        lambda lang: render(lang, mine, theirs, prev_mine, prev_theirs, partner_name),
+        both,
+    )
+    await _queue(
+        turn,
+        flow,
+        occasion,
+        await turn.tx.users(municipality_id=partner_id),
+        lambda lang: render(lang, theirs, mine, prev_theirs, prev_mine, my_name),
+        both,
+    )
 
 
-async def _queue(turn: Turn, flow: Flow, occasion: str, people: Sequence[User],
-                 text_in: Callable[[str], str], runs: Sequence[int]) -> None:
+async def _queue(
+    turn: Turn,
+    flow: Flow,
+    occasion: str,
+    people: Sequence[User],
+    text_in: Callable[[str], str],
+    runs: Sequence[int],
+) -> None:
     """Write a message for each of `people` to the outbox, in every language of the flow.
 
     One row per person and occasion (its key), so the same occasion never reaches anyone twice;
@@ -190,11 +224,18 @@ async def _queue(turn: Turn, flow: Flow, occasion: str, people: Sequence[User],
     answers the message shows (erasing one of them erases the message too).
     """
     texts = {lang: text_in(lang) for lang in flow.languages} if people else {}
-    rows = [{"key": f"{PARTNER_KIND}:{occasion}:{person.id}", "kind": PARTNER_KIND,
-             "user_id": person.id, "due_at": turn.now, "expires_at": turn.now + PARTNER_KEPT,
-             "payload": {"flow": flow.id, "occasion": occasion, "runs": list(runs),
-                         "texts": texts}}
-            for person in people if not person.blocked]
+    rows = [
+        {
+            "key": f"{PARTNER_KIND}:{occasion}:{person.id}",
+            "kind": PARTNER_KIND,
+            "user_id": person.id,
+            "due_at": turn.now,
+            "expires_at": turn.now + PARTNER_KEPT,
+            "payload": {"flow": flow.id, "occasion": occasion, "runs": list(runs), "texts": texts},
+        }
+        for person in people
+        if not person.blocked
+    ]
     if rows:
         turn.reply.queued += await turn.tx.enqueue(rows, turn.now)
 
@@ -215,5 +256,11 @@ async def notify_partner(turn: Turn, run: FlowRun, flow: Flow, state: RunState) 
         )
 
     partners = await turn.tx.users(municipality_id=twinning[1])
-    await _queue(turn, flow, f"{name}:{twinning[0].id}:{state.vars.get('edition', '')}",
-                 partners, text_in, (run.id,))
+    await _queue(
+        turn,
+        flow,
+        f"{name}:{twinning[0].id}:{state.vars.get('edition', '')}",
+        partners,
+        text_in,
+        (run.id,),
+    )

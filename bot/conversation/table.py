@@ -27,8 +27,9 @@ def _merged(*tables: Mapping[str, Handler]) -> Mapping[str, Handler]:
     return MappingProxyType(merged)
 
 
-COMMANDS: Mapping[str, Handler] = _merged(BASIC_COMMANDS, COORDINATION_COMMANDS,
-                                          REMINDER_COMMANDS, WEB_COMMANDS)
+COMMANDS: Mapping[str, Handler] = _merged(
+    BASIC_COMMANDS, COORDINATION_COMMANDS, REMINDER_COMMANDS, WEB_COMMANDS
+)
 """Command name (without the slash) → handler."""
 
 __all__ = ["COMMANDS"]

@@ -38,12 +38,14 @@ class Service(Protocol):
     settings: Settings
     commands: Mapping[str, Handler]
 
-    async def start_flow(self, turn: Turn, flow: Flow, *, lang: str | None = None,
-                         then: str | None = None) -> None:
+    async def start_flow(
+        self, turn: Turn, flow: Flow, *, lang: str | None = None, then: str | None = None
+    ) -> None:
         """Start a new run of `flow` for the turn's user."""
 
-    async def apply(self, turn: Turn, run: FlowRun, flow: Flow, sprint: Sprint, *,
-                    created: bool = False) -> None:
+    async def apply(
+        self, turn: Turn, run: FlowRun, flow: Flow, sprint: Sprint, *, created: bool = False
+    ) -> None:
         """Persist a sprint of `run` and queue its events."""
 
     async def flow_of(self, tx: Tx, run: FlowRun) -> Flow | None:

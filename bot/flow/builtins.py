@@ -152,8 +152,15 @@ def sort(values: Any) -> list[Any]:
     """The items sorted (numbers before texts; none last)."""
     if not isinstance(values, Iterable) or isinstance(values, str):
         return []
-    return builtins.sorted(values, key=lambda v: (v is None, isinstance(v, str), v if v is not None
-                                                  and not isinstance(v, str) else 0, str(v)))
+    return builtins.sorted(
+        values,
+        key=lambda v: (
+            v is None,
+            isinstance(v, str),
+            v if v is not None and not isinstance(v, str) else 0,
+            str(v),
+        ),
+    )
 
 
 @flow_function("reversed")

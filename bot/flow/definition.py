@@ -37,8 +37,22 @@ ID_PATTERN = re.compile(shapes.ID_REGEX)
 OPTION_ID_PATTERN = re.compile(shapes.OPTION_ID_REGEX)
 END = "end"
 
-_ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
-                 "tg-spoiler", "blockquote"}
+_ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "code",
+    "pre",
+    "a",
+    "tg-spoiler",
+    "blockquote",
+}
 
 
 class _HtmlCheck(HTMLParser):
@@ -155,13 +169,17 @@ class ParseContext:
         elif isinstance(value, str | int | float):
             localized = Localized(neutral=str(value))
             if len(self.languages) > 1 and len(re.findall(r"[^\W\d_]{2,}", str(value))) > 2:
-                self.issue(line, f"{what}: a text of several words needs a translation for each "
-                                 f"language ({', '.join(self.languages)})")
+                self.issue(
+                    line,
+                    f"{what}: a text of several words needs a translation for each "
+                    f"language ({', '.join(self.languages)})",
+                )
         elif isinstance(value, LineDict):
             unknown = [k for k in value if k not in LANGUAGES]
             if unknown:
-                self.issue(line, f"{what}: unknown language {unknown[0]!r} "
-                                 f"(use {', '.join(LANGUAGES)})")
+                self.issue(
+                    line, f"{what}: unknown language {unknown[0]!r} (use {', '.join(LANGUAGES)})"
+                )
             localized = Localized(texts={k: str(v) for k, v in value.items() if k in LANGUAGES})
             missing = localized.missing(self.languages)
             if missing:
@@ -170,15 +188,18 @@ class ParseContext:
             self.issue(line, f"{what}: expected a text or a map of languages")
             return None
         templates: dict[str, Template] = {}
-        variants = ({"*": localized.neutral} if localized.neutral is not None
-                    else dict(localized.texts))
+        variants = (
+            {"*": localized.neutral} if localized.neutral is not None else dict(localized.texts)
+        )
         for lang, source in variants.items():
             problem = html_problem(re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", source, flags=re.DOTALL))
             if problem:
                 self.issue(line, f"{what} ({lang}): {problem}")
             if len(source) > MAX_TEXT:
-                self.issue(line, f"{what} ({lang}): {len(source)} characters, more than "
-                                 f"Telegram's {MAX_TEXT}")
+                self.issue(
+                    line,
+                    f"{what} ({lang}): {len(source)} characters, more than Telegram's {MAX_TEXT}",
+                )
             try:
                 templates[lang] = compile_template(source)
             except TemplateError as exc:
@@ -475,8 +496,11 @@ def parse_duration(value: Any) -> timedelta | None:
     if not match:
         return None
     amount, unit = int(match.group(1)), match.group(2)
-    return {"d": timedelta(days=amount), "h": timedelta(hours=amount),
-            "m": timedelta(minutes=amount)}[unit]
+    return {
+        "d": timedelta(days=amount),
+        "h": timedelta(hours=amount),
+        "m": timedelta(minutes=amount),
+    }[unit]
 
 
 def as_list(value: Any) -> LineList | None:

@@ -174,8 +174,9 @@ def render_text(
     return rt.render(text)
 
 
-def render_step(flow: Flow, catalogue: Catalogue, state: RunState, step_id: str, *,
-                now: datetime) -> str:
+def render_step(
+    flow: Flow, catalogue: Catalogue, state: RunState, step_id: str, *, now: datetime
+) -> str:
     """Render the text of step `step_id` (a result summary) again for a completed run."""
     rt = Runtime(flow, catalogue, state, now)
     step = flow.steps.get(step_id)
@@ -264,8 +265,9 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
         # A copy: moving on to the next item must not change where "back" returns to.
         snapshot = copy.deepcopy(loop) if loop else None
         state.vars.setdefault("__positions", {})[key] = {"step": step.id, "loop": snapshot}
-        events.append(AnswerRecorded(key, step.kind, reading.value, reading.display,
-                                     step.base.saves_to))
+        events.append(
+            AnswerRecorded(key, step.kind, reading.value, reading.display, step.base.saves_to)
+        )
         if step.base.saves_to:
             # Later steps of this run see the new profile value at once ({{ user.name }}).
             field = step.base.saves_to.removeprefix("user.")
@@ -277,9 +279,15 @@ def _apply(rt: Runtime, step: Step, reading: Reading, events: list[Event]) -> No
     elif reading.status == "unsure":
         state.pending = Pending(confirm=reading.value, confirm_display=reading.display)
         # A step may word the question itself (`reason`); else "Did you mean <display>?"
-        events.append(ConfirmationRequested(
-            key, state.seq, reading.reason or rt.msg("did_you_mean", value=reading.display),
-            rt.msg("yes_label"), rt.msg("no_label")))
+        events.append(
+            ConfirmationRequested(
+                key,
+                state.seq,
+                reading.reason or rt.msg("did_you_mean", value=reading.display),
+                rt.msg("yes_label"),
+                rt.msg("no_label"),
+            )
+        )
     elif reading.status == "selection":
         state.pending = Pending(selection=list(reading.value))
         events.append(SelectionChanged(key, state.seq, tuple(reading.value)))
@@ -347,8 +355,11 @@ def _offer_known(rt: Runtime, step: Step, events: list[Event]) -> bool:
     offered.append(step.id)
     value = known.get("value")
     try:
-        reading = (step.tap(rt, value) if isinstance(value, str)
-                   else step.understand(rt, "yes" if value is True else str(value)))
+        reading = (
+            step.tap(rt, value)
+            if isinstance(value, str)
+            else step.understand(rt, "yes" if value is True else str(value))
+        )
     except (NotImplementedError, ValueError, TypeError):
         return False
     if reading.status != "accepted":
@@ -360,11 +371,21 @@ def _offer_known(rt: Runtime, step: Step, events: list[Event]) -> bool:
         return str(entry.get(lang, "") if isinstance(entry, dict) else entry or "")
 
     rt.state.pending = Pending(confirm=reading.value, confirm_display=reading.display)
-    events.append(ConfirmationRequested(
-        rt.answer_key(step), rt.state.seq,
-        rt.msg("known_confirm", source=localized("source"), date=localized("when"),
-               by=str(known.get("by") or "—"), answer=reading.display),
-        rt.msg("yes_label"), rt.msg("no_label")))
+    events.append(
+        ConfirmationRequested(
+            rt.answer_key(step),
+            rt.state.seq,
+            rt.msg(
+                "known_confirm",
+                source=localized("source"),
+                date=localized("when"),
+                by=str(known.get("by") or "—"),
+                answer=reading.display,
+            ),
+            rt.msg("yes_label"),
+            rt.msg("no_label"),
+        )
+    )
     return True
 
 

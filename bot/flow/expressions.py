@@ -48,7 +48,18 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {
-    "and", "or", "not", "in", "if", "else", "true", "false", "none", "True", "False", "None",
+    "and",
+    "or",
+    "not",
+    "in",
+    "if",
+    "else",
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
 }
 
 

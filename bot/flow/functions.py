@@ -48,4 +48,3 @@ class FunctionRegistry(Mapping[str, Callable[..., Any]]):
 
     def __len__(self) -> int:
         return len(self._functions)
-

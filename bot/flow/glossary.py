@@ -22,7 +22,7 @@ CHECKED_TERMS = ("twinning", "voluntary_local_review", "multi_year_plan")
 
 
 def _variants(term: str) -> list[str]:
-    """"municipio socio / municipio hermano (X)" → the words to look for, folded."""
+    """Split "municipio socio / municipio hermano (X)" into the words to look for, folded."""
     out = []
     for variant in term.split(" / "):
         out += [fold(abbreviation) for abbreviation in re.findall(r"\((.*?)\)", variant)]
@@ -32,8 +32,9 @@ def _variants(term: str) -> list[str]:
     return out
 
 
-def glossary_issues(flow: Flow, glossary: Mapping[str, Localized],
-                    terms: Iterable[str] = CHECKED_TERMS) -> list[FlowIssue]:
+def glossary_issues(
+    flow: Flow, glossary: Mapping[str, Localized], terms: Iterable[str] = CHECKED_TERMS
+) -> list[FlowIssue]:
     """Translations that do not use the glossary's word where their source text does."""
     issues: list[FlowIssue] = []
     source = flow.source_language
@@ -50,8 +51,12 @@ def glossary_issues(flow: Flow, glossary: Mapping[str, Localized],
                     continue
                 wanted = _variants(entry.texts.get(lang, ""))
                 if wanted and not any(v in fold(translated) for v in wanted):
-                    issues.append(FlowIssue(
-                        flow.file, text.line,
-                        f"{location}: the {lang} text should say {entry.get(lang)!r} "
-                        f"(glossary term {term_id!r})"))
+                    issues.append(
+                        FlowIssue(
+                            flow.file,
+                            text.line,
+                            f"{location}: the {lang} text should say {entry.get(lang)!r} "
+                            f"(glossary term {term_id!r})",
+                        )
+                    )
     return issues

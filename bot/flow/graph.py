@@ -14,7 +14,6 @@ def _label(text: str) -> str:
     return text.replace('"', "'")
 
 
-
 def mermaid(flow: Flow, lang: str | None = None) -> str:
     """The flow as `flowchart TD` text: questions as boxes, branches as diamonds."""
     lang = lang or flow.source_language

@@ -88,8 +88,11 @@ def load_flows(
             issues.extend(exc.issues)
             continue
         if flow.id in flows:
-            issues.append(FlowIssue(str(path), 1, f"flow id {flow.id!r} is already used by "
-                                                   f"{flows[flow.id].file}"))
+            issues.append(
+                FlowIssue(
+                    str(path), 1, f"flow id {flow.id!r} is already used by {flows[flow.id].file}"
+                )
+            )
             continue
         flows[flow.id] = flow
     for flow_id, wrong in known_issues(flows).items():
@@ -124,11 +127,15 @@ def known_issues(flows: dict[str, Flow]) -> dict[str, list[FlowIssue]]:
                 stray = sorted(k for k in known.mapping if their_ids and k not in their_ids)
                 wrong = sorted(v for v in known.mapping.values() if my_ids and v not in my_ids)
                 if stray:
-                    problem = (f"known: {known.flow}.{known.step} has no option {stray[0]!r} "
-                               f"(options: {', '.join(sorted(their_ids))})")
+                    problem = (
+                        f"known: {known.flow}.{known.step} has no option {stray[0]!r} "
+                        f"(options: {', '.join(sorted(their_ids))})"
+                    )
                 elif wrong:
-                    problem = (f"known: this step has no option {wrong[0]!r} "
-                               f"(options: {', '.join(sorted(my_ids))})")
+                    problem = (
+                        f"known: this step has no option {wrong[0]!r} "
+                        f"(options: {', '.join(sorted(my_ids))})"
+                    )
             if problem:
                 found.setdefault(flow.id, []).append(FlowIssue(flow.file, line, problem))
     return found
@@ -140,8 +147,15 @@ def known_issues(flows: dict[str, Flow]) -> dict[str, list[FlowIssue]]:
 def _languages(data: LineDict, file: str) -> tuple[str, ...]:
     raw = data.get("languages", list(LANGUAGES))
     if not isinstance(raw, list) or not raw or any(lang not in LANGUAGES for lang in raw):
-        raise FlowError([FlowIssue(file, data.line_of("languages"),
-                                   f"'languages' must list some of {', '.join(LANGUAGES)}")])
+        raise FlowError(
+            [
+                FlowIssue(
+                    file,
+                    data.line_of("languages"),
+                    f"'languages' must list some of {', '.join(LANGUAGES)}",
+                )
+            ]
+        )
     return tuple(raw)
 
 
@@ -217,15 +231,20 @@ def _results(data: LineDict, ctx: ParseContext, steps: list[Step]) -> tuple[str,
         isinstance(name, str) and all(ID_PATTERN.match(part) for part in name.split("."))
         for name in raw
     ):
-        ctx.issue(data.line_of("results"),
-                  "'results' lists computed value names (or paths like snapshot.p_today)")
+        ctx.issue(
+            data.line_of("results"),
+            "'results' lists computed value names (or paths like snapshot.p_today)",
+        )
         return ()
     computed = {name for step in steps for name in step.defined_names()}
     for index, name in enumerate(raw):
         if name.split(".")[0] not in computed:
             line = raw.line_of(index) if isinstance(raw, LineList) else data.line_of("results")
-            ctx.issue(line, f"results: {name.split('.')[0]!r} is not a value the flow computes "
-                      "(a name set by a compute step)")
+            ctx.issue(
+                line,
+                f"results: {name.split('.')[0]!r} is not a value the flow computes "
+                "(a name set by a compute step)",
+            )
     return tuple(raw)
 
 
@@ -326,8 +345,9 @@ def _check_graph(flow: Flow, ctx: ParseContext) -> None:
     for step in flow.steps.values():
         for target, line in step.targets():
             if target != END and target not in flow.steps:
-                ctx.issue(line, f"step {step.id!r}: 'next' points to {target!r}, "
-                                f"which does not exist")
+                ctx.issue(
+                    line, f"step {step.id!r}: 'next' points to {target!r}, which does not exist"
+                )
     if ctx.issues:
         return
     _check_blocks(flow, ctx)
@@ -353,8 +373,10 @@ def _check_graph(flow: Flow, ctx: ParseContext) -> None:
     finishing = _reach_back(None, reverse)
     for step_id in flow.order:
         if step_id in reachable and step_id not in finishing:
-            ctx.issue(flow.steps[step_id].base.line,
-                      f"step {step_id!r} is in a loop with no way out to the end of the flow")
+            ctx.issue(
+                flow.steps[step_id].base.line,
+                f"step {step_id!r} is in a loop with no way out to the end of the flow",
+            )
     _check_silent_cycles(flow, graph, ctx)
 
 
@@ -391,8 +413,10 @@ def _check_silent_cycles(flow: Flow, graph: dict[str, set[str | None]], ctx: Par
         while todo:
             node = todo.pop()
             if node == start:
-                ctx.issue(flow.steps[start].base.line,
-                          f"step {start!r} is in a loop that never asks a question")
+                ctx.issue(
+                    flow.steps[start].base.line,
+                    f"step {start!r} is in a loop that never asks a question",
+                )
                 break
             if node in seen:
                 continue
@@ -417,16 +441,22 @@ def _check_blocks(flow: Flow, ctx: ParseContext) -> None:
             continue
         for member in flow.loop_block(step.id):
             if member in covered:
-                ctx.issue(step.base.line, f"repeated blocks may not overlap or nest "
-                                          f"({member!r} is already in {covered[member]!r})")
+                ctx.issue(
+                    step.base.line,
+                    f"repeated blocks may not overlap or nest "
+                    f"({member!r} is already in {covered[member]!r})",
+                )
             covered[member] = step.id
 
 
 def _check_names(flow: Flow, ctx: ParseContext) -> None:
     known = set(flow.steps) | set(ROOT_NAMES)
-    loop_prefixes = tuple(f"{sid}_" for block_start, step in flow.steps.items()
-                          if step.base.for_each is not None
-                          for sid in flow.loop_block(block_start))
+    loop_prefixes = tuple(
+        f"{sid}_"
+        for block_start, step in flow.steps.items()
+        if step.base.for_each is not None
+        for sid in flow.loop_block(block_start)
+    )
     for step in flow.steps.values():
         known.update(step.defined_names())
         if isinstance(step, CollectStep):  # a misspelt field would be collected as empty
@@ -445,12 +475,19 @@ def _check_names(flow: Flow, ctx: ParseContext) -> None:
             arg = call.args[0] if call.args else None
             if call.function == "t" and isinstance(arg, Literal) and arg.value not in flow.texts:
                 ctx.issue(line, f"t({arg.value!r}): no text named {arg.value!r} in 'texts'")
-            if call.function == "term" and isinstance(arg, Literal) and (
-                str(arg.value) not in ctx.catalogue.glossary
+            if (
+                call.function == "term"
+                and isinstance(arg, Literal)
+                and (str(arg.value) not in ctx.catalogue.glossary)
             ):
                 ctx.issue(line, f"term({arg.value!r}): no such term in content/glossary.yaml")
-            if call.function in {"display", "label"} and isinstance(arg, Literal) and (
-                str(arg.value) not in flow.steps and not str(arg.value).startswith(loop_prefixes)
+            if (
+                call.function in {"display", "label"}
+                and isinstance(arg, Literal)
+                and (
+                    str(arg.value) not in flow.steps
+                    and not str(arg.value).startswith(loop_prefixes)
+                )
             ):
                 ctx.issue(line, f"{call.function}({arg.value!r}): no step {arg.value!r}")
         if not strict:

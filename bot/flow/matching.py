@@ -240,7 +240,8 @@ class OptionMatcher:
             # A synonym that also opens another option's label names both: "ja" to
             # "Ja, jaarlijks opgevolgd" / "Ja, eenmalig" (synonym "ja") is not a silent pick.
             others = [
-                index for index, labels in self._labels.items()
+                index
+                for index, labels in self._labels.items()
                 if index not in owners and any(label.startswith(query + " ") for label in labels)
             ]
             if others and not self._is_label_of(query, owners):
@@ -289,8 +290,9 @@ class OptionMatcher:
 
     def _result(self, owners: Sequence[int], score: float, *, sure: bool) -> MatchResult:
         ids = tuple(self.ids[i] for i in owners)
-        return MatchResult("accepted" if sure else "unsure", ids[0], score, ids[1:],
-                           tie=len(ids) > 1)
+        return MatchResult(
+            "accepted" if sure else "unsure", ids[0], score, ids[1:], tie=len(ids) > 1
+        )
 
     def _cover(self, query: str) -> tuple[list[int], bool] | None:
         """Options whose words cover every significant typed word, or None if no option does."""
@@ -337,7 +339,11 @@ class OptionMatcher:
             (" ".join(sorted(query.split())), self._sorted_phrases),
         ):
             for _, score, index in process.extract(
-                typed, phrases, scorer=fuzz.ratio, processor=None, limit=None,
+                typed,
+                phrases,
+                scorer=fuzz.ratio,
+                processor=None,
+                limit=None,
                 score_cutoff=UNSURE_SCORE,
             ):
                 owner = self._phrase_owner[index]
@@ -369,7 +375,11 @@ class OptionMatcher:
                 # word ("veux"/"eaux"): short words need a closer match.
                 cutoff = UNSURE_SCORE if len(token) >= 6 else SHORT_WORD_SCORE
                 hits = process.extract(
-                    token, self._words, scorer=fuzz.ratio, processor=None, limit=None,
+                    token,
+                    self._words,
+                    scorer=fuzz.ratio,
+                    processor=None,
+                    limit=None,
                     score_cutoff=cutoff,
                 )
             if len(token) >= MIN_COMPOUND_PART:

@@ -125,8 +125,10 @@ _GREETINGS = _phrases(
     "hola, buenos días, buenas tardes, buenas noches, buenas, adiós, hasta luego, "
     "hello, hi, hey, good morning, good afternoon, good evening, bye, goodbye",
 )
-_POLITE_TAIL = _phrases("bot, sdgbot, madame, monsieur, mevrouw, meneer, señor, señora, "
-                        "à vous, à toi, allemaal, a todos, all, everyone, again")
+_POLITE_TAIL = _phrases(
+    "bot, sdgbot, madame, monsieur, mevrouw, meneer, señor, señora, "
+    "à vous, à toi, allemaal, a todos, all, everyone, again"
+)
 
 
 def small_talk(text: str) -> str | None:
@@ -155,20 +157,48 @@ def small_talk(text: str) -> str | None:
 
 # ----------------------------------------------------------------------------------- numbers
 
+
 def _normalized(table: Mapping[str, int]) -> dict[str, int]:
     return {normalize(word): value for word, value in table.items()}
 
 
 _TENS = _normalized(
     {
-        "vingt": 20, "vingts": 20, "trente": 30, "quarante": 40, "cinquante": 50,
-        "soixante": 60, "septante": 70, "huitante": 80, "octante": 80, "nonante": 90,
-        "twintig": 20, "dertig": 30, "veertig": 40, "vijftig": 50, "zestig": 60,
-        "zeventig": 70, "tachtig": 80, "negentig": 90,
-        "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60,
-        "setenta": 70, "ochenta": 80, "noventa": 90,
-        "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60,
-        "seventy": 70, "eighty": 80, "ninety": 90,
+        "vingt": 20,
+        "vingts": 20,
+        "trente": 30,
+        "quarante": 40,
+        "cinquante": 50,
+        "soixante": 60,
+        "septante": 70,
+        "huitante": 80,
+        "octante": 80,
+        "nonante": 90,
+        "twintig": 20,
+        "dertig": 30,
+        "veertig": 40,
+        "vijftig": 50,
+        "zestig": 60,
+        "zeventig": 70,
+        "tachtig": 80,
+        "negentig": 90,
+        "veinte": 20,
+        "treinta": 30,
+        "cuarenta": 40,
+        "cincuenta": 50,
+        "sesenta": 60,
+        "setenta": 70,
+        "ochenta": 80,
+        "noventa": 90,
+        "twenty": 20,
+        "thirty": 30,
+        "forty": 40,
+        "fourty": 40,
+        "fifty": 50,
+        "sixty": 60,
+        "seventy": 70,
+        "eighty": 80,
+        "ninety": 90,
     }
 )
 _HUNDRED = frozenset({"cent", "honderd", "cien", "ciento", "hundred"})
@@ -178,14 +208,31 @@ _WORDS = {
     **{word: 100 for word in _HUNDRED},
     **_normalized(
         {
-            "veintiuno": 21, "veintiún": 21, "veintiuna": 21, "veintidós": 22, "veintitrés": 23,
-            "veinticuatro": 24, "veinticinco": 25, "veintiséis": 26, "veintisiete": 27,
-            "veintiocho": 28, "veintinueve": 29,
+            "veintiuno": 21,
+            "veintiún": 21,
+            "veintiuna": 21,
+            "veintidós": 22,
+            "veintitrés": 23,
+            "veinticuatro": 24,
+            "veinticinco": 25,
+            "veintiséis": 26,
+            "veintisiete": 27,
+            "veintiocho": 28,
+            "veintinueve": 29,
         }
     ),
 }
-_DUTCH_UNITS = {"een": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
-                "acht": 8, "negen": 9}
+_DUTCH_UNITS = {
+    "een": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
+}
 # "eenentwintig", "tweeëntwintig" (folded to "tweeentwintig"), … "negenennegentig".
 _DUTCH_COMPOUND = re.compile(
     rf"^({'|'.join(_DUTCH_UNITS)})e?n({'|'.join(w for w, v in _TENS.items() if v % 10 == 0)})$"
@@ -210,13 +257,13 @@ _MULTIPLIERS = frozenset(
     re.findall(
         r"\w+",
         "k m mil mille milles million millions milliard miljoen miljoenen miljard duizend "
-    "honderd cent cents cien cientos millon millones mille thousand thousands hundred "
+        "honderd cent cents cien cientos millon millones mille thousand thousands hundred "
         "hundreds billion billions "
         # Durations and ages answer another question ("12 ans" is not a count of people).
         "an ans annee annees jour jours mois semaine semaines heure heures minute minutes "
-    "jaar jaren maand maanden week weken dag dagen uur uren minuut minuten "
-    "ano anos mes meses semana semanas dia dias hora horas minuto minutos "
-    "year years month months week weeks day days hour hours minute minutes "
+        "jaar jaren maand maanden week weken dag dagen uur uren minuut minuten "
+        "ano anos mes meses semana semanas dia dias hora horas minuto minutos "
+        "year years month months week weeks day days hour hours minute minutes "
         "h min pct procent percent por ciento pour cent",
     )
 )
@@ -259,9 +306,13 @@ def parse_number(text: str) -> Decimal | None:
 def _counts_differently(words: str) -> bool:
     """Whether words after a number change it ("mille", "ou trois") rather than name a noun."""
     tokens = normalize(words).split()
-    return any(t in _MULTIPLIERS or t in _WORDS or t in _CONNECTORS or t in {"ou", "of", "o",
-                                                                            "or", "a", "tot"}
-               for t in tokens)
+    return any(
+        t in _MULTIPLIERS
+        or t in _WORDS
+        or t in _CONNECTORS
+        or t in {"ou", "of", "o", "or", "a", "tot"}
+        for t in tokens
+    )
 
 
 def parse_score(text: str, high: int) -> Decimal | None:
@@ -421,8 +472,10 @@ _RELATIVE_DAYS = {
     # Texting shorthand, as people type it on phones.
     **dict.fromkeys(_phrases("auj, ajd, aujd, 2day, tdy, vdg, vndg"), 0),
     **dict.fromkeys(
-        _phrases("dem1, 2main, dmain, mrgn, mrg, mñn, mñna, mnn, mna, 2moro, 2morrow, 2mrw, "
-                 "tmrw, tmr, tmw, tmrow, tomoz"),
+        _phrases(
+            "dem1, 2main, dmain, mrgn, mrg, mñn, mñna, mnn, mna, 2moro, 2morrow, 2mrw, "
+            "tmrw, tmr, tmw, tmrow, tomoz"
+        ),
         1,
     ),
     **dict.fromkeys(_phrases("après-dem1, apres dem1, ovm, pasado mñn"), 2),
@@ -479,8 +532,9 @@ def _parse_date(text: str, today: date) -> date | None:
             return _with_year(first, second, year, today)
         return _with_year(second, first, year, today)  # "12/15/2026", American order
     # "15dec", "3déc.", "15sept": a day glued to its month.
-    words = re.sub(r"(?<=\d)(?=[a-z])(?!(?:st|nd|rd|th|er|eme|e|o|ste|de)\b)", " ",
-                   normalize(text)).split()
+    words = re.sub(
+        r"(?<=\d)(?=[a-z])(?!(?:st|nd|rd|th|er|eme|e|o|ste|de)\b)", " ", normalize(text)
+    ).split()
     phrase = " ".join(words)
     whole = normalize(text)
     if whole in _RELATIVE_DAYS:  # before the split: "2moro" is not "2 moro"
@@ -492,8 +546,9 @@ def _parse_date(text: str, today: date) -> date | None:
         if count is None:
             return None
         unit = later.group(2)
-        return today + timedelta(days=count * (1 if unit.startswith(("jour", "dag", "dia", "day"))
-                                               else 7))
+        return today + timedelta(
+            days=count * (1 if unit.startswith(("jour", "dag", "dia", "day")) else 7)
+        )
     return _textual_date([w for w in words if w not in _DATE_FILLER], today)
 
 

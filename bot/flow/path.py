@@ -56,8 +56,11 @@ def questions_on_path(rt: Sprint, start: str, stop: str | None = None) -> int:
             step_id = last.base.next or flow.following(last.id)
             continue
         count += _asks(rt, step)
-        step_id = step.jump(rt, None) if step.kind == "branch" else (
-            step.base.next or flow.following(step.id))
+        step_id = (
+            step.jump(rt, None)
+            if step.kind == "branch"
+            else (step.base.next or flow.following(step.id))
+        )
     return count
 
 

@@ -24,11 +24,29 @@ from bot.formatting import format_date, format_list, format_number, plural
 from bot.i18n import Raw
 
 ROOT_NAMES = frozenset({"user", "context", "item", "today", "year", "loop", "lang"})
-RUNTIME_FUNCTIONS = frozenset({
-    "t", "group", "display", "label", "sdg_name", "sdg_short", "pillar_of", "pillar_name",
-    "pillars", "sdgs_of", "country_name", "msg", "term", "plural", "format_date", "and_list",
-    "or_list", "number", "questions",
-})
+RUNTIME_FUNCTIONS = frozenset(
+    {
+        "t",
+        "group",
+        "display",
+        "label",
+        "sdg_name",
+        "sdg_short",
+        "pillar_of",
+        "pillar_name",
+        "pillars",
+        "sdgs_of",
+        "country_name",
+        "msg",
+        "term",
+        "plural",
+        "format_date",
+        "and_list",
+        "or_list",
+        "number",
+        "questions",
+    }
+)
 
 
 def _as_date(value: Any) -> date | None:
@@ -156,8 +174,9 @@ class Runtime:
         return format_list((format_value(i, self.lang) for i in _as_items(items)), self.lang)
 
     def _fn_or_list(self, items: Any) -> str:
-        return format_list((format_value(i, self.lang) for i in _as_items(items)), self.lang,
-                           style="or")
+        return format_list(
+            (format_value(i, self.lang) for i in _as_items(items)), self.lang, style="or"
+        )
 
     def _fn_number(self, value: Any, digits: Any = 1) -> str:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
@@ -169,7 +188,7 @@ class Runtime:
         out: dict[Any, Any] = {}
         for key, value in self.state.answers.items():
             if key.startswith(start):
-                suffix = key[len(start):]
+                suffix = key[len(start) :]
                 out[int(suffix) if suffix.lstrip("-").isdigit() else suffix] = value
         return out
 

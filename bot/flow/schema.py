@@ -38,15 +38,21 @@ def flow_schema() -> dict[str, Any]:
         steps=(steps, ...),
     )
     schema = _without_null_defaults(document.model_json_schema())
-    return {"$schema": DIALECT, "title": "sdgbot flow",
-            **{key: value for key, value in schema.items() if key != "title"}}
+    return {
+        "$schema": DIALECT,
+        "title": "sdgbot flow",
+        **{key: value for key, value in schema.items() if key != "title"},
+    }
 
 
 def _without_null_defaults(node: Any) -> Any:
     """Drop `"default": null`: an absent optional field is not a field set to null."""
     if isinstance(node, dict):
-        return {key: _without_null_defaults(value) for key, value in node.items()
-                if not (key == "default" and value is None)}
+        return {
+            key: _without_null_defaults(value)
+            for key, value in node.items()
+            if not (key == "default" and value is None)
+        }
     if isinstance(node, list):
         return [_without_null_defaults(value) for value in node]
     return node

@@ -170,9 +170,11 @@ def _list(data: Mapping[str, Any], key: str, problems: list[str]) -> Sequence[Ma
 
 def _texts(raw: Mapping[str, Any], key: str, where: str, problems: list[str]) -> dict[str, str]:
     value = raw.get(key)
-    texts = {lang: str(text).strip() for lang, text in (value or {}).items()} if isinstance(
-        value, Mapping
-    ) else {}
+    texts = (
+        {lang: str(text).strip() for lang, text in (value or {}).items()}
+        if isinstance(value, Mapping)
+        else {}
+    )
     missing = [lang for lang in LANGUAGES if not texts.get(lang)]
     if missing:
         problems.append(f"{where}: `{key}` lacks {', '.join(missing)}")

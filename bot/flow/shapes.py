@@ -27,8 +27,14 @@ from bot.i18n import LANGUAGES
 
 ID_REGEX = r"^[A-Za-z][A-Za-z0-9_]*$"
 OPTION_ID_REGEX = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-SAVES_TO = ("user.country", "user.kind", "user.language", "user.municipality", "user.name",
-            "user.timezone")
+SAVES_TO = (
+    "user.country",
+    "user.kind",
+    "user.language",
+    "user.municipality",
+    "user.name",
+    "user.timezone",
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +52,9 @@ class Leaf:
     def validate(self, value: Any) -> Any:
         """`value` if it has this type; else one readable error."""
         if not self.check(value):
-            raise PydanticCustomError("flow_value", "must be {expected}",
-                                      {"expected": self.expected})
+            raise PydanticCustomError(
+                "flow_value", "must be {expected}", {"expected": self.expected}
+            )
         return value
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
@@ -82,12 +89,20 @@ TEXT_SCHEMA: dict[str, Any] = {
     "description": "A text: one string for every language, a map of languages, or {ref: name}.",
     "anyOf": [
         {"type": ["string", "number"]},
-        {"type": "object", "properties": {lang: {"type": "string"} for lang in LANGUAGES},
-         "additionalProperties": False},
-        {"type": "object", "properties": {"ref": {"type": "string"}}, "required": ["ref"],
-         "additionalProperties": False},
+        {
+            "type": "object",
+            "properties": {lang: {"type": "string"} for lang in LANGUAGES},
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"ref": {"type": "string"}},
+            "required": ["ref"],
+            "additionalProperties": False,
+        },
     ],
 }
+
 
 def _is_words(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(w, str) for w in value)
@@ -97,32 +112,57 @@ def _matches(regex: str) -> Callable[[Any], bool]:
     return lambda v: isinstance(v, str) and re.fullmatch(regex.strip("^$"), v) is not None
 
 
-Text = Annotated[Any, Leaf("a text, a map of languages (fr, nl, es, en) or {ref: name}",
-                           _is_text, TEXT_SCHEMA)]
-Expression = Annotated[Any, Leaf(
-    "an expression", lambda v: isinstance(v, str | int | float),
-    {"type": ["string", "number", "boolean"], "description": "An expression (see the format)."},
-)]
-Integer = Annotated[Any, Leaf("a whole number",
-                              lambda v: isinstance(v, int) and not isinstance(v, bool),
-                              {"type": "integer"})]
+Text = Annotated[
+    Any, Leaf("a text, a map of languages (fr, nl, es, en) or {ref: name}", _is_text, TEXT_SCHEMA)
+]
+Expression = Annotated[
+    Any,
+    Leaf(
+        "an expression",
+        lambda v: isinstance(v, str | int | float),
+        {"type": ["string", "number", "boolean"], "description": "An expression (see the format)."},
+    ),
+]
+Integer = Annotated[
+    Any,
+    Leaf(
+        "a whole number",
+        lambda v: isinstance(v, int) and not isinstance(v, bool),
+        {"type": "integer"},
+    ),
+]
 Number = Annotated[Any, Leaf("a number", _is_number, {"type": "number"})]
 Flag = Annotated[Any, Leaf("true or false", lambda v: isinstance(v, bool), {"type": "boolean"})]
 Word = Annotated[Any, Leaf("a word", lambda v: isinstance(v, str), {"type": "string"})]
-Name = Annotated[Any, Leaf("a name (letters, digits, _)", _matches(ID_REGEX),
-                           {"type": "string", "pattern": ID_REGEX})]
-StepRef = Annotated[Any, Leaf(
-    "the id of a step (letters, digits, _) or end", _matches(ID_REGEX),
-    {"type": "string", "pattern": ID_REGEX, "description": "The id of a step, or `end`."},
-)]
-Words = Annotated[Any, Leaf("a list of words", _is_words,
-                            {"type": "array", "items": {"type": "string"}})]
-Labels = Annotated[Any, Leaf(
-    "a map from points of the scale to texts",
-    lambda v: isinstance(v, Mapping) and all(_is_text(t) for t in v.values()),
-    {"type": "object", "patternProperties": {"^-?[0-9]+$": TEXT_SCHEMA},
-     "additionalProperties": False},
-)]
+Name = Annotated[
+    Any,
+    Leaf(
+        "a name (letters, digits, _)", _matches(ID_REGEX), {"type": "string", "pattern": ID_REGEX}
+    ),
+]
+StepRef = Annotated[
+    Any,
+    Leaf(
+        "the id of a step (letters, digits, _) or end",
+        _matches(ID_REGEX),
+        {"type": "string", "pattern": ID_REGEX, "description": "The id of a step, or `end`."},
+    ),
+]
+Words = Annotated[
+    Any, Leaf("a list of words", _is_words, {"type": "array", "items": {"type": "string"}})
+]
+Labels = Annotated[
+    Any,
+    Leaf(
+        "a map from points of the scale to texts",
+        lambda v: isinstance(v, Mapping) and all(_is_text(t) for t in v.values()),
+        {
+            "type": "object",
+            "patternProperties": {"^-?[0-9]+$": TEXT_SCHEMA},
+            "additionalProperties": False,
+        },
+    ),
+]
 
 
 PERIODS = ("quarter", "half-year", "year")
@@ -139,9 +179,12 @@ def _is_known(value: Any) -> bool:
     if not isinstance(value, Mapping) or set(value) - {"from", "map"}:
         return False
     mapping = value.get("map", {})
-    return (isinstance(value.get("from"), str) and re.match(KNOWN_PATTERN, value["from"])
-            is not None and isinstance(mapping, Mapping)
-            and all(isinstance(v, str) for v in mapping.values()))
+    return (
+        isinstance(value.get("from"), str)
+        and re.match(KNOWN_PATTERN, value["from"]) is not None
+        and isinstance(mapping, Mapping)
+        and all(isinstance(v, str) for v in mapping.values())
+    )
 
 
 class Shape(BaseModel):
@@ -155,22 +198,39 @@ class OptionShape(Shape):
 
     # The loader words what is wrong with an id (spaces, too long for a button); the schema
     # says the same with a pattern and a length.
-    id: Annotated[Any, Leaf(
-        "a short id", lambda v: isinstance(v, str | int) and not isinstance(v, bool),
-        {"type": ["string", "integer"], "pattern": OPTION_ID_REGEX, "maxLength": 40},
-    )]
+    id: Annotated[
+        Any,
+        Leaf(
+            "a short id",
+            lambda v: isinstance(v, str | int) and not isinstance(v, bool),
+            {"type": ["string", "integer"], "pattern": OPTION_ID_REGEX, "maxLength": 40},
+        ),
+    ]
     label: Text
-    synonyms: Annotated[Any, Leaf(
-        "a list of words, or a list per language",
-        lambda v: _is_words(v) or (isinstance(v, Mapping)
-                                   and all(w is None or _is_words(w) for w in v.values())),
-        {"anyOf": [{"type": "array", "items": {"type": "string"}},
-                   {"type": "object", "additionalProperties":
-                    {"type": "array", "items": {"type": "string"}}}]},
-    )] = None
+    synonyms: Annotated[
+        Any,
+        Leaf(
+            "a list of words, or a list per language",
+            lambda v: (
+                _is_words(v)
+                or (isinstance(v, Mapping) and all(w is None or _is_words(w) for w in v.values()))
+            ),
+            {
+                "anyOf": [
+                    {"type": "array", "items": {"type": "string"}},
+                    {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                ]
+            },
+        ),
+    ] = None
     next: StepRef = None
-    exclusive: Annotated[Flag, Field(description=(
-        "Ticked alone: an option such as 'none yet' that excludes the others."))] = False
+    exclusive: Annotated[
+        Flag,
+        Field(description=("Ticked alone: an option such as 'none yet' that excludes the others.")),
+    ] = False
 
 
 OptionsFrom = Annotated[Any, one_of("countries", "languages", "pillars")]
@@ -185,26 +245,47 @@ class StepShape(Shape):
     next: Annotated[StepRef, Field(description="Where to go next (default: the one below).")] = None
     when: Annotated[Expression, Field(description="Skip the step unless this holds.")] = None
     back: Annotated[Flag, Field(description="Whether the user may go back from here.")] = True
-    saves_to: Annotated[Any, one_of(*SAVES_TO),
-                        Field(description="Also keep the answer in the user's profile.")] = None
+    saves_to: Annotated[
+        Any, one_of(*SAVES_TO), Field(description="Also keep the answer in the user's profile.")
+    ] = None
     optional: Annotated[Flag, Field(description="Whether the question may be skipped.")] = False
-    for_each: Annotated[Any, Leaf(
-        "a list or an expression", lambda v: isinstance(v, list | str),
-        {"anyOf": [{"type": "array"}, {"type": "string"}],
-         "description": "Repeat the block from this step to `until` for each item."},
-    )] = None
+    for_each: Annotated[
+        Any,
+        Leaf(
+            "a list or an expression",
+            lambda v: isinstance(v, list | str),
+            {
+                "anyOf": [{"type": "array"}, {"type": "string"}],
+                "description": "Repeat the block from this step to `until` for each item.",
+            },
+        ),
+    ] = None
     until: Annotated[StepRef, Field(description="The last step of the repeated block.")] = None
-    known: Annotated[Any, Leaf(
-        "flow_id.step_id, or {from: flow_id.step_id, map: {their option: this step's option}}",
-        _is_known,
-        {"anyOf": [{"type": "string", "pattern": KNOWN_PATTERN},
-                   {"type": "object", "required": ["from"], "additionalProperties": False,
-                    "properties": {"from": {"type": "string", "pattern": KNOWN_PATTERN},
-                                   "map": {"type": "object",
-                                           "additionalProperties": {"type": "string"}}}}],
-         "description": ("The same question in another flow: the municipality's latest answer "
-                         "there is offered for a one-tap confirmation instead of asking again.")},
-    )] = None
+    known: Annotated[
+        Any,
+        Leaf(
+            "flow_id.step_id, or {from: flow_id.step_id, map: {their option: this step's option}}",
+            _is_known,
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": KNOWN_PATTERN},
+                    {
+                        "type": "object",
+                        "required": ["from"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "from": {"type": "string", "pattern": KNOWN_PATTERN},
+                            "map": {"type": "object", "additionalProperties": {"type": "string"}},
+                        },
+                    },
+                ],
+                "description": (
+                    "The same question in another flow: the municipality's latest answer "
+                    "there is offered for a one-tap confirmation instead of asking again."
+                ),
+            },
+        ),
+    ] = None
 
 
 COMMON_FIELDS = frozenset(StepShape.model_fields)
@@ -226,50 +307,95 @@ class FlowHeader(Shape):
     """A flow's own fields; its steps are validated one by one, against their kind's model."""
 
     id: Annotated[Name, Field(description="The flow's id.")]
-    version: Annotated[Any, Leaf(
-        "a version (a word or a number)", lambda v: isinstance(v, str) or _is_number(v),
-        {"type": ["string", "integer", "number"],
-         "description": "Running conversations stay on the version they started with."},
-    )]
+    version: Annotated[
+        Any,
+        Leaf(
+            "a version (a word or a number)",
+            lambda v: isinstance(v, str) or _is_number(v),
+            {
+                "type": ["string", "integer", "number"],
+                "description": "Running conversations stay on the version they started with.",
+            },
+        ),
+    ]
     title: Text
     description: Text = None
-    languages: Annotated[Any, Leaf(
-        f"a list of some of {', '.join(LANGUAGES)}",
-        lambda v: isinstance(v, list) and bool(v) and all(x in LANGUAGES for x in v),
-        {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1},
-    )] = None
+    languages: Annotated[
+        Any,
+        Leaf(
+            f"a list of some of {', '.join(LANGUAGES)}",
+            lambda v: isinstance(v, list) and bool(v) and all(x in LANGUAGES for x in v),
+            {"type": "array", "items": {"enum": list(LANGUAGES)}, "minItems": 1},
+        ),
+    ] = None
     source_language: Annotated[Any, one_of(*LANGUAGES)] = None
-    command: Annotated[Any, Leaf(
-        "a command: 1 to 32 lowercase letters, digits or _", _matches("^[a-z0-9_]{1,32}$"),
-        {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
-    )] = None
+    command: Annotated[
+        Any,
+        Leaf(
+            "a command: 1 to 32 lowercase letters, digits or _",
+            _matches("^[a-z0-9_]{1,32}$"),
+            {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
+        ),
+    ] = None
     menu: Flag = False
-    keywords: Annotated[Any, Leaf(
-        "a map from languages to lists of words",
-        lambda v: isinstance(v, Mapping) and all(_is_words(w) for w in v.values()),
-        {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    )] = None
-    expire_after: Annotated[Any, Leaf(
-        "a duration like 14d, 48h or 30m", _matches(r"^\s*[0-9]+\s*[dhm]\s*$"),
-        {"type": "string", "pattern": "^\\s*[0-9]+\\s*[dhm]\\s*$"},
-    )] = None
+    keywords: Annotated[
+        Any,
+        Leaf(
+            "a map from languages to lists of words",
+            lambda v: isinstance(v, Mapping) and all(_is_words(w) for w in v.values()),
+            {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        ),
+    ] = None
+    expire_after: Annotated[
+        Any,
+        Leaf(
+            "a duration like 14d, 48h or 30m",
+            _matches(r"^\s*[0-9]+\s*[dhm]\s*$"),
+            {"type": "string", "pattern": "^\\s*[0-9]+\\s*[dhm]\\s*$"},
+        ),
+    ] = None
     allow_back: Flag = True
-    results: Annotated[Any, Leaf(
-        "a list of computed values (names, or dotted paths such as snapshot.p_today)",
-        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-        {"type": "array", "items": {"type": "string"},
-         "description": "Computed values marked as the flow's results (exported as columns)."},
-    )] = None
-    once_per: Annotated[Any, one_of(*PERIODS), Field(description=(
-        "Answered once per period by a municipality: starting it again in the same period "
-        "offers to see or update that period's answers instead of starting over."))] = None
-    texts: Annotated[Any, Leaf(
-        "a map from names to texts",
-        lambda v: isinstance(v, Mapping) and all(_is_text(t) for t in v.values()),
-        {"type": "object", "additionalProperties": TEXT_SCHEMA},
-    )] = None
-    steps: Annotated[Any, Leaf("a list of steps", lambda v: isinstance(v, list) and bool(v),
-                               {"type": "array", "minItems": 1})]
+    results: Annotated[
+        Any,
+        Leaf(
+            "a list of computed values (names, or dotted paths such as snapshot.p_today)",
+            lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+            {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Computed values marked as the flow's results (export columns).",
+            },
+        ),
+    ] = None
+    once_per: Annotated[
+        Any,
+        one_of(*PERIODS),
+        Field(
+            description=(
+                "Answered once per period by a municipality: starting it again in the same period "
+                "offers to see or update that period's answers instead of starting over."
+            )
+        ),
+    ] = None
+    texts: Annotated[
+        Any,
+        Leaf(
+            "a map from names to texts",
+            lambda v: isinstance(v, Mapping) and all(_is_text(t) for t in v.values()),
+            {"type": "object", "additionalProperties": TEXT_SCHEMA},
+        ),
+    ] = None
+    steps: Annotated[
+        Any,
+        Leaf(
+            "a list of steps",
+            lambda v: isinstance(v, list) and bool(v),
+            {"type": "array", "minItems": 1},
+        ),
+    ]
 
 
 def json_data(value: Any) -> Any:

@@ -224,8 +224,11 @@ def compile_template(source: str) -> Template:
     """
     # Block tags alone on their line should not leave an empty line behind.
     # (Only lines of nothing but block tags: "{% if x %}A{% endif %}" keeps its line break.)
-    source_clean = re.sub(r"(?m)^[ \t]*((?:\{%(?:(?!%\})[^\n])*%\}[ \t]*)+)\n",
-                          lambda m: m.group(1).rstrip(" \t"), source)
+    source_clean = re.sub(
+        r"(?m)^[ \t]*((?:\{%(?:(?!%\})[^\n])*%\}[ \t]*)+)\n",
+        lambda m: m.group(1).rstrip(" \t"),
+        source,
+    )
     stack: list[tuple[str, Any, list[Part], int]] = [("root", None, [], 0)]
     loop_names: set[str] = set()
     pos = 0
@@ -262,8 +265,9 @@ def compile_template(source: str) -> Template:
             if not loop:
                 raise TemplateError("write {% for x in list %}", match.start())
             loop_names.add(loop.group(1))
-            stack.append(("for", (loop.group(1), _expr(loop.group(2), match.start())), [],
-                          match.start()))
+            stack.append(
+                ("for", (loop.group(1), _expr(loop.group(2), match.start())), [], match.start())
+            )
         elif keyword == "endfor":
             if stack[-1][0] != "for":
                 raise TemplateError("{% endfor %} without {% for %}", match.start())

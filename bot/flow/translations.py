@@ -57,8 +57,9 @@ def lock_entries(flow: Flow) -> dict[str, dict[str, str]]:
         source = text.source.texts.get(flow.source_language)
         if text.source.neutral is not None or not source:
             continue
-        entries[location] = {lang: fingerprint(source) for lang in text.source.texts
-                             if lang != flow.source_language}
+        entries[location] = {
+            lang: fingerprint(source) for lang in text.source.texts if lang != flow.source_language
+        }
     return entries
 
 
@@ -72,11 +73,16 @@ def stale_translations(flow: Flow) -> list[FlowIssue]:
         locked = recorded.get(location) or {}
         for lang, print_ in languages.items():
             if lang in locked and locked[lang] != print_:
-                issues.append(FlowIssue(
-                    flow.file, texts[location].line,
-                    f"the {lang} translation of {location} is stale: the {flow.source_language} "
-                    f"text changed since it was translated (update it, then run "
-                    f"`sdgbot flows lock`)"))
+                issues.append(
+                    FlowIssue(
+                        flow.file,
+                        texts[location].line,
+                        f"the {lang} translation of {location} is stale: the "
+                        f"{flow.source_language} text changed since it was translated (update it, "
+                        f"then run "
+                        f"`sdgbot flows lock`)",
+                    )
+                )
     return issues
 
 
@@ -90,9 +96,12 @@ def write_lock(flows: list[Flow]) -> list[Path]:
         data = _read_lock(path)
         for flow in group:
             data[flow.id] = lock_entries(flow)
-        header = ("# Fingerprints of the source text each translation was made from.\n"
-                  "# Written by `sdgbot flows lock`; checked by `sdgbot flows validate`.\n")
-        path.write_text(header + yaml.safe_dump(data, sort_keys=True, allow_unicode=True),
-                        encoding="utf-8")
+        header = (
+            "# Fingerprints of the source text each translation was made from.\n"
+            "# Written by `sdgbot flows lock`; checked by `sdgbot flows validate`.\n"
+        )
+        path.write_text(
+            header + yaml.safe_dump(data, sort_keys=True, allow_unicode=True), encoding="utf-8"
+        )
         written.append(path)
     return written

@@ -171,6 +171,7 @@ def _option(value: Any) -> str | None:
     """A choice answer as an option id (None when unanswered)."""
     return None if value is None or value == "" else str(value)
 
+
 # --- profiles and snapshots ----------------------------------------------------------------------
 
 

@@ -275,8 +275,9 @@ NEXT_STEP_IDS: tuple[str, ...] = tuple(dict.fromkeys(step for step, _ in NEXT_ST
 
 
 @flow_function("assessment_next_steps")
-def assessment_next_steps(snapshot: Mapping[str, Any], count: int = 3,
-                          done: Any = None) -> list[str]:
+def assessment_next_steps(
+    snapshot: Mapping[str, Any], count: int = 3, done: Any = None
+) -> list[str]:
     """Choose the next steps: the first `count` distinct ids of `NEXT_STEP_RULES` that hold.
 
     `done`: what the municipality has already done (`context.done`, milestones such as
@@ -290,6 +291,7 @@ def assessment_next_steps(snapshot: Mapping[str, Any], count: int = 3,
         if step not in chosen and step not in skipped and rule(snapshot):
             chosen.append(step)
     return chosen
+
 
 # --- change since the previous assessment --------------------------------------------------------
 

@@ -248,8 +248,7 @@ A choice differs when the answers differ; a count when one is at least double th
 they are `gap` apart (12 contacts against 3); a percentage when `gap` points apart."""
 
 
-def factual_differences(mine: Mapping[str, Any],
-                        theirs: Mapping[str, Any]) -> list[dict[str, Any]]:
+def factual_differences(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Facts the two sides report differently: `[{id, kind, mine, theirs}]`, in `FACTS` order.
 
     Two municipalities may see their relationship differently; they should not disagree on

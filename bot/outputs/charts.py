@@ -56,9 +56,14 @@ def _nan(values: Sequence[float | None]) -> list[float]:
     return [math.nan if v is None else float(v) for v in values]
 
 
-def radar_grid(titles: Sequence[str], axes_labels: Sequence[str],
-               today: Sequence[Sequence[float | None]], ambition: Sequence[Sequence[float | None]],
-               series: tuple[str, str], maximum: float = 4) -> bytes:
+def radar_grid(
+    titles: Sequence[str],
+    axes_labels: Sequence[str],
+    today: Sequence[Sequence[float | None]],
+    ambition: Sequence[Sequence[float | None]],
+    series: tuple[str, str],
+    maximum: float = 4,
+) -> bytes:
     """Small-multiple radar charts: one per municipality, today and ambition per axis."""
     count = max(len(titles), 1)
     columns = min(GRID_COLUMNS, count)
@@ -68,8 +73,10 @@ def radar_grid(titles: Sequence[str], axes_labels: Sequence[str],
     closed = [*angles, angles[0]]
     for index, title in enumerate(titles):
         ax = figure.add_subplot(rows, columns, index + 1, projection="polar")
-        for values, color, name in ((today[index], TODAY_COLOR, series[0]),
-                                    (ambition[index], AMBITION_COLOR, series[1])):
+        for values, color, name in (
+            (today[index], TODAY_COLOR, series[0]),
+            (ambition[index], AMBITION_COLOR, series[1]),
+        ):
             points = [0.0 if math.isnan(v) else v for v in _nan(values)]
             ax.plot(closed, [*points, points[0]], color=color, linewidth=1.5, label=name)
             ax.fill(closed, [*points, points[0]], color=color, alpha=0.15)
@@ -83,9 +90,16 @@ def radar_grid(titles: Sequence[str], axes_labels: Sequence[str],
     return _png(figure)
 
 
-def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequence[float | None]],
-            marked: Sequence[Sequence[bool]], legend: str, maximum: float = 4, *,
-            lang: str = "en") -> bytes:
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    marked: Sequence[Sequence[bool]],
+    legend: str,
+    maximum: float = 4,
+    *,
+    lang: str = "en",
+) -> bytes:
     """A municipalities × goals heat map; marked cells (priority goals) get a star."""
     grid = np.array([_nan(row) for row in values], dtype=float) if values else np.zeros((1, 17))
     height = 1.2 + 0.35 * max(len(rows), 1)
@@ -105,23 +119,40 @@ def heatmap(rows: Sequence[str], columns: Sequence[str], values: Sequence[Sequen
     return _png(figure)
 
 
-def paired_bars(titles: Sequence[str], labels: Sequence[str],
-                first: Sequence[Sequence[float | None]], second: Sequence[Sequence[float | None]],
-                names: Sequence[tuple[str, str]], maximum: float = 5, *,
-                lang: str = "en") -> bytes:
+def paired_bars(
+    titles: Sequence[str],
+    labels: Sequence[str],
+    first: Sequence[Sequence[float | None]],
+    second: Sequence[Sequence[float | None]],
+    names: Sequence[tuple[str, str]],
+    maximum: float = 5,
+    *,
+    lang: str = "en",
+) -> bytes:
     """Horizontal bars comparing two sides per question, one panel per partnership."""
     count = max(len(titles), 1)
     columns = min(2, count)
     rows = math.ceil(count / columns)
-    figure = Figure(figsize=(6.5 * columns, 0.45 * len(labels) * rows + 1.2 * rows),
-                    layout="constrained")
+    figure = Figure(
+        figsize=(6.5 * columns, 0.45 * len(labels) * rows + 1.2 * rows), layout="constrained"
+    )
     positions = np.arange(len(labels))
     for index, title in enumerate(titles):
         ax = figure.add_subplot(rows, columns, index + 1)
-        ax.barh(positions - 0.2, np.nan_to_num(_nan(first[index])), height=0.4,
-                color=NORTH_COLOR, label=names[index][0])
-        ax.barh(positions + 0.2, np.nan_to_num(_nan(second[index])), height=0.4,
-                color=SOUTH_COLOR, label=names[index][1])
+        ax.barh(
+            positions - 0.2,
+            np.nan_to_num(_nan(first[index])),
+            height=0.4,
+            color=NORTH_COLOR,
+            label=names[index][0],
+        )
+        ax.barh(
+            positions + 0.2,
+            np.nan_to_num(_nan(second[index])),
+            height=0.4,
+            color=SOUTH_COLOR,
+            label=names[index][1],
+        )
         ax.set_yticks(positions, labels=[_wrap(label, 26) for label in labels], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, maximum)
@@ -131,8 +162,14 @@ def paired_bars(titles: Sequence[str], labels: Sequence[str],
     return _png(figure)
 
 
-def goal_counts(counts: Sequence[int], colors: Sequence[str], labels: Sequence[str],
-                ylabel: str, *, lang: str = "en") -> bytes:
+def goal_counts(
+    counts: Sequence[int],
+    colors: Sequence[str],
+    labels: Sequence[str],
+    ylabel: str,
+    *,
+    lang: str = "en",
+) -> bytes:
     """A bar per goal (in the goals' own colours), e.g. heroes per SDG."""
     figure = Figure(figsize=(10, 3.6), layout="constrained")
     ax = figure.add_subplot()
@@ -144,8 +181,15 @@ def goal_counts(counts: Sequence[int], colors: Sequence[str], labels: Sequence[s
     return _png(figure)
 
 
-def dropoff(labels: Sequence[str], stopped: Sequence[int], waiting: Sequence[int],
-            names: tuple[str, str], title: str, *, lang: str = "en") -> bytes:
+def dropoff(
+    labels: Sequence[str],
+    stopped: Sequence[int],
+    waiting: Sequence[int],
+    names: tuple[str, str],
+    title: str,
+    *,
+    lang: str = "en",
+) -> bytes:
     """Stacked horizontal bars: runs that stopped after each question, and runs waiting at it."""
     figure = Figure(figsize=(9, 0.38 * max(len(labels), 1) + 1.4), layout="constrained")
     ax = figure.add_subplot()
@@ -196,16 +240,22 @@ def render_chart(chart: dict[str, Any], lang: str = "en") -> bytes | None:
     return buffer.getvalue()
 
 
-def _result_radar(labels: list[str], series: list[list[float]], names: list[str],
-                  top: float) -> Figure:
+def _result_radar(
+    labels: list[str], series: list[list[float]], names: list[str], top: float
+) -> Figure:
     angles = [2 * math.pi * i / len(labels) for i in range(len(labels))]
     figure = Figure(figsize=(6, 6))
     axes = figure.add_subplot(polar=True)
     for index, values in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
         closed = [*values, values[0]]
-        axes.plot([*angles, angles[0]], closed, color=color, linewidth=2,
-                  label=names[index] if index < len(names) else None)
+        axes.plot(
+            [*angles, angles[0]],
+            closed,
+            color=color,
+            linewidth=2,
+            label=names[index] if index < len(names) else None,
+        )
         axes.fill([*angles, angles[0]], closed, color=color, alpha=0.15)
     axes.set_xticks(angles)
     axes.set_xticklabels([_wrap(label, 18, 9) for label in labels], fontsize=9)
@@ -216,15 +266,21 @@ def _result_radar(labels: list[str], series: list[list[float]], names: list[str]
     return figure
 
 
-def _result_bars(labels: list[str], series: list[list[float]], names: list[str],
-                 top: float) -> Figure:
+def _result_bars(
+    labels: list[str], series: list[list[float]], names: list[str], top: float
+) -> Figure:
     figure = Figure(figsize=(7, 0.6 * len(labels) + 1.5))
     axes = figure.add_subplot()
     height = 0.8 / len(series)
     for index, values in enumerate(series):
         positions = [i + index * height for i in range(len(labels))]
-        axes.barh(positions, values, height=height, color=PALETTE[index % len(PALETTE)],
-                  label=names[index] if index < len(names) else None)
+        axes.barh(
+            positions,
+            values,
+            height=height,
+            color=PALETTE[index % len(PALETTE)],
+            label=names[index] if index < len(names) else None,
+        )
     axes.set_yticks([i + height * (len(series) - 1) / 2 for i in range(len(labels))])
     axes.set_yticklabels([_wrap(label, 28, 9) for label in labels], fontsize=9)
     axes.set_xlim(0, top)

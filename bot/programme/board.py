@@ -78,16 +78,18 @@ def _condition(term: Term, twinnings: Twinnings, names: dict[int, str]) -> Colum
     return false()
 
 
-def audience_where(terms: Sequence[Term], twinnings: Twinnings,
-                   names: dict[int, str]) -> ColumnElement[bool]:
+def audience_where(
+    terms: Sequence[Term], twinnings: Twinnings, names: dict[int, str]
+) -> ColumnElement[bool]:
     """Same kind: any of them; different kinds: all (as `bot.scheduling.audience.matches`)."""
     by_kind: dict[str, list[Term]] = {}
     for term in terms:
         by_kind.setdefault(term.kind, []).append(term)
     if not by_kind or "all" in by_kind:
         return true()
-    return and_(*(or_(*(_condition(t, twinnings, names) for t in group))
-                  for group in by_kind.values()))
+    return and_(
+        *(or_(*(_condition(t, twinnings, names) for t in group)) for group in by_kind.values())
+    )
 
 
 class Standings:
@@ -113,22 +115,39 @@ class Standings:
         terms = occurrence.deadline.audience
         key = (tuple(str(t) for t in terms), occurrence.partnership)
         if key not in self._audiences:
-            condition = and_(audience_where(terms, self.twinnings, self.names),
-                             User.opted_out.is_(False), User.blocked.is_(False),
-                             User.channel.not_in(sorted(UNREACHABLE_CHANNELS)))
+            condition = and_(
+                audience_where(terms, self.twinnings, self.names),
+                User.opted_out.is_(False),
+                User.blocked.is_(False),
+                User.channel.not_in(sorted(UNREACHABLE_CHANNELS)),
+            )
             if occurrence.partnership:
-                only = sorted(self.twinnings.municipalities(
-                    Term("partnership", occurrence.partnership)))
+                only = sorted(
+                    self.twinnings.municipalities(Term("partnership", occurrence.partnership))
+                )
                 condition = and_(condition, User.municipality_id.in_(only or [-1]))
-            places = (await self.tx.session.execute(
-                select(User.municipality_id).where(condition, User.municipality_id.is_not(None))
-                .group_by(User.municipality_id))).scalars().all()
-            loners = (await self.tx.session.execute(
-                select(User.id, User.name, User.channel, User.external_id)
-                .where(condition, User.municipality_id.is_(None)))).all()
+            places = (
+                (
+                    await self.tx.session.execute(
+                        select(User.municipality_id)
+                        .where(condition, User.municipality_id.is_not(None))
+                        .group_by(User.municipality_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            loners = (
+                await self.tx.session.execute(
+                    select(User.id, User.name, User.channel, User.external_id).where(
+                        condition, User.municipality_id.is_(None)
+                    )
+                )
+            ).all()
             self._audiences[key] = [
                 *((f"m:{mid}", self.names.get(mid or 0, "—")) for mid in places),
-                *((f"u:{uid}", name or f"{channel}:{ext}") for uid, name, channel, ext in loners)]
+                *((f"u:{uid}", name or f"{channel}:{ext}") for uid, name, channel, ext in loners),
+            ]
         return self._audiences[key]
 
     async def of(self, occurrence: Occurrence, now: datetime) -> Standing:
@@ -152,14 +171,20 @@ async def standing(tx: Tx, occurrence: Occurrence, now: datetime) -> Standing:
     return await (await Standings.load(tx)).of(occurrence, now)
 
 
-async def board(tx: Tx, actor: Actor, today: date, now: datetime, *,
-                only: str | None = None) -> list[Row]:
+async def board(
+    tx: Tx, actor: Actor, today: date, now: datetime, *, only: str | None = None
+) -> list[Row]:
     """Every active deadline (or only the one with id `only`) with its next standing."""
-    listed = [item for item in await deadlines.listing(tx, actor, today)
-              if only is None or item.id == only]
+    listed = [
+        item
+        for item in await deadlines.listing(tx, actor, today)
+        if only is None or item.id == only
+    ]
     standings = await Standings.load(tx)
-    return [Row(item, await standings.of(item.next, now) if item.next is not None else None)
-            for item in listed]
+    return [
+        Row(item, await standings.of(item.next, now) if item.next is not None else None)
+        for item in listed
+    ]
 
 
 __all__ = ["Row", "Standing", "Standings", "audience_where", "board", "standing"]

@@ -37,8 +37,11 @@ def parse_texts(items: Iterable[str]) -> dict[str, str]:
     texts: dict[str, str] = {}
     for item in items:
         head, sep, rest = item.partition(":")
-        lang, text = (head.strip().lower(), rest) if sep and head.strip().lower() in LANGUAGES \
+        lang, text = (
+            (head.strip().lower(), rest)
+            if sep and head.strip().lower() in LANGUAGES
             else ("*", item)
+        )
         add_text(texts, lang, text)
     return texts
 
@@ -98,9 +101,17 @@ async def count_recipients(tx: Tx, audience: Iterable[Term]) -> int:
     return len(await resolve(tx, tuple(audience)))
 
 
-async def create(store: Store, actor: Actor, *, texts: dict[str, str], audience: Iterable[str],
-                 at: datetime, now: datetime, ignore_quiet: bool = False,
-                 dry_run: bool = False) -> Planned:
+async def create(
+    store: Store,
+    actor: Actor,
+    *,
+    texts: dict[str, str],
+    audience: Iterable[str],
+    at: datetime,
+    now: datetime,
+    ignore_quiet: bool = False,
+    dry_run: bool = False,
+) -> Planned:
     """Create a scheduled broadcast (or preview it); coordinators only, audited.
 
     Args:
@@ -126,13 +137,25 @@ async def create(store: Store, actor: Actor, *, texts: dict[str, str], audience:
         if dry_run:
             return Planned(texts, terms, at, recipients)
         broadcast = await tx.add_broadcast(
-            texts=texts, audience=[str(t) for t in terms], scheduled_at=at,
-            ignore_quiet=ignore_quiet, status="scheduled", created_by=actor.label,
+            texts=texts,
+            audience=[str(t) for t in terms],
+            scheduled_at=at,
+            ignore_quiet=ignore_quiet,
+            status="scheduled",
+            created_by=actor.label,
             created_at=now,
         )
-        await audit(tx, actor.audit_name, ACTION_BROADCAST,
-                    {"broadcast": broadcast.id, "audience": [str(t) for t in terms],
-                     "recipients": recipients, "at": at.isoformat()})
+        await audit(
+            tx,
+            actor.audit_name,
+            ACTION_BROADCAST,
+            {
+                "broadcast": broadcast.id,
+                "audience": [str(t) for t in terms],
+                "recipients": recipients,
+                "at": at.isoformat(),
+            },
+        )
         return Planned(texts, terms, at, recipients, broadcast.id)
 
     return await store.run_in_transaction(make)
@@ -149,8 +172,11 @@ class Status:
         """One line for ``sdgbot broadcast status``."""
         b = self.broadcast
         when = b.scheduled_at.strftime("%Y-%m-%d %H:%M UTC") if b.scheduled_at else "—"
-        counts = ", ".join(f"{self.counts.get(s, 0)} {s}" for s in STATUS_ORDER
-                           if self.counts.get(s) or s in {"sent", "failed", "blocked", "pending"})
+        counts = ", ".join(
+            f"{self.counts.get(s, 0)} {s}"
+            for s in STATUS_ORDER
+            if self.counts.get(s) or s in {"sent", "failed", "blocked", "pending"}
+        )
         audience = describe(parse_audience(b.audience))
         preview = next(iter(b.texts.values()), "").replace("\n", " ")
         preview = preview if len(preview) <= 40 else preview[:39] + "…"
@@ -177,8 +203,9 @@ def summary(counts: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
-async def retry(tx: Tx, actor: Actor, broadcast_id: int, now: datetime, *,
-                unknown: bool = False) -> int:
+async def retry(
+    tx: Tx, actor: Actor, broadcast_id: int, now: datetime, *, unknown: bool = False
+) -> int:
     """Queue the failed messages of a broadcast again; returns how many.
 
     With `unknown`, also those a crash interrupted (they may then arrive twice).
@@ -186,8 +213,12 @@ async def retry(tx: Tx, actor: Actor, broadcast_id: int, now: datetime, *,
     actor.require("coordinator")
     statuses = ("failed", "unknown") if unknown else ("failed",)
     count = await tx.requeue(broadcast_id, statuses, now)
-    await audit(tx, actor.audit_name, ACTION_BROADCAST,
-                {"broadcast": broadcast_id, "retry": list(statuses), "rows": count})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_BROADCAST,
+        {"broadcast": broadcast_id, "retry": list(statuses), "rows": count},
+    )
     return count
 
 
@@ -202,8 +233,9 @@ async def cancel(tx: Tx, actor: Actor, broadcast_id: int) -> None:
     if found is None or found.status in {"draft", "cancelled"}:
         raise NotFound(f"no broadcast #{broadcast_id} to cancel")
     found.status = "cancelled"
-    await audit(tx, actor.audit_name, ACTION_BROADCAST,
-                {"broadcast": broadcast_id, "change": "cancel"})
+    await audit(
+        tx, actor.audit_name, ACTION_BROADCAST, {"broadcast": broadcast_id, "change": "cancel"}
+    )
 
 
 # --- a draft composed step by step (the chat's /broadcast) ---------------------------------------
@@ -223,9 +255,15 @@ async def start_draft(tx: Tx, actor: Actor, now: datetime) -> Broadcast:
     old = await tx.draft_of(actor.user.id)
     if old is not None:
         old.status = "cancelled"
-    return await tx.add_broadcast(texts={}, audience=[], status="draft", ignore_quiet=False,
-                                  created_by=actor.label, draft_user_id=actor.user.id,
-                                  created_at=now)
+    return await tx.add_broadcast(
+        texts={},
+        audience=[],
+        status="draft",
+        ignore_quiet=False,
+        created_by=actor.label,
+        draft_user_id=actor.user.id,
+        created_at=now,
+    )
 
 
 async def set_draft_text(tx: Tx, draft: Broadcast, text: str) -> None:
@@ -257,8 +295,12 @@ async def send_draft(tx: Tx, actor: Actor, draft: Broadcast, now: datetime) -> i
     draft.scheduled_at = now
     draft.draft_user_id = None
     await tx.session.flush()
-    await audit(tx, actor.audit_name, ACTION_BROADCAST,
-                {"broadcast": draft.id, "audience": draft.audience, "recipients": count})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_BROADCAST,
+        {"broadcast": draft.id, "audience": draft.audience, "recipients": count},
+    )
     return count
 
 

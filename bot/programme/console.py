@@ -39,8 +39,7 @@ def login_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/login/{token}"
 
 
-async def issue_link(tx: Tx, actor: Actor, user: User, base_url: str | None,
-                     now: datetime) -> str:
+async def issue_link(tx: Tx, actor: Actor, user: User, base_url: str | None, now: datetime) -> str:
     """A one-time sign-in link for `user` (audited).
 
     A coordinator asks for their own; an admin (the terminal) may ask for anyone's.
@@ -83,10 +82,12 @@ async def sign_in(tx: Tx, token: str, now: datetime) -> SignedIn | None:
         return None
     secret = secrets.token_urlsafe(32)
     await tx.prune_web_sessions(now)
-    session = await tx.add_web_session(digest(secret), user.id, secrets.token_urlsafe(32), now,
-                                       now + SESSION_IDLE, user.language)
-    await audit(tx, Actor.of_user(user, via="web").audit_name, ACTION_WEB_SIGN_IN,
-                {"user": user.key})
+    session = await tx.add_web_session(
+        digest(secret), user.id, secrets.token_urlsafe(32), now, now + SESSION_IDLE, user.language
+    )
+    await audit(
+        tx, Actor.of_user(user, via="web").audit_name, ACTION_WEB_SIGN_IN, {"user": user.key}
+    )
     return SignedIn(secret, session, user)
 
 

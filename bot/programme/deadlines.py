@@ -37,10 +37,12 @@ SOURCE = "coordinator"
 # --- what is due ---------------------------------------------------------------------------------
 
 
-def _member(user: User, occurrence: Occurrence, twinnings: Twinnings,
-            names: dict[int, str]) -> bool:
+def _member(
+    user: User, occurrence: Occurrence, twinnings: Twinnings, names: dict[int, str]
+) -> bool:
     if occurrence.partnership and user.municipality_id not in twinnings.municipalities(
-            Term("partnership", occurrence.partnership)):
+        Term("partnership", occurrence.partnership)
+    ):
         return False
     return matches(user, occurrence.deadline.audience, twinnings, names)
 
@@ -55,17 +57,25 @@ async def active_partnerships(tx: Tx) -> list[tuple[str, str | None]]:
     return [(p.slug, p.rhythm) for p in await tx.partnerships(active_only=True)]
 
 
-async def upcoming(tx: Tx, user: User, now: datetime, catalogue: Catalogue, *,
-                   everything: bool = False, days: int = LOOKAHEAD_DAYS) -> list[Occurrence]:
+async def upcoming(
+    tx: Tx,
+    user: User,
+    now: datetime,
+    catalogue: Catalogue,
+    *,
+    everything: bool = False,
+    days: int = LOOKAHEAD_DAYS,
+) -> list[Occurrence]:
     """Occurrences due in the coming `days` that concern `user` (all with `everything`)."""
     today = local_date(now, zone(user_timezone(user, catalogue)))
     twinnings, names = await audience_context(tx)
     partnerships = await active_partnerships(tx)
-    found = [occurrence
-             for deadline in (await load_deadlines(tx)).values()
-             for occurrence in occurrences(deadline, today, today + timedelta(days=days),
-                                           partnerships)
-             if everything or _member(user, occurrence, twinnings, names)]
+    found = [
+        occurrence
+        for deadline in (await load_deadlines(tx)).values()
+        for occurrence in occurrences(deadline, today, today + timedelta(days=days), partnerships)
+        if everything or _member(user, occurrence, twinnings, names)
+    ]
     found.sort(key=lambda o: (o.due, o.deadline.id, o.key))
     return found
 
@@ -88,8 +98,9 @@ class Progress:
     pending_places: tuple[str, ...]
 
 
-async def progress(tx: Tx, occurrence: Occurrence, now: datetime,
-                   recipients: Recipients | None = None) -> Progress:
+async def progress(
+    tx: Tx, occurrence: Occurrence, now: datetime, recipients: Recipients | None = None
+) -> Progress:
     """Who an occurrence concerns and who has not done it yet (marked or by its flow).
 
     A twinning's occurrence concerns its two municipalities, whether or not anyone there
@@ -116,8 +127,9 @@ async def done_mark(tx: Tx, occurrence: Occurrence, user: User) -> DeadlineDone 
     return await tx.done_mark(occurrence.deadline.id, occurrence.key, scope_of(user))
 
 
-async def find_occurrences(tx: Tx, actor: Actor, deadline_id: str, due: date | None,
-                           today: date) -> tuple[Deadline, list[Occurrence]]:
+async def find_occurrences(
+    tx: Tx, actor: Actor, deadline_id: str, due: date | None, today: date
+) -> tuple[Deadline, list[Occurrence]]:
     """A deadline and its next occurrences (or the ones due on `due`): one per twinning at most.
 
     Raises:
@@ -128,25 +140,36 @@ async def find_occurrences(tx: Tx, actor: Actor, deadline_id: str, due: date | N
     if deadline is None:
         raise NotFound(f"no active deadline {deadline_id!r}")
     day = due or today
-    chosen = [o for o in occurrences(deadline, day, day + timedelta(days=3 * 366),
-                                     await active_partnerships(tx))
-              if due is None or o.due == due]
+    chosen = [
+        o
+        for o in occurrences(
+            deadline, day, day + timedelta(days=3 * 366), await active_partnerships(tx)
+        )
+        if due is None or o.due == due
+    ]
     if not chosen:
-        raise NotFound(f"{deadline_id} has no occurrence "
-                       f"{'on ' + due.isoformat() if due else 'ahead'}")
+        raise NotFound(
+            f"{deadline_id} has no occurrence {'on ' + due.isoformat() if due else 'ahead'}"
+        )
     first = chosen[0].due
     return deadline, [o for o in chosen if o.due == first]
 
 
-async def remind(tx: Tx, actor: Actor, deadline: Deadline, occurrence: Occurrence,
-                 now: datetime, catalogue: Catalogue, quiet: QuietHours) -> int:
+async def remind(
+    tx: Tx,
+    actor: Actor,
+    deadline: Deadline,
+    occurrence: Occurrence,
+    now: datetime,
+    catalogue: Catalogue,
+    quiet: QuietHours,
+) -> int:
     """Remind, today, only those who have not done `occurrence`; returns how many people."""
     actor.require("coordinator")
     return await remind_pending(tx, deadline, occurrence, now, catalogue, quiet)
 
 
-async def close_on_completion(tx: Tx, user: User, flow_id: str, now: datetime
-                              ) -> list[Occurrence]:
+async def close_on_completion(tx: Tx, user: User, flow_id: str, now: datetime) -> list[Occurrence]:
     """Mark done what the user's just completed run of `flow_id` closes (see `ClosedBy`).
 
     For each deadline closed by that flow, the first occurrence ahead (of the user's twinning,
@@ -164,10 +187,12 @@ async def close_on_completion(tx: Tx, user: User, flow_id: str, now: datetime
         if closing is None or closing.flow != flow_id:
             continue
         today = local_date(now, zone(deadline.timezone))
-        for occurrence in occurrences(deadline, today, today + timedelta(days=LOOKAHEAD_DAYS + 35),
-                                      partnerships):
+        for occurrence in occurrences(
+            deadline, today, today + timedelta(days=LOOKAHEAD_DAYS + 35), partnerships
+        ):
             if occurrence.partnership and user.municipality_id not in twinnings.municipalities(
-                    Term("partnership", occurrence.partnership)):
+                Term("partnership", occurrence.partnership)
+            ):
                 continue
             done = await closed_by_flow(tx, occurrence, twinnings, now)
             if closing.both_sides:  # the twinning's, once both sides completed it
@@ -181,19 +206,30 @@ async def close_on_completion(tx: Tx, user: User, flow_id: str, now: datetime
     return closed
 
 
-async def _mark(tx: Tx, occurrence: Occurrence, places: set[int], user: User,
-                now: datetime) -> bool:
+async def _mark(
+    tx: Tx, occurrence: Occurrence, places: set[int], user: User, now: datetime
+) -> bool:
     """Mark `occurrence` done for each municipality in `places` not marked yet; any new mark?"""
     deadline, marked = occurrence.deadline, False
     for place in sorted(places):
         scope = f"m:{place}"
         if await tx.done_mark(deadline.id, occurrence.key, scope) is not None:
             continue
-        await tx.mark_done(deadline.id, occurrence.key, scope=scope, municipality_id=place,
-                           user_id=user.id, now=now)
+        await tx.mark_done(
+            deadline.id,
+            occurrence.key,
+            scope=scope,
+            municipality_id=place,
+            user_id=user.id,
+            now=now,
+        )
         people = await tx.users(municipality_id=place, reachable_only=False)
-        await tx.drop_reminders(deadline.id, occurrence.key, [u.id for u in people],
-                                f"closed by {deadline.closing.flow if deadline.closing else ''}")
+        await tx.drop_reminders(
+            deadline.id,
+            occurrence.key,
+            [u.id for u in people],
+            f"closed by {deadline.closing.flow if deadline.closing else ''}",
+        )
         marked = True
     return marked
 
@@ -201,8 +237,9 @@ async def _mark(tx: Tx, occurrence: Occurrence, places: set[int], user: User,
 # --- keeping the calendar ------------------------------------------------------------------------
 
 
-async def save(tx: Tx, actor: Actor, deadline: Deadline, now: datetime, *,
-               replace: bool = False) -> str:
+async def save(
+    tx: Tx, actor: Actor, deadline: Deadline, now: datetime, *, replace: bool = False
+) -> str:
     """Add a deadline (or with `replace` change one); returns ``add`` or ``replace``.
 
     Raises:
@@ -214,8 +251,9 @@ async def save(tx: Tx, actor: Actor, deadline: Deadline, now: datetime, *,
         raise ProgrammeError(f"deadline {deadline.id} exists; use --replace to change it")
     await tx.save_deadline(deadline.id, deadline.to_spec(), source=SOURCE, now=now)
     change = "replace" if existing else "add"
-    await audit(tx, actor.audit_name, ACTION_DEADLINE_CHANGE,
-                {"deadline": deadline.id, "change": change})
+    await audit(
+        tx, actor.audit_name, ACTION_DEADLINE_CHANGE, {"deadline": deadline.id, "change": change}
+    )
     return change
 
 
@@ -228,18 +266,24 @@ async def remove(tx: Tx, actor: Actor, deadline_id: str, now: datetime) -> None:
     actor.require("coordinator")
     if not await tx.deactivate_deadline(deadline_id, now):
         raise NotFound(f"no active deadline {deadline_id!r} (see sdgbot deadlines list)")
-    await audit(tx, actor.audit_name, ACTION_DEADLINE_CHANGE,
-                {"deadline": deadline_id, "change": "remove"})
+    await audit(
+        tx, actor.audit_name, ACTION_DEADLINE_CHANGE, {"deadline": deadline_id, "change": "remove"}
+    )
 
 
-async def import_all(tx: Tx, actor: Actor, deadlines: Sequence[Deadline], source_name: str,
-                     now: datetime) -> int:
+async def import_all(
+    tx: Tx, actor: Actor, deadlines: Sequence[Deadline], source_name: str, now: datetime
+) -> int:
     """Add or change every deadline of a file (audited once); returns how many."""
     actor.require("coordinator")
     for deadline in deadlines:
         await tx.save_deadline(deadline.id, deadline.to_spec(), source=SOURCE, now=now)
-    await audit(tx, actor.audit_name, ACTION_DEADLINE_CHANGE,
-                {"imported": [d.id for d in deadlines], "file": source_name})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_DEADLINE_CHANGE,
+        {"imported": [d.id for d in deadlines], "file": source_name},
+    )
     return len(deadlines)
 
 
@@ -255,8 +299,9 @@ class Listed:
     problem: str | None = None
 
 
-async def listing(tx: Tx, actor: Actor, today: date, *, include_removed: bool = False
-                  ) -> list[Listed]:
+async def listing(
+    tx: Tx, actor: Actor, today: date, *, include_removed: bool = False
+) -> list[Listed]:
     """Every deadline (and removed ones on request) with its next due occurrence."""
     actor.require("coordinator")
     partnerships = await active_partnerships(tx)
@@ -291,25 +336,40 @@ async def reminder_of(tx: Tx, user: User, item_id: int) -> Reminder | None:
     deadline = (await load_deadlines(tx)).get(str(item.payload.get("deadline")))
     if deadline is None:
         return None
-    return Reminder(deadline, str(item.payload["occurrence"]),
-                    date.fromisoformat(str(item.payload["due"])))
+    return Reminder(
+        deadline, str(item.payload["occurrence"]), date.fromisoformat(str(item.payload["due"]))
+    )
 
 
 async def mark_done(tx: Tx, user: User, reminder: Reminder, now: datetime) -> None:
     """Done: for the user's whole municipality (who did it is recorded); its reminders stop."""
     deadline, occurrence = reminder.deadline, reminder.occurrence
-    await tx.mark_done(deadline.id, occurrence, scope=scope_of(user),
-                       municipality_id=user.municipality_id, user_id=user.id, now=now)
+    await tx.mark_done(
+        deadline.id,
+        occurrence,
+        scope=scope_of(user),
+        municipality_id=user.municipality_id,
+        user_id=user.id,
+        now=now,
+    )
     if user.municipality_id:
         colleagues = await tx.users(municipality_id=user.municipality_id, reachable_only=False)
-        await tx.drop_reminders(deadline.id, occurrence, [u.id for u in colleagues],
-                                f"marked done by user {user.id}")
+        await tx.drop_reminders(
+            deadline.id, occurrence, [u.id for u in colleagues], f"marked done by user {user.id}"
+        )
     else:
         await tx.drop_reminders(deadline.id, occurrence, [user.id], "marked done")
 
 
-async def snooze(tx: Tx, user: User, item_id: int, reminder: Reminder, now: datetime,
-                 catalogue: Catalogue, quiet: QuietHours) -> datetime | None:
+async def snooze(
+    tx: Tx,
+    user: User,
+    item_id: int,
+    reminder: Reminder,
+    now: datetime,
+    catalogue: Catalogue,
+    quiet: QuietHours,
+) -> datetime | None:
     """One more reminder tomorrow at the deadline's local hour; None when that is too late."""
     deadline = reminder.deadline
     tz = zone(user_timezone(user, catalogue))
@@ -321,11 +381,19 @@ async def snooze(tx: Tx, user: User, item_id: int, reminder: Reminder, now: date
     payload = dict(item.payload) if item is not None else {}
     payload["offset"] = "snooze"
     tomorrow = local_date(at, tz).isoformat()
-    await tx.enqueue([{
-        "key": f"snooze:{deadline.id}:{reminder.occurrence}:{tomorrow}:{user.id}",
-        "kind": "snooze", "user_id": user.id, "due_at": at, "expires_at": ends,
-        "payload": payload,
-    }], now)
+    await tx.enqueue(
+        [
+            {
+                "key": f"snooze:{deadline.id}:{reminder.occurrence}:{tomorrow}:{user.id}",
+                "kind": "snooze",
+                "user_id": user.id,
+                "due_at": at,
+                "expires_at": ends,
+                "payload": payload,
+            }
+        ],
+        now,
+    )
     return at
 
 

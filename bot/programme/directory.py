@@ -41,9 +41,17 @@ class Page:
         return self.offset + len(self.rows) < self.total
 
 
-async def browse(tx: Tx, actor: Actor, *, search: str = "", role: str | None = None,
-                 municipality_id: int | None = None, requests_only: bool = False,
-                 offset: int = 0, limit: int = PAGE_SIZE) -> Page:
+async def browse(
+    tx: Tx,
+    actor: Actor,
+    *,
+    search: str = "",
+    role: str | None = None,
+    municipality_id: int | None = None,
+    requests_only: bool = False,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> Page:
     """A page of people matching the filters, most recently seen first (coordinators)."""
     actor.require("coordinator")
     conditions = [User.channel != SANDBOX_CHANNEL]
@@ -57,20 +65,32 @@ async def browse(tx: Tx, actor: Actor, *, search: str = "", role: str | None = N
     text = " ".join(search.split())[:100]
     if text:
         pattern = f"%{text.lower()}%"
-        conditions.append(or_(func.lower(User.name).like(pattern),
-                              User.external_id == text.removeprefix("telegram:"),
-                              func.lower(Municipality.name).like(pattern)))
-    base = (select(User, Municipality.name)
-            .outerjoin(Municipality, Municipality.id == User.municipality_id)
-            .where(*conditions))
-    total = int((await tx.session.execute(
-        select(func.count()).select_from(base.subquery()))).scalar_one())
-    rows = (await tx.session.execute(
-        base.order_by(User.last_seen_at.desc().nulls_last(), User.id.desc())
-        .offset(max(offset, 0)).limit(limit))).all()
+        conditions.append(
+            or_(
+                func.lower(User.name).like(pattern),
+                User.external_id == text.removeprefix("telegram:"),
+                func.lower(Municipality.name).like(pattern),
+            )
+        )
+    base = (
+        select(User, Municipality.name)
+        .outerjoin(Municipality, Municipality.id == User.municipality_id)
+        .where(*conditions)
+    )
+    total = int(
+        (await tx.session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    )
+    rows = (
+        await tx.session.execute(
+            base.order_by(User.last_seen_at.desc().nulls_last(), User.id.desc())
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
+    ).all()
     waiting = {u.id: u.requested_role for u in await tx.role_requests()}
-    return Page([Row(user, place, waiting.get(user.id)) for user, place in rows], total,
-                max(offset, 0))
+    return Page(
+        [Row(user, place, waiting.get(user.id)) for user, place in rows], total, max(offset, 0)
+    )
 
 
 async def person(tx: Tx, actor: Actor, user_id: int) -> User:

@@ -32,11 +32,17 @@ from bot.storage.store import Store
 from bot.storage.tx import Tx
 
 
-async def _records(store: Store, flow_id: str, since: datetime | None, municipality: str | None,
-                   country: str | None) -> AsyncIterator[ExportRecord]:
+async def _records(
+    store: Store,
+    flow_id: str,
+    since: datetime | None,
+    municipality: str | None,
+    country: str | None,
+) -> AsyncIterator[ExportRecord]:
     async with store.transaction(readonly=True) as tx:
-        async for record in tx.iter_export(flow_id, since=since, municipality=municipality,
-                                           country=country):
+        async for record in tx.iter_export(
+            flow_id, since=since, municipality=municipality, country=country
+        ):
             yield record
 
 
@@ -50,11 +56,20 @@ def _since(value: str | None) -> datetime | None:
     return datetime(day.year, day.month, day.day).astimezone()
 
 
-async def export_runs(settings: Settings, actor: Actor, flow_id: str, *, fmt: str,
-                      out: Path | None, since: str | None = None,
-                      municipality: str | None = None, country: str | None = None,
-                      lang: str | None = None, codebook: Path | None = None,
-                      via: str = "cli") -> int:
+async def export_runs(
+    settings: Settings,
+    actor: Actor,
+    flow_id: str,
+    *,
+    fmt: str,
+    out: Path | None,
+    since: str | None = None,
+    municipality: str | None = None,
+    country: str | None = None,
+    lang: str | None = None,
+    codebook: Path | None = None,
+    via: str = "cli",
+) -> int:
     """Write the export (to `out`, or standard output); returns how many runs were exported.
 
     A CSV written to a file puts each repeated block (Week heroes…) in a file beside it
@@ -82,32 +97,56 @@ async def export_runs(settings: Settings, actor: Actor, flow_id: str, *, fmt: st
         else:
             count = await _export_text(records, model, fmt, out, codebook)
         async with store.transaction() as tx:
-            await audit(tx, actor.audit_name, ACTION_EXPORT, {
-                "flow": flow_id, "format": fmt, "runs": count, "since": since,
-                "municipality": municipality, "country": country, "via": via})
+            await audit(
+                tx,
+                actor.audit_name,
+                ACTION_EXPORT,
+                {
+                    "flow": flow_id,
+                    "format": fmt,
+                    "runs": count,
+                    "since": since,
+                    "municipality": municipality,
+                    "country": country,
+                    "via": via,
+                },
+            )
         return count
     finally:
         await store.close()
 
 
-async def _export_text(records: AsyncIterator[ExportRecord], model: TableModel, fmt: str,
-                       out: Path | None, codebook: Path | None) -> int:
+async def _export_text(
+    records: AsyncIterator[ExportRecord],
+    model: TableModel,
+    fmt: str,
+    out: Path | None,
+    codebook: Path | None,
+) -> int:
     """JSON or CSV to `out` or standard output (a CSV's item tables beside `out`)."""
     with contextlib.ExitStack() as files:
-        stream: IO[str] = (files.enter_context(out.open("w", encoding="utf-8", newline=""))
-                           if out else sys.stdout)
+        stream: IO[str] = (
+            files.enter_context(out.open("w", encoding="utf-8", newline="")) if out else sys.stdout
+        )
         if fmt == "json":
             return await write_json(records, stream, model)
 
         def item_file(table: str) -> IO[str]:
             assert out is not None
-            return files.enter_context(out.with_name(f"{out.stem}.{table}{out.suffix or '.csv'}")
-                                       .open("w", encoding="utf-8", newline=""))
+            return files.enter_context(
+                out.with_name(f"{out.stem}.{table}{out.suffix or '.csv'}").open(
+                    "w", encoding="utf-8", newline=""
+                )
+            )
 
-        book = (files.enter_context(codebook.open("w", encoding="utf-8", newline=""))
-                if codebook else None)
-        return await write_csv(records, stream, model, item_stream=item_file if out else None,
-                               codebook=book)
+        book = (
+            files.enter_context(codebook.open("w", encoding="utf-8", newline=""))
+            if codebook
+            else None
+        )
+        return await write_csv(
+            records, stream, model, item_stream=item_file if out else None, codebook=book
+        )
 
 
 async def _model(store: Store, settings: Settings, flow_id: str, lang: str) -> TableModel:
@@ -120,14 +159,19 @@ async def _model(store: Store, settings: Settings, flow_id: str, lang: str) -> T
         return await model_for(tx, flow_id, lang, catalogue, library.get(flow_id))
 
 
-async def export_xlsx(tx: Tx, actor: Actor, flow: Flow, catalogue: Catalogue, lang: str, *,
-                      via: str) -> tuple[bytes, int]:
+async def export_xlsx(
+    tx: Tx, actor: Actor, flow: Flow, catalogue: Catalogue, lang: str, *, via: str
+) -> tuple[bytes, int]:
     """The XLSX export of `flow` in `lang` as bytes, and how many runs it has (audited if any)."""
     actor.require("coordinator")
     content, count = await xlsx_bytes(tx, flow, catalogue, lang)
     if count:
-        await audit(tx, actor.audit_name, ACTION_EXPORT,
-                    {"flow": flow.id, "format": "xlsx", "runs": count, "via": via, "lang": lang})
+        await audit(
+            tx,
+            actor.audit_name,
+            ACTION_EXPORT,
+            {"flow": flow.id, "format": "xlsx", "runs": count, "via": via, "lang": lang},
+        )
     return content, count
 
 

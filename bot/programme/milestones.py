@@ -50,8 +50,13 @@ def parse(data: Mapping[str, Any]) -> list[Milestone]:
         if spec.get("twinning") is True:
             found.append(Milestone(str(name), twinning=True))
         elif spec.get("flow"):
-            found.append(Milestone(str(name), ClosedBy(str(spec["flow"]), spec.get("when")),
-                                   timedelta(days=within) if within else None))
+            found.append(
+                Milestone(
+                    str(name),
+                    ClosedBy(str(spec["flow"]), spec.get("when")),
+                    timedelta(days=within) if within else None,
+                )
+            )
         else:
             raise ValueError(f"milestone {name!r}: give a flow or twinning: true")
     return found
@@ -64,14 +69,20 @@ def shipped(path: Path | None = None) -> tuple[Milestone, ...]:
     return tuple(parse(yaml.safe_load(source.read_text(encoding="utf-8")) or {}))
 
 
-async def reached(tx: Tx, municipality_id: int | None, now: datetime,
-                  milestones: tuple[Milestone, ...] | None = None) -> list[str]:
+async def reached(
+    tx: Tx,
+    municipality_id: int | None,
+    now: datetime,
+    milestones: tuple[Milestone, ...] | None = None,
+) -> list[str]:
     """The names of the milestones the municipality has reached, in the file's order."""
     if municipality_id is None:
         return []
     names = []
-    twinned = any(municipality_id in (p.north_municipality_id, p.south_municipality_id)
-                  for p in await tx.partnerships(active_only=True))
+    twinned = any(
+        municipality_id in (p.north_municipality_id, p.south_municipality_id)
+        for p in await tx.partnerships(active_only=True)
+    )
     runs: dict[str, list[Any]] = {}
     for milestone in milestones if milestones is not None else shipped():
         if milestone.twinning:
@@ -83,10 +94,13 @@ async def reached(tx: Tx, municipality_id: int | None, now: datetime,
         if flow not in runs:
             runs[flow] = list(await tx.completed_runs(flow, municipality_id=municipality_id))
         since = now - milestone.within if milestone.within else None
-        if any((since is None or (run.completed_at and run.completed_at >= since))
-               and milestone.run.holds((run.state or {}).get("answers") or {},
-                                       (run.state or {}).get("vars") or {})
-               for run in runs[flow]):
+        if any(
+            (since is None or (run.completed_at and run.completed_at >= since))
+            and milestone.run.holds(
+                (run.state or {}).get("answers") or {}, (run.state or {}).get("vars") or {}
+            )
+            for run in runs[flow]
+        ):
             names.append(milestone.name)
     return names
 

@@ -27,8 +27,9 @@ class Delivery:
     user: User | None
 
 
-async def deliveries(tx: Tx, actor: Actor, *, kind: str | None = None,
-                     status: str | None = None, limit: int = 50) -> list[Delivery]:
+async def deliveries(
+    tx: Tx, actor: Actor, *, kind: str | None = None, status: str | None = None, limit: int = 50
+) -> list[Delivery]:
     """The latest outbox rows (of one kind, in one status), oldest first; coordinators only."""
     actor.require("coordinator")
     items: Sequence[OutboxItem] = await tx.outbox_items(kind=kind, status=status, newest=limit)

@@ -59,9 +59,18 @@ class Arrival:
     last: datetime | None
 
 
-async def arrival(tx: Tx, actor: Actor, terms: Sequence[Term], texts: Mapping[str, str],
-                  at: datetime, *, catalogue: Catalogue, quiet: QuietHours,
-                  ignore_quiet: bool, default_language: str) -> Arrival:
+async def arrival(
+    tx: Tx,
+    actor: Actor,
+    terms: Sequence[Term],
+    texts: Mapping[str, str],
+    at: datetime,
+    *,
+    catalogue: Catalogue,
+    quiet: QuietHours,
+    ignore_quiet: bool,
+    default_language: str,
+) -> Arrival:
     """Who `terms` reach now, in which language, and when the message reaches them."""
     actor.require("coordinator")
     users = await resolve(tx, terms)
@@ -71,12 +80,12 @@ async def arrival(tx: Tx, actor: Actor, terms: Sequence[Term], texts: Mapping[st
     for user in users:
         lang = user_language(user, default_language)
         languages[lang if lang in texts else first_given] += 1
-        due = at if ignore_quiet else next_allowed(at, zone(user_timezone(user, catalogue)),
-                                                   quiet)
+        due = at if ignore_quiet else next_allowed(at, zone(user_timezone(user, catalogue)), quiet)
         held += due > at
         times.append(due)
-    return Arrival(len(users), dict(languages), held, min(times, default=None),
-                   max(times, default=None))
+    return Arrival(
+        len(users), dict(languages), held, min(times, default=None), max(times, default=None)
+    )
 
 
 async def recent(tx: Tx, actor: Actor) -> list[broadcasts.Status]:
@@ -91,8 +100,9 @@ async def reach(tx: Tx, actor: Actor, terms: Sequence[Term]) -> int:
     return await broadcasts.count_recipients(tx, terms)
 
 
-async def deliveries(tx: Tx, actor: Actor, broadcast_id: int, *,
-                     status: str | None = None) -> tuple[Broadcast, Sequence[Delivery]]:
+async def deliveries(
+    tx: Tx, actor: Actor, broadcast_id: int, *, status: str | None = None
+) -> tuple[Broadcast, Sequence[Delivery]]:
     """A broadcast and its recipients' deliveries (failed first), coordinators only.
 
     Raises:
@@ -103,9 +113,17 @@ async def deliveries(tx: Tx, actor: Actor, broadcast_id: int, *,
     if found is None or found.status == "draft":
         raise NotFound(f"no broadcast #{broadcast_id}")
     rows = await tx.broadcast_deliveries(
-        broadcast_id, status=status if status in DELIVERY_STATUSES else None)
+        broadcast_id, status=status if status in DELIVERY_STATUSES else None
+    )
     return found, rows
 
 
-__all__ = ["DELIVERY_STATUSES", "Arrival", "arrival", "deliveries", "reach", "recent",
-           "texts_from_form"]
+__all__ = [
+    "DELIVERY_STATUSES",
+    "Arrival",
+    "arrival",
+    "deliveries",
+    "reach",
+    "recent",
+    "texts_from_form",
+]

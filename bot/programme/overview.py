@@ -76,35 +76,61 @@ async def overview(tx: Tx, actor: Actor, now: datetime) -> Overview:
     """This month's figures (coordinators only)."""
     actor.require("coordinator")
     start = month_start(now)
-    active = int((await tx.session.execute(
-        select(func.count(User.id))
-        .where(User.last_seen_at >= start, User.channel != SANDBOX_CHANNEL)
-    )).scalar_one())
-    rows = (await tx.session.execute(
-        select(FlowRun.flow_id,
-               func.sum(case((FlowRun.started_at >= start, 1), else_=0)),
-               func.sum(case((FlowRun.completed_at >= start, 1), else_=0)))
-        .join(User, User.id == FlowRun.user_id)
-        .where(FlowRun.updated_at >= start, User.channel != SANDBOX_CHANNEL)
-        .group_by(FlowRun.flow_id).order_by(FlowRun.flow_id)
-    )).all()
-    flows = [FlowActivity(flow_id, int(started or 0), int(done or 0))
-             for flow_id, started, done in rows]
+    active = int(
+        (
+            await tx.session.execute(
+                select(func.count(User.id)).where(
+                    User.last_seen_at >= start, User.channel != SANDBOX_CHANNEL
+                )
+            )
+        ).scalar_one()
+    )
+    rows = (
+        await tx.session.execute(
+            select(
+                FlowRun.flow_id,
+                func.sum(case((FlowRun.started_at >= start, 1), else_=0)),
+                func.sum(case((FlowRun.completed_at >= start, 1), else_=0)),
+            )
+            .join(User, User.id == FlowRun.user_id)
+            .where(FlowRun.updated_at >= start, User.channel != SANDBOX_CHANNEL)
+            .group_by(FlowRun.flow_id)
+            .order_by(FlowRun.flow_id)
+        )
+    ).all()
+    flows = [
+        FlowActivity(flow_id, int(started or 0), int(done or 0)) for flow_id, started, done in rows
+    ]
     due_soon: list[DueSoon] = []
-    occurrences = [o for o in await programme_deadlines.all_occurrences(tx, now.date(), 3)
-                   if o.due <= now.date() + timedelta(days=UPCOMING_DAYS)][:UPCOMING_MAX]
+    occurrences = [
+        o
+        for o in await programme_deadlines.all_occurrences(tx, now.date(), 3)
+        if o.due <= now.date() + timedelta(days=UPCOMING_DAYS)
+    ][:UPCOMING_MAX]
     if occurrences:
         standings = await Standings.load(tx)
         for occurrence in occurrences:
             found = await standings.of(occurrence, now)
             due_soon.append(DueSoon(occurrence, found.total, len(found.pending)))
     sending = []
-    for broadcast in (await tx.session.execute(
-            select(Broadcast).where(Broadcast.status.in_(("scheduled", "queued")))
-            .order_by(Broadcast.id.desc()).limit(10))).scalars():
-        counts: dict[str, int] = {status: n for status, n in (await tx.session.execute(
-            select(OutboxItem.status, func.count()).where(OutboxItem.broadcast_id == broadcast.id)
-            .group_by(OutboxItem.status))).all()}
+    for broadcast in (
+        await tx.session.execute(
+            select(Broadcast)
+            .where(Broadcast.status.in_(("scheduled", "queued")))
+            .order_by(Broadcast.id.desc())
+            .limit(10)
+        )
+    ).scalars():
+        counts: dict[str, int] = {
+            status: n
+            for status, n in (
+                await tx.session.execute(
+                    select(OutboxItem.status, func.count())
+                    .where(OutboxItem.broadcast_id == broadcast.id)
+                    .group_by(OutboxItem.status)
+                )
+            ).all()
+        }
         pending = int(counts.get("pending", 0)) + int(counts.get("sending", 0))
         if broadcast.status == "scheduled" or pending:
             sending.append(Sending(broadcast, pending, int(counts.get("sent", 0))))

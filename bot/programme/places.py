@@ -64,14 +64,14 @@ def _name(name: str) -> str:
 # --- municipalities ------------------------------------------------------------------------------
 
 
-async def municipalities(tx: Tx, actor: Actor, *, country: str | None = None,
-                         status: str | None = None) -> list[MunicipalityRow]:
+async def municipalities(
+    tx: Tx, actor: Actor, *, country: str | None = None, status: str | None = None
+) -> list[MunicipalityRow]:
     """Municipalities with their people, twinnings and last activity (coordinators)."""
     actor.require("coordinator")
     if status is not None and status not in STATUSES:
         raise ProgrammeError(f"status is one of {', '.join(STATUSES)}")
-    return await tx.municipality_rows(country=_country(country) if country else None,
-                                      status=status)
+    return await tx.municipality_rows(country=_country(country) if country else None, status=status)
 
 
 async def get(tx: Tx, actor: Actor, municipality_id: int) -> Municipality:
@@ -106,8 +106,9 @@ async def find(tx: Tx, actor: Actor, name: str, country: str | None = None) -> M
     return found[0]
 
 
-async def add(tx: Tx, actor: Actor, name: str, country: str, now: datetime, *,
-              region: str | None = None) -> Municipality:
+async def add(
+    tx: Tx, actor: Actor, name: str, country: str, now: datetime, *, region: str | None = None
+) -> Municipality:
     """Add a confirmed municipality (audited).
 
     Raises:
@@ -121,13 +122,18 @@ async def add(tx: Tx, actor: Actor, name: str, country: str, now: datetime, *,
     created = await tx.add_municipality(cleaned, code, "user", region=region)
     created.status, created.edited_at = "confirmed", now
     await tx.session.flush()
-    await audit(tx, actor.audit_name, ACTION_MUNICIPALITY,
-                {"change": "add", "municipality": created.id, "name": cleaned, "country": code})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_MUNICIPALITY,
+        {"change": "add", "municipality": created.id, "name": cleaned, "country": code},
+    )
     return created
 
 
-async def rename(tx: Tx, actor: Actor, municipality_id: int, new_name: str,
-                 now: datetime) -> Municipality:
+async def rename(
+    tx: Tx, actor: Actor, municipality_id: int, new_name: str, now: datetime
+) -> Municipality:
     """Rename a municipality; the old name stays an alias, so people typing it still find it.
 
     Raises:
@@ -146,8 +152,12 @@ async def rename(tx: Tx, actor: Actor, municipality_id: int, new_name: str,
         aliases.append(before)
     place.name, place.aliases, place.edited_at = cleaned, aliases, now
     await tx.session.flush()
-    await audit(tx, actor.audit_name, ACTION_MUNICIPALITY,
-                {"change": "rename", "municipality": place.id, "from": before, "to": cleaned})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_MUNICIPALITY,
+        {"change": "rename", "municipality": place.id, "from": before, "to": cleaned},
+    )
     return place
 
 
@@ -159,8 +169,12 @@ async def confirm(tx: Tx, actor: Actor, municipality_id: int, now: datetime) -> 
     if place.status != "confirmed":
         place.status, place.edited_at = "confirmed", now
         await tx.session.flush()
-        await audit(tx, actor.audit_name, ACTION_MUNICIPALITY,
-                    {"change": "confirm", "municipality": place.id, "name": place.name})
+        await audit(
+            tx,
+            actor.audit_name,
+            ACTION_MUNICIPALITY,
+            {"change": "confirm", "municipality": place.id, "name": place.name},
+        )
     return place
 
 
@@ -180,18 +194,30 @@ async def merge(tx: Tx, actor: Actor, source_id: int, target_id: int, now: datet
     source = await get(tx, actor, source_id)
     target = await get(tx, actor, target_id)
     names = {a.casefold() for a in target.aliases or ()} | {target.name.casefold()}
-    target.aliases = [*(target.aliases or ()),
-                      *(n for n in (source.name, *(source.aliases or ()))
-                        if n.casefold() not in names)]
+    target.aliases = [
+        *(target.aliases or ()),
+        *(n for n in (source.name, *(source.aliases or ())) if n.casefold() not in names),
+    ]
     target.edited_at = now
     if target.status == "proposed":
         target.status = "confirmed"
     source.status, source.merged_into_id, source.edited_at = "merged", target.id, now
     await tx.session.flush()
-    await audit(tx, actor.audit_name, ACTION_MUNICIPALITY,
-                {"change": "merge", "municipality": source.id, "name": source.name,
-                 "into": target.id, "into_name": target.name, "users": moved.users,
-                 "runs": moved.runs, "twinnings": moved.twinnings})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_MUNICIPALITY,
+        {
+            "change": "merge",
+            "municipality": source.id,
+            "name": source.name,
+            "into": target.id,
+            "into_name": target.name,
+            "users": moved.users,
+            "runs": moved.runs,
+            "twinnings": moved.twinnings,
+        },
+    )
     return moved
 
 
@@ -225,8 +251,16 @@ def _slug(north: Municipality, south: Municipality) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:90] or "twinning"
 
 
-async def add_twinning(tx: Tx, actor: Actor, north: str, south: str, now: datetime, *,
-                       since: int | None = None, checkin: str = "quarterly") -> Partnership:
+async def add_twinning(
+    tx: Tx,
+    actor: Actor,
+    north: str,
+    south: str,
+    now: datetime,
+    *,
+    since: int | None = None,
+    checkin: str = "quarterly",
+) -> Partnership:
     """Add a twinning between a Belgian (north) and a partner (south) municipality (audited).
 
     Raises:
@@ -243,11 +277,15 @@ async def add_twinning(tx: Tx, actor: Actor, north: str, south: str, now: dateti
     if north_place.id == south_place.id:
         raise ProgrammeError("a twinning needs two different municipalities")
     if north_place.country != "BE":
-        raise ProgrammeError(f"the north side is a Belgian municipality ({north_place.name} "
-                             f"is in {north_place.country})")
+        raise ProgrammeError(
+            f"the north side is a Belgian municipality ({north_place.name} "
+            f"is in {north_place.country})"
+        )
     for row in await tx.twinning_rows():
         if row.partnership.active and {row.north.id, row.south.id} == {
-                north_place.id, south_place.id}:
+            north_place.id,
+            south_place.id,
+        }:
             raise ProgrammeError(f"{row.partnership.name} already exists")
     slug = base = _slug(north_place, south_place)
     number = 1
@@ -255,12 +293,27 @@ async def add_twinning(tx: Tx, actor: Actor, north: str, south: str, now: dateti
         number += 1
         slug = f"{base}-{number}"
     created = await tx.add_partnership(
-        slug=slug, name=f"{north_place.name}–{south_place.name}", north_id=north_place.id,
-        south_id=south_place.id, rhythm=checkin,
-        started=date(since, 1, 1) if since else None, now=now)
-    await audit(tx, actor.audit_name, ACTION_TWINNING,
-                {"change": "add", "twinning": created.slug, "north": north_place.name,
-                 "south": south_place.name, "checkin": checkin, "since": since})
+        slug=slug,
+        name=f"{north_place.name}–{south_place.name}",
+        north_id=north_place.id,
+        south_id=south_place.id,
+        rhythm=checkin,
+        started=date(since, 1, 1) if since else None,
+        now=now,
+    )
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_TWINNING,
+        {
+            "change": "add",
+            "twinning": created.slug,
+            "north": north_place.name,
+            "south": south_place.name,
+            "checkin": checkin,
+            "since": since,
+        },
+    )
     return created
 
 
@@ -279,8 +332,12 @@ async def end_twinning(tx: Tx, actor: Actor, partnership_id: int, now: datetime)
         raise ProgrammeError(f"{found.name} has ended already")
     found.active, found.ended, found.rhythm, found.edited_at = False, now.date(), None, now
     await tx.session.flush()
-    await audit(tx, actor.audit_name, ACTION_TWINNING,
-                {"change": "end", "twinning": found.slug, "ended": now.date().isoformat()})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_TWINNING,
+        {"change": "end", "twinning": found.slug, "ended": now.date().isoformat()},
+    )
     return found
 
 

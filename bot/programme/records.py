@@ -32,24 +32,41 @@ class AuditLine:
     details: dict[str, Any]
 
 
-async def audit_log(tx: Tx, actor: Actor, *, since: datetime | None = None,
-                    action: str | None = None, limit: int = 100) -> list[AuditLine]:
+async def audit_log(
+    tx: Tx,
+    actor: Actor,
+    *,
+    since: datetime | None = None,
+    action: str | None = None,
+    limit: int = 100,
+) -> list[AuditLine]:
     """Who did what, newest first (coordinators only)."""
     actor.require("coordinator")
     entries = await tx.audit_entries(since=since, action=action, limit=limit)
     return [AuditLine(e.at, e.actor, e.action, dict(e.details or {})) for e in entries]
 
 
-async def write_report(store: Store, actor: Actor, catalogue: Catalogue, library: FlowLibrary,
-                       out_dir: Path, *, lang: str, now: datetime,
-                       since: datetime | None = None) -> Path:
+async def write_report(
+    store: Store,
+    actor: Actor,
+    catalogue: Catalogue,
+    library: FlowLibrary,
+    out_dir: Path,
+    *,
+    lang: str,
+    now: datetime,
+    since: datetime | None = None,
+) -> Path:
     """Write the coordinators' HTML report into `out_dir` (audited); returns its path."""
     actor.require("coordinator")
-    path = await build_report(store, catalogue, library, out_dir, lang=lang, now=now,
-                              since=since)
+    path = await build_report(store, catalogue, library, out_dir, lang=lang, now=now, since=since)
     async with store.transaction() as tx:
-        await audit(tx, actor.audit_name, ACTION_REPORT,
-                    {"out": str(path), "since": since.date().isoformat() if since else None})
+        await audit(
+            tx,
+            actor.audit_name,
+            ACTION_REPORT,
+            {"out": str(path), "since": since.date().isoformat() if since else None},
+        )
     return path
 
 

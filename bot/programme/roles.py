@@ -51,13 +51,18 @@ def can_see_run(viewer: User, run: FlowRun, partnership: Partnership | None = No
         return False
     if run.municipality_id == mine:
         return True
-    return (partnership is not None and run.partnership_id == partnership.id
-            and mine in (partnership.north_municipality_id, partnership.south_municipality_id))
+    return (
+        partnership is not None
+        and run.partnership_id == partnership.id
+        and mine in (partnership.north_municipality_id, partnership.south_municipality_id)
+    )
 
 
-def anonymous_average(values_by_municipality: Mapping[Hashable, float | None],
-                      minimum: int = ANONYMITY_MINIMUM,
-                      exclude: Hashable | None = None) -> float | None:
+def anonymous_average(
+    values_by_municipality: Mapping[Hashable, float | None],
+    minimum: int = ANONYMITY_MINIMUM,
+    exclude: Hashable | None = None,
+) -> float | None:
     """The mean over municipalities, or None when fewer than `minimum` have a value.
 
     Args:
@@ -68,8 +73,11 @@ def anonymous_average(values_by_municipality: Mapping[Hashable, float | None],
     Returns:
         The average, or None when it would describe fewer than `minimum` municipalities.
     """
-    values = [float(v) for k, v in values_by_municipality.items()
-              if k != exclude and v is not None and not math.isnan(float(v))]
+    values = [
+        float(v)
+        for k, v in values_by_municipality.items()
+        if k != exclude and v is not None and not math.isnan(float(v))
+    ]
     if len(values) < max(minimum, 1):
         return None
     return sum(values) / len(values)
@@ -87,8 +95,9 @@ async def ensure_seeded_role(tx: Tx, user: User, coordinators: Iterable[str]) ->
     if user.external_id not in set(coordinators) or has_role(user, "coordinator"):
         return False
     await tx.update_user(user, role="coordinator", requested_role=None)
-    await audit(tx, SEEDED_BY, ACTION_ROLE_CHANGE,
-                {"user": user.key, "from": "user", "to": "coordinator"})
+    await audit(
+        tx, SEEDED_BY, ACTION_ROLE_CHANGE, {"user": user.key, "from": "user", "to": "coordinator"}
+    )
     return True
 
 
@@ -102,9 +111,15 @@ async def apply_seeded_coordinators(store: Store, coordinators: Iterable[str]) -
         return 0
 
     async def promote(tx: Tx) -> int:
-        users = (await tx.session.execute(
-            select(User).where(User.external_id.in_(ids), User.role == "user")
-        )).scalars().all()
+        users = (
+            (
+                await tx.session.execute(
+                    select(User).where(User.external_id.in_(ids), User.role == "user")
+                )
+            )
+            .scalars()
+            .all()
+        )
         for user in users:
             await ensure_seeded_role(tx, user, ids)
         return len(users)
@@ -125,19 +140,25 @@ class Person:
     """The role they asked for and still wait for, if any."""
 
 
-async def people(tx: Tx, actor: Actor, *, role: str | None = None,
-                 requests_only: bool = False) -> list[Person]:
+async def people(
+    tx: Tx, actor: Actor, *, role: str | None = None, requests_only: bool = False
+) -> list[Person]:
     """Everyone (or those with `role`, or only those waiting for a role), oldest first."""
     actor.require("coordinator")
-    statement = (select(User, Municipality.name)
-                 .outerjoin(Municipality, Municipality.id == User.municipality_id)
-                 .order_by(User.id))
+    statement = (
+        select(User, Municipality.name)
+        .outerjoin(Municipality, Municipality.id == User.municipality_id)
+        .order_by(User.id)
+    )
     if role:
         statement = statement.where(User.role == role)
     rows = (await tx.session.execute(statement)).all()
     waiting = {u.id for u in await tx.role_requests()}
-    return [Person(u, place, u.requested_role if u.id in waiting else None)
-            for u, place in rows if not requests_only or u.id in waiting]
+    return [
+        Person(u, place, u.requested_role if u.id in waiting else None)
+        for u, place in rows
+        if not requests_only or u.id in waiting
+    ]
 
 
 async def find_user(tx: Tx, who: str) -> User:
@@ -178,11 +199,16 @@ async def change_role(tx: Tx, actor: Actor, user: User, role: str, *, via: str) 
     if not (has_role(actor, role) and has_role(actor, before)):
         raise NotAllowed(f"only an admin can make or unmake an admin ({user.key})")
     if before != role:
-        requested = (None if user.requested_role in (role, "user") or role != "user"
-                     else user.requested_role)
+        requested = (
+            None if user.requested_role in (role, "user") or role != "user" else user.requested_role
+        )
         await tx.update_user(user, role=role, requested_role=requested)
-        await audit(tx, actor.audit_name, ACTION_ROLE_CHANGE,
-                    {"user": user.key, "from": before, "to": role, "via": via})
+        await audit(
+            tx,
+            actor.audit_name,
+            ACTION_ROLE_CHANGE,
+            {"user": user.key, "from": before, "to": role, "via": via},
+        )
     return before
 
 
@@ -228,8 +254,11 @@ async def reviewed_request(tx: Tx, actor: Actor) -> User | None:
         return None
     candidate_id = await tx.role_review(actor.user.id)
     candidate = await tx.lock_user(candidate_id) if candidate_id is not None else None
-    if (candidate is None or candidate.requested_role is None
-            or ROLE_RANK.get(candidate.requested_role, 0) <= ROLE_RANK.get(candidate.role, 0)):
+    if (
+        candidate is None
+        or candidate.requested_role is None
+        or ROLE_RANK.get(candidate.requested_role, 0) <= ROLE_RANK.get(candidate.role, 0)
+    ):
         return None
     return candidate
 
@@ -242,8 +271,9 @@ class Decision:
     told: int
 
 
-async def approve(tx: Tx, actor: Actor, candidate: User, *, via: str, messages: Messages,
-                  now: datetime) -> Decision:
+async def approve(
+    tx: Tx, actor: Actor, candidate: User, *, via: str, messages: Messages, now: datetime
+) -> Decision:
     """Grant `candidate` the role they asked for (audited), and tell them (the outbox)."""
     wanted = candidate.requested_role or "coordinator"
     await change_role(tx, actor, candidate, wanted, via=via)
@@ -253,14 +283,19 @@ async def approve(tx: Tx, actor: Actor, candidate: User, *, via: str, messages: 
     return Decision(wanted, told)
 
 
-async def refuse(tx: Tx, actor: Actor, candidate: User, *, via: str, messages: Messages,
-                 now: datetime) -> Decision:
+async def refuse(
+    tx: Tx, actor: Actor, candidate: User, *, via: str, messages: Messages, now: datetime
+) -> Decision:
     """Decline `candidate`'s request (they keep normal access; audited), and tell them."""
     actor.require("coordinator")
     wanted = candidate.requested_role
     await tx.update_user(candidate, requested_role=None)
-    await audit(tx, actor.audit_name, ACTION_ROLE_REFUSED,
-                {"user": candidate.key, "requested": wanted, "via": via})
+    await audit(
+        tx,
+        actor.audit_name,
+        ACTION_ROLE_REFUSED,
+        {"user": candidate.key, "requested": wanted, "via": via},
+    )
     if actor.user is not None:
         await tx.clear_role_review(actor.user.id)
     told = await tell(tx, candidate, "role_declined", messages, now, f"{via}:{now.isoformat()}")

@@ -70,22 +70,41 @@ class QuarterStats:
         return len({u for p in self.places.values() for u in p.people})
 
 
-async def quarter_stats(tx: Tx, actor: Actor, now: datetime,
-                        timezone: str | None = None) -> QuarterStats:
+async def quarter_stats(
+    tx: Tx, actor: Actor, now: datetime, timezone: str | None = None
+) -> QuarterStats:
     """Runs touched this quarter, grouped by (country, municipality); coordinators only."""
     actor.require("coordinator")
     period, start = period_start(now, timezone)
-    rows = (await tx.session.execute(
-        select(FlowRun.flow_id, FlowRun.status, FlowRun.user_id, User.name,
-               Municipality.name, Municipality.country, User.country)
-        .join(User, User.id == FlowRun.user_id)
-        .outerjoin(Municipality, Municipality.id == FlowRun.municipality_id)
-        .where(FlowRun.updated_at >= start, FlowRun.flow_id != "onboarding",
-               User.channel != SANDBOX_CHANNEL)
-    )).all()
-    newcomers = int((await tx.session.execute(
-        select(func.count(User.id)).where(User.created_at >= start,
-                                          User.channel != SANDBOX_CHANNEL))).scalar_one())
+    rows = (
+        await tx.session.execute(
+            select(
+                FlowRun.flow_id,
+                FlowRun.status,
+                FlowRun.user_id,
+                User.name,
+                Municipality.name,
+                Municipality.country,
+                User.country,
+            )
+            .join(User, User.id == FlowRun.user_id)
+            .outerjoin(Municipality, Municipality.id == FlowRun.municipality_id)
+            .where(
+                FlowRun.updated_at >= start,
+                FlowRun.flow_id != "onboarding",
+                User.channel != SANDBOX_CHANNEL,
+            )
+        )
+    ).all()
+    newcomers = int(
+        (
+            await tx.session.execute(
+                select(func.count(User.id)).where(
+                    User.created_at >= start, User.channel != SANDBOX_CHANNEL
+                )
+            )
+        ).scalar_one()
+    )
     places: dict[tuple[str, str], Place] = {}
     for flow_id, status, user_id, user_name, place, place_country, user_country in rows:
         key = (place_country or user_country or "", place or "—")

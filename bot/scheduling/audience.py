@@ -48,8 +48,10 @@ def parse_term(raw: str) -> Term:
     kind, sep, value = text.partition(":")
     kind, value = kind.strip().lower(), value.strip()
     if not sep or kind not in TERM_KINDS or not value:
-        raise ValueError(f"audience {raw!r}: expected all or one of "
-                         f"{', '.join(k + ':…' for k in TERM_KINDS[1:])}")
+        raise ValueError(
+            f"audience {raw!r}: expected all or one of "
+            f"{', '.join(k + ':…' for k in TERM_KINDS[1:])}"
+        )
     if kind == "role" and value.lower() not in ROLES:
         raise ValueError(f"audience {raw!r}: role must be one of {', '.join(ROLES)}")
     if kind == "language" and value.lower() not in LANGUAGES:
@@ -91,8 +93,13 @@ class Twinnings:
     @classmethod
     def of(cls, partnerships: Sequence[Partnership]) -> Twinnings:
         """Index active partnerships by slug."""
-        return cls({p.slug: (p.north_municipality_id, p.south_municipality_id)
-                    for p in partnerships if p.active})
+        return cls(
+            {
+                p.slug: (p.north_municipality_id, p.south_municipality_id)
+                for p in partnerships
+                if p.active
+            }
+        )
 
     def municipalities(self, term: Term) -> set[int]:
         """The municipality ids a ``partnership:`` or ``side:`` term covers."""
@@ -104,8 +111,9 @@ class Twinnings:
         return set(self.by_slug.get(term.value, ()))
 
 
-def matches(user: User, terms: Sequence[Term], twinnings: Twinnings,
-            municipality_names: dict[int, str]) -> bool:
+def matches(
+    user: User, terms: Sequence[Term], twinnings: Twinnings, municipality_names: dict[int, str]
+) -> bool:
     """Whether ``user`` belongs to the audience (same kind: any; different kinds: all)."""
     by_kind: dict[str, list[Term]] = {}
     for term in terms:
@@ -151,8 +159,9 @@ async def audience_context(tx: Tx) -> tuple[Twinnings, dict[int, str]]:
     return twinnings, names
 
 
-async def resolve(tx: Tx, terms: Sequence[Term], *, municipalities: set[int] | None = None
-                  ) -> list[User]:
+async def resolve(
+    tx: Tx, terms: Sequence[Term], *, municipalities: set[int] | None = None
+) -> list[User]:
     """The reachable users in the audience, by id.
 
     Args:
@@ -163,7 +172,8 @@ async def resolve(tx: Tx, terms: Sequence[Term], *, municipalities: set[int] | N
     twinnings, names = await audience_context(tx)
     users = await tx.users(reachable_only=True)
     return [
-        user for user in users
+        user
+        for user in users
         if user.channel not in UNREACHABLE_CHANNELS
         and (municipalities is None or user.municipality_id in municipalities)
         and matches(user, terms, twinnings, names)

@@ -21,7 +21,7 @@ from bot.storage.models import Broadcast, OutboxItem, User
 
 
 def when_text(due: date, now: datetime, tz_name: str | None, lang: str, messages: Messages) -> str:
-    """"Due today / tomorrow / on 30 June 2027, in 7 days", from the recipient's today."""
+    """When it is due, from the recipient's today: "Due today / tomorrow / on 30 June…"."""
     left = days_left(due, now, zone(tz_name))
     shown = format_date(due, lang)  # "30 juin 2027", "30 de junio de 2027" (Babel)
     if left < 0:
@@ -55,27 +55,41 @@ class Composer:
         flow_titles: flow id → title, for nudges and "Start now".
     """
 
-    def __init__(self, messages: Messages, default_language: str,
-                 flow_titles: dict[str, Localized]) -> None:
+    def __init__(
+        self, messages: Messages, default_language: str, flow_titles: dict[str, Localized]
+    ) -> None:
         self.messages = messages
         self.default_language = default_language
         self.flow_titles = flow_titles
 
-    def reminder(self, item: OutboxItem, user: User, deadline: Deadline, due: date,
-                 tz_name: str | None, now: datetime) -> Rendered:
+    def reminder(
+        self,
+        item: OutboxItem,
+        user: User,
+        deadline: Deadline,
+        due: date,
+        tz_name: str | None,
+        now: datetime,
+    ) -> Rendered:
         """A deadline reminder with Done / Remind me tomorrow / Start now."""
         lang = user_language(user, self.default_language)
         msg = self.messages
-        lines = [msg.get("rem_reminder", lang, title=deadline.title.get(lang)),
-                 when_text(due, now, tz_name, lang, msg)]
+        lines = [
+            msg.get("rem_reminder", lang, title=deadline.title.get(lang)),
+            when_text(due, now, tz_name, lang, msg),
+        ]
         if deadline.description is not None:
             lines.append(escape(deadline.description.get(lang)))
         partner = item.payload.get("partnership_name")
         if partner:
             lines.append(msg.get("rem_partnership", lang, name=partner))
         lines.append(msg.get("rem_footer", lang))
-        buttons: Buttons = [[(msg.get("rem_btn_done", lang), f"c:rdone {item.id}"),
-                             (msg.get("rem_btn_snooze", lang), f"c:rsnooze {item.id}")]]
+        buttons: Buttons = [
+            [
+                (msg.get("rem_btn_done", lang), f"c:rdone {item.id}"),
+                (msg.get("rem_btn_snooze", lang), f"c:rsnooze {item.id}"),
+            ]
+        ]
         if deadline.flow and deadline.flow in self.flow_titles:
             buttons.append([(msg.get("rem_btn_start", lang), f"f:{deadline.flow}")])
         return Rendered("\n\n".join(lines), buttons)
@@ -93,8 +107,12 @@ class Composer:
         """A coordinators' announcement in the user's language (or the closest there is)."""
         lang = user_language(user, self.default_language)
         text = broadcast_text(broadcast.texts, lang)
-        return Rendered(self.messages.get("bc_message", lang, text=text)
-                        + "\n\n" + self.messages.get("rem_footer", lang), None)
+        return Rendered(
+            self.messages.get("bc_message", lang, text=text)
+            + "\n\n"
+            + self.messages.get("rem_footer", lang),
+            None,
+        )
 
     def prepared(self, item: OutboxItem, user: User) -> Rendered:
         """A message written in advance in several languages (``payload.texts``).
@@ -104,8 +122,9 @@ class Composer:
         that triggers them is recorded; the one in the recipient's language goes out.
         """
         texts = item.payload.get("texts") or {}
-        return Rendered(broadcast_text(dict(texts), user_language(user, self.default_language)),
-                        None)
+        return Rendered(
+            broadcast_text(dict(texts), user_language(user, self.default_language)), None
+        )
 
 
 def broadcast_text(texts: dict[str, Any], lang: str) -> str:

@@ -52,9 +52,22 @@ EVERY = ("once", *STEP_MONTHS, "partnership")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,23}")
 DEFAULT_OFFSETS = (30, 7, 1)
 DEFAULT_HOUR = 9
-FIELDS = frozenset({"id", "title", "description", "due", "every", "until", "offsets", "hour",
-                    "closed_by",
-                    "audience", "flow", "timezone"})
+FIELDS = frozenset(
+    {
+        "id",
+        "title",
+        "description",
+        "due",
+        "every",
+        "until",
+        "offsets",
+        "hour",
+        "closed_by",
+        "audience",
+        "flow",
+        "timezone",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -153,8 +166,9 @@ class Deadline:
             spec["closed_by"] = self.closed_by.to_spec()
         if self.description is not None:
             described = self.description
-            spec["description"] = (dict(described.texts) if described.neutral is None
-                                   else described.neutral)
+            spec["description"] = (
+                dict(described.texts) if described.neutral is None else described.neutral
+            )
         return spec
 
 
@@ -193,8 +207,9 @@ class PlannedReminder:
 # --- reading definitions --------------------------------------------------------------------
 
 
-def _localized(value: Any, name: str, problems: list[tuple[str, str]],
-               require_all: bool) -> Localized | None:
+def _localized(
+    value: Any, name: str, problems: list[tuple[str, str]], require_all: bool
+) -> Localized | None:
     if isinstance(value, str) and value.strip():
         return Localized(neutral=value.strip())
     if isinstance(value, Mapping):
@@ -226,8 +241,9 @@ def _date(value: Any, name: str, problems: list[tuple[str, str]]) -> date | None
         return None
 
 
-def parse(data: Mapping[str, Any], *, require_all_languages: bool = False
-          ) -> tuple[Deadline | None, list[tuple[str, str]]]:
+def parse(
+    data: Mapping[str, Any], *, require_all_languages: bool = False
+) -> tuple[Deadline | None, list[tuple[str, str]]]:
     """Read one deadline definition.
 
     Args:
@@ -244,8 +260,11 @@ def parse(data: Mapping[str, Any], *, require_all_languages: bool = False
     if not ID_PATTERN.fullmatch(deadline_id):
         problems.append(("id", f"id {deadline_id!r}: use 1–24 lowercase letters, digits, - or _"))
     title = _localized(data.get("title"), "title", problems, require_all_languages)
-    description = (_localized(data["description"], "description", problems, require_all_languages)
-                   if data.get("description") else None)
+    description = (
+        _localized(data["description"], "description", problems, require_all_languages)
+        if data.get("description")
+        else None
+    )
     every = str(data.get("every") or "once").strip().lower()
     if every not in EVERY:
         problems.append(("every", f"every: {every!r} must be one of {', '.join(EVERY)}"))
@@ -255,9 +274,13 @@ def parse(data: Mapping[str, Any], *, require_all_languages: bool = False
     until = _date(data.get("until"), "until", problems)
     offsets_raw = data.get("offsets", list(DEFAULT_OFFSETS))
     offsets: tuple[int, ...] = ()
-    if (not isinstance(offsets_raw, Sequence) or isinstance(offsets_raw, str)
-            or not all(isinstance(o, int) and not isinstance(o, bool) and 0 <= o <= 366
-                       for o in offsets_raw)):
+    if (
+        not isinstance(offsets_raw, Sequence)
+        or isinstance(offsets_raw, str)
+        or not all(
+            isinstance(o, int) and not isinstance(o, bool) and 0 <= o <= 366 for o in offsets_raw
+        )
+    ):
         problems.append(("offsets", "offsets: a list of days before the due date, 0 to 366"))
     else:
         offsets = tuple(sorted(set(offsets_raw), reverse=True))
@@ -282,9 +305,20 @@ def parse(data: Mapping[str, Any], *, require_all_languages: bool = False
         problems.append(("closed_by", "closed_by.both_sides: only for every: partnership"))
     if problems or title is None:
         return None, problems
-    return Deadline(id=deadline_id, title=title, due=due, every=every, until=until,
-                    offsets=offsets, hour=hour, audience=audience, flow=flow, timezone=timezone,
-                    description=description, closed_by=closed_by), problems
+    return Deadline(
+        id=deadline_id,
+        title=title,
+        due=due,
+        every=every,
+        until=until,
+        offsets=offsets,
+        hour=hour,
+        audience=audience,
+        flow=flow,
+        timezone=timezone,
+        description=description,
+        closed_by=closed_by,
+    ), problems
 
 
 def _closed_by(value: Any, problems: list[tuple[str, str]]) -> ClosedBy | None:
@@ -297,8 +331,9 @@ def _closed_by(value: Any, problems: list[tuple[str, str]]) -> ClosedBy | None:
         return None
     unknown = sorted(set(value) - {"flow", "when", "both_sides"})
     if unknown:
-        problems.append(("closed_by", f"closed_by: unknown field {unknown[0]!r}; "
-                                      "known: flow, when, both_sides"))
+        problems.append(
+            ("closed_by", f"closed_by: unknown field {unknown[0]!r}; known: flow, when, both_sides")
+        )
     when = str(value["when"]).strip() if value.get("when") else None
     if when is not None:
         try:
@@ -342,8 +377,11 @@ def load_file(path: Path, *, require_all_languages: bool = True) -> list[Deadlin
             issues.append(FlowIssue(str(path), item.line_of(field_name), message))
         if deadline is not None:
             if deadline.id in seen:
-                issues.append(FlowIssue(str(path), item.line_of("id"),
-                                        f"deadline {deadline.id!r} is defined twice"))
+                issues.append(
+                    FlowIssue(
+                        str(path), item.line_of("id"), f"deadline {deadline.id!r} is defined twice"
+                    )
+                )
             seen.add(deadline.id)
             found.append(deadline)
     if issues:
@@ -366,8 +404,9 @@ def from_spec(spec: Mapping[str, Any]) -> Deadline:
 # --- occurrences and reminder times ------------------------------------------------------------
 
 
-def occurrences(deadline: Deadline, start: date, end: date,
-                partnerships: Iterable[tuple[str, str | None]] = ()) -> list[Occurrence]:
+def occurrences(
+    deadline: Deadline, start: date, end: date, partnerships: Iterable[tuple[str, str | None]] = ()
+) -> list[Occurrence]:
     """The deadline's occurrences due between ``start`` and ``end`` (inclusive), by date.
 
     Args:
@@ -390,8 +429,9 @@ def occurrences(deadline: Deadline, start: date, end: date,
             ends = period_ends(named, first, end)
             for previous, due in zip([None, *ends], ends, strict=False):
                 if due >= start and (deadline.due is None or due >= deadline.due):
-                    found.append(Occurrence(deadline, due, f"{slug}/{due.isoformat()}", slug,
-                                            previous))
+                    found.append(
+                        Occurrence(deadline, due, f"{slug}/{due.isoformat()}", slug, previous)
+                    )
         return sorted(found, key=lambda o: (o.due, o.key))
     if deadline.due is None:
         return []
@@ -411,8 +451,9 @@ def occurrences(deadline: Deadline, start: date, end: date,
     return found
 
 
-def reminder_plan(occurrence: Occurrence, tz_name: str | None,
-                  quiet: QuietHours) -> list[PlannedReminder]:
+def reminder_plan(
+    occurrence: Occurrence, tz_name: str | None, quiet: QuietHours
+) -> list[PlannedReminder]:
     """Each offset's send time for a recipient in ``tz_name``, and until when it is useful.
 
     A reminder stops being useful when the next one goes out (two missed reminders are never
@@ -422,8 +463,10 @@ def reminder_plan(occurrence: Occurrence, tz_name: str | None,
     deadline = occurrence.deadline
     tz = zone(tz_name)
     ends = occurrence.ends_at()
-    times = [(offset, send_time(occurrence.due - timedelta(days=offset), deadline.hour, tz, quiet))
-             for offset in deadline.offsets]
+    times = [
+        (offset, send_time(occurrence.due - timedelta(days=offset), deadline.hour, tz, quiet))
+        for offset in deadline.offsets
+    ]
     times = [(offset, at) for offset, at in times if at < ends]
     plan: list[PlannedReminder] = []
     for index, (offset, at) in enumerate(times):

@@ -17,8 +17,13 @@ PRODUCT = "-//sdgbot//deadlines//EN"
 
 def escape_text(text: str) -> str:
     """Escape a TEXT value."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
 
 
 def fold(line: str) -> str:
@@ -45,8 +50,13 @@ def _uid(occurrence: Occurrence) -> str:
     return f"{occurrence.deadline.id}-{safe}@sdgbot"
 
 
-def calendar(occurrences: Iterable[Occurrence], lang: str, now: datetime,
-             name: str = "SDG deadlines", twinnings: Mapping[str, str] | None = None) -> bytes:
+def calendar(
+    occurrences: Iterable[Occurrence],
+    lang: str,
+    now: datetime,
+    name: str = "SDG deadlines",
+    twinnings: Mapping[str, str] | None = None,
+) -> bytes:
     """The .ics file (UTF-8 bytes) of ``occurrences``, titled in ``lang``.
 
     ``twinnings`` names each twinning by its slug ("Brasschaat – Tarija"), for the events of
@@ -54,8 +64,14 @@ def calendar(occurrences: Iterable[Occurrence], lang: str, now: datetime,
     """
     names = twinnings or {}
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODUCT}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODUCT}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+    ]
     for occurrence in occurrences:
         deadline = occurrence.deadline
         title = deadline.title.get(lang)
@@ -73,8 +89,13 @@ def calendar(occurrences: Iterable[Occurrence], lang: str, now: datetime,
         if deadline.description is not None:
             lines.append(f"DESCRIPTION:{escape_text(deadline.description.get(lang))}")
         for offset in deadline.offsets:
-            lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{escape_text(title)}",
-                      f"TRIGGER:-P{offset}D" if offset else "TRIGGER:PT9H", "END:VALARM"]
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"DESCRIPTION:{escape_text(title)}",
+                f"TRIGGER:-P{offset}D" if offset else "TRIGGER:PT9H",
+                "END:VALARM",
+            ]
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode("utf-8")

@@ -86,31 +86,47 @@ class Recipients:
         twinnings, names = await audience_context(tx)
         users = await tx.users(reachable_only=True)
         active = await tx.partnerships(active_only=True)
-        return cls([u for u in users if u.channel not in UNREACHABLE_CHANNELS], twinnings, names,
-                   [(p.slug, p.rhythm) for p in active], {p.slug: p.name for p in active})
+        return cls(
+            [u for u in users if u.channel not in UNREACHABLE_CHANNELS],
+            twinnings,
+            names,
+            [(p.slug, p.rhythm) for p in active],
+            {p.slug: p.name for p in active},
+        )
 
     def of(self, occurrence: Occurrence) -> list[User]:
         """The users an occurrence is for (a twinning's occurrence: its two municipalities)."""
         terms: Sequence[Term] = occurrence.deadline.audience
-        only = (self.twinnings.municipalities(Term("partnership", occurrence.partnership))
-                if occurrence.partnership else None)
-        return [u for u in self.users
-                if (only is None or u.municipality_id in only)
-                and matches(u, terms, self.twinnings, self.names)]
+        only = (
+            self.twinnings.municipalities(Term("partnership", occurrence.partnership))
+            if occurrence.partnership
+            else None
+        )
+        return [
+            u
+            for u in self.users
+            if (only is None or u.municipality_id in only)
+            and matches(u, terms, self.twinnings, self.names)
+        ]
 
 
-async def pending_users(tx: Tx, occurrence: Occurrence, recipients: Recipients,
-                        now: datetime) -> list[User]:
+async def pending_users(
+    tx: Tx, occurrence: Occurrence, recipients: Recipients, now: datetime
+) -> list[User]:
     """The occurrence's users whose municipality has not marked it done (nor done its flow)."""
     deadline = occurrence.deadline
     done = {mark.scope for mark in await tx.done_marks(deadline.id, [occurrence.key])}
     flow_done = await closed_by_flow(tx, occurrence, recipients.twinnings, now)
-    return [u for u in recipients.of(occurrence)
-            if scope_of(u) not in done and (u.municipality_id or 0) not in flow_done]
+    return [
+        u
+        for u in recipients.of(occurrence)
+        if scope_of(u) not in done and (u.municipality_id or 0) not in flow_done
+    ]
 
 
-async def closed_by_flow(tx: Tx, occurrence: Occurrence, twinnings: Twinnings,
-                         now: datetime) -> set[int]:
+async def closed_by_flow(
+    tx: Tx, occurrence: Occurrence, twinnings: Twinnings, now: datetime
+) -> set[int]:
     """Municipalities whose completed run closes their part of `occurrence` (see `ClosedBy`).
 
     Runs completed after the previous occurrence's due date (a year before, for the first)
@@ -122,27 +138,45 @@ async def closed_by_flow(tx: Tx, occurrence: Occurrence, twinnings: Twinnings,
     if closing is None:
         return set()
     since = occurrence.since or (occurrence.due - timedelta(days=366))
-    runs = await tx.completed_between(closing.flow, end_of_day(since, zone(deadline.timezone)),
-                                      now)
-    done = {municipality for municipality, state in runs
-            if closing.holds(state.get("answers") or {}, state.get("vars") or {})}
+    runs = await tx.completed_between(closing.flow, end_of_day(since, zone(deadline.timezone)), now)
+    done = {
+        municipality
+        for municipality, state in runs
+        if closing.holds(state.get("answers") or {}, state.get("vars") or {})
+    }
     if occurrence.partnership:
         return done & set(twinnings.by_slug.get(occurrence.partnership, ()))
     return done
 
 
-def reminder_row(occurrence: Occurrence, user: User, offset: int | str, due_at: datetime,
-                 expires_at: datetime, partnership_name: str | None, kind: str = "reminder"
-                 ) -> dict[str, Any]:
+def reminder_row(
+    occurrence: Occurrence,
+    user: User,
+    offset: int | str,
+    due_at: datetime,
+    expires_at: datetime,
+    partnership_name: str | None,
+    kind: str = "reminder",
+) -> dict[str, Any]:
     """The outbox row of one reminder (key ``reminder:<deadline>:<occurrence>:<offset>:<user>``)."""
     deadline = occurrence.deadline
-    payload: dict[str, Any] = {"deadline": deadline.id, "occurrence": occurrence.key,
-                               "due": occurrence.due.isoformat(), "offset": offset}
+    payload: dict[str, Any] = {
+        "deadline": deadline.id,
+        "occurrence": occurrence.key,
+        "due": occurrence.due.isoformat(),
+        "offset": offset,
+    }
     if occurrence.partnership:
         payload["partnership"] = occurrence.partnership
         payload["partnership_name"] = partnership_name or occurrence.partnership
-    return {"key": f"{kind}:{deadline.id}:{occurrence.key}:{offset}:{user.id}", "kind": kind,
-            "user_id": user.id, "due_at": due_at, "expires_at": expires_at, "payload": payload}
+    return {
+        "key": f"{kind}:{deadline.id}:{occurrence.key}:{offset}:{user.id}",
+        "kind": kind,
+        "user_id": user.id,
+        "due_at": due_at,
+        "expires_at": expires_at,
+        "payload": payload,
+    }
 
 
 class Planner:
@@ -156,8 +190,15 @@ class Planner:
         horizon: how far ahead reminders are written to the outbox.
     """
 
-    def __init__(self, store: Store, catalogue: Catalogue, *, clock: Callable[[], datetime],
-                 quiet: QuietHours, horizon: timedelta = HORIZON) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalogue: Catalogue,
+        *,
+        clock: Callable[[], datetime],
+        quiet: QuietHours,
+        horizon: timedelta = HORIZON,
+    ) -> None:
         self.store = store
         self.catalogue = catalogue
         self.clock = clock
@@ -184,10 +225,16 @@ class Planner:
                     tz_name = user_timezone(user, self.catalogue)
                     for planned in plan_times(occurrence, tz_name, self.quiet):
                         if planned.send_at <= now + self.horizon and planned.expires_at > now:
-                            rows.append(reminder_row(
-                                occurrence, user, planned.offset, planned.send_at,
-                                planned.expires_at,
-                                recipients.partnership_names.get(occurrence.partnership or "")))
+                            rows.append(
+                                reminder_row(
+                                    occurrence,
+                                    user,
+                                    planned.offset,
+                                    planned.send_at,
+                                    planned.expires_at,
+                                    recipients.partnership_names.get(occurrence.partnership or ""),
+                                )
+                            )
         return await tx.enqueue(rows, now)
 
     async def plan_nudges(self, tx: Tx, now: datetime) -> int:
@@ -197,13 +244,22 @@ class Planner:
         users = await tx.users_by_id(run.user_id for run in runs)
         for run in runs:
             user = users.get(run.user_id)
-            if (run.waiting_since is None or user is None
-                    or user.channel in UNREACHABLE_CHANNELS):
+            if run.waiting_since is None or user is None or user.channel in UNREACHABLE_CHANNELS:
                 continue
-            rows.append({"key": f"nudge:{run.id}", "kind": "nudge", "user_id": run.user_id,
-                         "due_at": now, "expires_at": None,
-                         "payload": {"run_id": run.id, "flow_id": run.flow_id,
-                                     "waiting_since": run.waiting_since.isoformat()}})
+            rows.append(
+                {
+                    "key": f"nudge:{run.id}",
+                    "kind": "nudge",
+                    "user_id": run.user_id,
+                    "due_at": now,
+                    "expires_at": None,
+                    "payload": {
+                        "run_id": run.id,
+                        "flow_id": run.flow_id,
+                        "waiting_since": run.waiting_since.isoformat(),
+                    },
+                }
+            )
             await tx.mark_nudged(run, now)
         return await tx.enqueue(rows, now)
 
@@ -222,8 +278,15 @@ class Planner:
             due = now
             if not broadcast.ignore_quiet:
                 due = next_allowed(now, zone(user_timezone(user, self.catalogue)), self.quiet)
-            rows.append({"key": f"broadcast:{broadcast.id}:{user.id}", "kind": "broadcast",
-                         "user_id": user.id, "broadcast_id": broadcast.id, "due_at": due})
+            rows.append(
+                {
+                    "key": f"broadcast:{broadcast.id}:{user.id}",
+                    "kind": "broadcast",
+                    "user_id": user.id,
+                    "broadcast_id": broadcast.id,
+                    "due_at": due,
+                }
+            )
         added = await tx.enqueue(rows, now)
         broadcast.status = "queued"
         broadcast.recipients = len(users)
@@ -232,8 +295,14 @@ class Planner:
         return added
 
 
-async def remind_pending(tx: Tx, deadline: Deadline, occurrence: Occurrence, now: datetime,
-                         catalogue: Catalogue, quiet: QuietHours) -> int:
+async def remind_pending(
+    tx: Tx,
+    deadline: Deadline,
+    occurrence: Occurrence,
+    now: datetime,
+    catalogue: Catalogue,
+    quiet: QuietHours,
+) -> int:
     """A coordinator's "remind only those who have not done it": one extra reminder each, today.
 
     At most one such reminder per user and day (its key carries the date).
@@ -243,9 +312,16 @@ async def remind_pending(tx: Tx, deadline: Deadline, occurrence: Occurrence, now
     for user in await pending_users(tx, occurrence, recipients, now):
         tz = zone(user_timezone(user, catalogue))
         tag = f"manual-{local_date(now, tz).isoformat()}"
-        rows.append(reminder_row(occurrence, user, tag, next_allowed(now, tz, quiet),
-                                 occurrence.ends_at(),
-                                 recipients.partnership_names.get(occurrence.partnership or "")))
+        rows.append(
+            reminder_row(
+                occurrence,
+                user,
+                tag,
+                next_allowed(now, tz, quiet),
+                occurrence.ends_at(),
+                recipients.partnership_names.get(occurrence.partnership or ""),
+            )
+        )
     return await tx.enqueue(rows, now)
 
 

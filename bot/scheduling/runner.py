@@ -60,31 +60,52 @@ def flow_titles(service: Conversations) -> dict[str, Localized]:
     return {flow_id: flow.title.source for flow_id, flow in service.flows.flows.items()}
 
 
-def build_sender(service: Conversations, transport: Transport, settings: Settings, *,
-                 pacer: SendBudget | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 lease_ttl: float = 30.0, retry_base: float = 5.0) -> Sender:
+def build_sender(
+    service: Conversations,
+    transport: Transport,
+    settings: Settings,
+    *,
+    pacer: SendBudget | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    lease_ttl: float = 30.0,
+    retry_base: float = 5.0,
+) -> Sender:
     """A `Sender` for the service's database, content and clock."""
-    composer = Composer(service.catalogue.messages, settings.default_language,
-                        flow_titles(service))
-    return Sender(service.store, transport, composer, service.catalogue, clock=service.clock,
-                  quiet=settings.quiet_hours, pacer=pacer or Pacer(settings.send_rate),
-                  sleep=sleep, lease_ttl=lease_ttl, retry_base=retry_base)
+    composer = Composer(service.catalogue.messages, settings.default_language, flow_titles(service))
+    return Sender(
+        service.store,
+        transport,
+        composer,
+        service.catalogue,
+        clock=service.clock,
+        quiet=settings.quiet_hours,
+        pacer=pacer or Pacer(settings.send_rate),
+        sleep=sleep,
+        lease_ttl=lease_ttl,
+        retry_base=retry_base,
+    )
 
 
 def build_planner(service: Conversations, settings: Settings) -> Planner:
     """A `Planner` for the service's database, content and clock."""
-    return Planner(service.store, service.catalogue, clock=service.clock,
-                   quiet=settings.quiet_hours)
+    return Planner(
+        service.store, service.catalogue, clock=service.clock, quiet=settings.quiet_hours
+    )
 
 
 class SchedulerHandle:
     """A running scheduler: `wake` it, `stop` it."""
 
-    def __init__(self, scheduler: AsyncIOScheduler, sender: Sender, planner: Planner,
-                 clock: Callable[[], datetime], plan_every: float,
-                 keep_outbox: timedelta = timedelta(days=180),
-                 retention: Retention | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: AsyncIOScheduler,
+        sender: Sender,
+        planner: Planner,
+        clock: Callable[[], datetime],
+        plan_every: float,
+        keep_outbox: timedelta = timedelta(days=180),
+        retention: Retention | None = None,
+    ) -> None:
         self.scheduler = scheduler
         self.sender = sender
         self.planner = planner
@@ -158,12 +179,16 @@ class SchedulerHandle:
         if self._last_prune is None or now - self._last_prune >= timedelta(days=1):
             self._last_prune = now
             pruned = await store.run_in_transaction(
-                lambda tx: tx.forget_outbox(now - self.keep_outbox), bulk=True)
+                lambda tx: tx.forget_outbox(now - self.keep_outbox), bulk=True
+            )
             if pruned:
                 log.info("finished outbox rows forgotten: %d", pruned)
             # Unfinished runs older than the retention period are erased (privacy), daily.
-            erased = (await self.retention(store, now, self.keep_outbox.days)
-                      if self.retention is not None else 0)
+            erased = (
+                await self.retention(store, now, self.keep_outbox.days)
+                if self.retention is not None
+                else 0
+            )
             if erased:
                 log.info("unfinished runs erased past the retention period: %d", erased)
         await self.sender.run_once()
@@ -203,11 +228,16 @@ def wake() -> None:
         handle.wake()
 
 
-async def start_scheduler(service: Conversations, transport: Transport, settings: Settings, *,
-                          send_every: float = SEND_EVERY,
-                          plan_every: float = PLAN_EVERY,
-                          pacer: SendBudget | None = None,
-                          retention: Retention | None = None) -> SchedulerHandle:
+async def start_scheduler(
+    service: Conversations,
+    transport: Transport,
+    settings: Settings,
+    *,
+    send_every: float = SEND_EVERY,
+    plan_every: float = PLAN_EVERY,
+    pacer: SendBudget | None = None,
+    retention: Retention | None = None,
+) -> SchedulerHandle:
     """Start planning and sending in the running event loop.
 
     Args:
@@ -228,18 +258,39 @@ async def start_scheduler(service: Conversations, transport: Transport, settings
     sender = build_sender(service, transport, settings, pacer=pacer)
     planner = build_planner(service, settings)
     scheduler = AsyncIOScheduler(timezone=UTC)
-    handle = SchedulerHandle(scheduler, sender, planner, service.clock, plan_every,
-                             keep_outbox=timedelta(days=settings.retention_days),
-                             retention=retention)
+    handle = SchedulerHandle(
+        scheduler,
+        sender,
+        planner,
+        service.clock,
+        plan_every,
+        keep_outbox=timedelta(days=settings.retention_days),
+        retention=retention,
+    )
     # Two instances: a tick firing during a long round only asks that round to go on.
-    scheduler.add_job(handle.tick, IntervalTrigger(seconds=send_every), id="tick",
-                      max_instances=2, coalesce=True, next_run_time=datetime.now(UTC))
+    scheduler.add_job(
+        handle.tick,
+        IntervalTrigger(seconds=send_every),
+        id="tick",
+        max_instances=2,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     _HANDLES.add(handle)
-    log.info("scheduler started (send rate %s/s, quiet hours %02d–%02d)",
-             settings.send_rate or "unlimited", *settings.quiet_hours)
+    log.info(
+        "scheduler started (send rate %s/s, quiet hours %02d–%02d)",
+        settings.send_rate or "unlimited",
+        *settings.quiet_hours,
+    )
     return handle
 
 
-__all__ = ["SchedulerHandle", "build_planner", "build_sender", "flow_titles", "start_scheduler",
-           "wake"]
+__all__ = [
+    "SchedulerHandle",
+    "build_planner",
+    "build_sender",
+    "flow_titles",
+    "start_scheduler",
+    "wake",
+]

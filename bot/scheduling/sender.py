@@ -201,8 +201,11 @@ class Sender:
             log.info("sender %s is the leader", self.holder)
         if interrupted:
             self.stats.interrupted += interrupted
-            log.warning("messages being sent when the previous sender stopped, marked unknown "
-                        "(not sent again): %d", interrupted)
+            log.warning(
+                "messages being sent when the previous sender stopped, marked unknown "
+                "(not sent again): %d",
+                interrupted,
+            )
         return self.leading
 
     async def release(self) -> None:
@@ -229,7 +232,8 @@ class Sender:
         self._blocked_now.clear()
         while not self._stopping:
             rows, broadcasts = await self.store.run_in_transaction(
-                lambda tx: self._due(tx, self.clock(), batch), readonly=True)
+                lambda tx: self._due(tx, self.clock(), batch), readonly=True
+            )
             if not rows:
                 break
             for item, user in rows:
@@ -238,8 +242,9 @@ class Sender:
                 await self._wait_for_replies()
                 # The rate wait comes before the claim: nothing waits in `sending`.
                 chat = user.external_id
-                await self.pacer.acquire(int(chat) if chat.lstrip("-").isdigit() else None,
-                                         bulk=True)
+                await self.pacer.acquire(
+                    int(chat) if chat.lstrip("-").isdigit() else None, bulk=True
+                )
                 if self.clock() - renewed >= self.lease_ttl / 3:
                     if not await self.lead():
                         return self.stats.sent - sent_before
@@ -249,8 +254,9 @@ class Sender:
                 await asyncio.sleep(0)  # let conversations run between two bulk messages
         return self.stats.sent - sent_before
 
-    async def _due(self, tx: Tx, now: datetime, batch: int
-                   ) -> tuple[list[tuple[OutboxItem, User]], dict[int, Broadcast]]:
+    async def _due(
+        self, tx: Tx, now: datetime, batch: int
+    ) -> tuple[list[tuple[OutboxItem, User]], dict[int, Broadcast]]:
         rows = await tx.due_outbox(now, batch)
         broadcasts = await tx.broadcasts_by_id(i.broadcast_id for i, _ in rows if i.broadcast_id)
         return rows, broadcasts
@@ -263,15 +269,17 @@ class Sender:
             await self.sleep(0.05)
             waited += 0.05
 
-    async def _process(self, item: OutboxItem, user: User,
-                       broadcasts: dict[int, Broadcast]) -> bool:
+    async def _process(
+        self, item: OutboxItem, user: User, broadcasts: dict[int, Broadcast]
+    ) -> bool:
         """Claim, send and settle one row; False when the lease was lost."""
         now = self.clock()
         if user.id in self._blocked_now:  # the batch was read before this user's 403
             user.blocked = True
         verdict = self._verdict(item, user, broadcasts.get(item.broadcast_id or 0), now)
         claim = await self.store.run_in_transaction(
-            lambda tx: self._claim(tx, item, user, verdict, now))
+            lambda tx: self._claim(tx, item, user, verdict, now)
+        )
         if claim is None:
             return False
         if not isinstance(claim, _Claim):
@@ -284,9 +292,14 @@ class Sender:
 
     # --- claim ---------------------------------------------------------------------------------
 
-    async def _claim(self, tx: Tx, item: OutboxItem, user: User,
-                     verdict: Rendered | tuple[str, str, datetime | None], now: datetime
-                     ) -> _Claim | bool | None:
+    async def _claim(
+        self,
+        tx: Tx,
+        item: OutboxItem,
+        user: User,
+        verdict: Rendered | tuple[str, str, datetime | None],
+        now: datetime,
+    ) -> _Claim | bool | None:
         """None: lease lost; False: nothing to send now; a `_Claim`: committed as sending."""
         if not isinstance(verdict, tuple):
             verdict = await self._still_wanted(tx, item, user) or verdict
@@ -301,11 +314,18 @@ class Sender:
                 self.leading = False
                 return None
             return False  # someone finished the row meanwhile (a coordinator's cancel…)
-        return _Claim(item.id, item.attempts + 1, ConversationKey(user.channel, user.external_id),
-                      verdict, bool(user.lite), user.id)
+        return _Claim(
+            item.id,
+            item.attempts + 1,
+            ConversationKey(user.channel, user.external_id),
+            verdict,
+            bool(user.lite),
+            user.id,
+        )
 
-    async def _still_wanted(self, tx: Tx, item: OutboxItem, user: User
-                            ) -> tuple[str, str, datetime | None] | None:
+    async def _still_wanted(
+        self, tx: Tx, item: OutboxItem, user: User
+    ) -> tuple[str, str, datetime | None] | None:
         """The checks that need the database, made in the claim's transaction."""
         if item.kind in {"reminder", "snooze"}:
             scope = f"m:{user.municipality_id}" if user.municipality_id else f"u:{user.id}"
@@ -320,8 +340,9 @@ class Sender:
                 return "dropped", "the run moved on", None
         return None
 
-    def _verdict(self, item: OutboxItem, user: User, broadcast: Broadcast | None,
-                 now: datetime) -> Rendered | tuple[str, str, datetime | None]:
+    def _verdict(
+        self, item: OutboxItem, user: User, broadcast: Broadcast | None, now: datetime
+    ) -> Rendered | tuple[str, str, datetime | None]:
         """The message to send, or why not: ``(status, reason, retry_at)``."""
         if user.blocked:
             return "blocked", "the user blocked the bot", None
@@ -359,8 +380,9 @@ class Sender:
         """Call the transport; the row's outcome and how to record it."""
         now = self.clock
         try:
-            await self.transport.send(claim.key, claim.rendered.text, claim.rendered.buttons,
-                                      lite=claim.lite)
+            await self.transport.send(
+                claim.key, claim.rendered.text, claim.rendered.buttons, lite=claim.lite
+            )
         except SendBlocked:
             return "blocked", {"error": "403: the user blocked the bot", "user_id": claim.user_id}
         except SendRateLimited as exc:
@@ -384,8 +406,9 @@ class Sender:
     async def _settle(self, item_id: int, status: str, details: dict[str, Any]) -> None:
         """Record a send's outcome at once; kept in memory and retried if the database fails."""
         try:
-            await self.store.run_in_transaction(lambda tx: self._record(tx, item_id, status,
-                                                                        details))
+            await self.store.run_in_transaction(
+                lambda tx: self._record(tx, item_id, status, details)
+            )
         except Exception:
             log.exception("could not record the outcome of outbox row %d; will retry", item_id)
             self._unsettled.append((item_id, status, details))
@@ -394,8 +417,13 @@ class Sender:
 
     async def _record(self, tx: Tx, item_id: int, status: str, details: dict[str, Any]) -> None:
         ours = await tx.settle_outbox_item(
-            item_id, self.holder, status, now=self.clock(), error=details.get("error"),
-            retry_at=details.get("retry_at"), attempts_delta=details.get("attempts_delta", 0),
+            item_id,
+            self.holder,
+            status,
+            now=self.clock(),
+            error=details.get("error"),
+            retry_at=details.get("retry_at"),
+            attempts_delta=details.get("attempts_delta", 0),
         )
         if ours and status == "blocked" and details.get("user_id"):
             user = await tx.user(int(details["user_id"]))

@@ -91,7 +91,7 @@ def send_time(day: date, hour: int, tz: ZoneInfo, quiet: QuietHours) -> datetime
 
 
 def snooze_until(now: datetime, tz: ZoneInfo, hour: int, quiet: QuietHours) -> datetime:
-    """"Remind me tomorrow": tomorrow (the recipient's date) at the reminder's local hour."""
+    """When "Remind me tomorrow" comes back: tomorrow at the reminder's local hour."""
     return send_time(local_date(now, tz) + timedelta(days=1), hour, tz, quiet)
 
 

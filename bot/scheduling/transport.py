@@ -54,8 +54,9 @@ class SendFailed(SendError):
 class Transport(Protocol):
     """Sends one message to one conversation (what `bot.scheduling.sender.Sender` needs)."""
 
-    async def send(self, key: ConversationKey, text: str, buttons: Buttons | None, *,
-                   lite: bool) -> None:
+    async def send(
+        self, key: ConversationKey, text: str, buttons: Buttons | None, *, lite: bool
+    ) -> None:
         """Send ``text`` (Telegram's HTML subset) with optional buttons.
 
         In lite mode the channel leaves the buttons out and lists them as numbered lines that a

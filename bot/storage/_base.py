@@ -91,6 +91,4 @@ def upsert(
         f"INSERT INTO {target.name} ({names}) VALUES ({values}) "
         f"ON CONFLICT ({', '.join(conflict)}) {action}"
     )
-    return text(sql).bindparams(
-        *(bindparam(name, type_=target.c[name].type) for name in columns)
-    )
+    return text(sql).bindparams(*(bindparam(name, type_=target.c[name].type) for name in columns))

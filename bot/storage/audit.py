@@ -126,8 +126,11 @@ class AuditPart(TxPart):
     async def set_role_review(self, reviewer_id: int, candidate_id: int, at: datetime) -> None:
         """Remember which request `reviewer_id` is looking at (their buttons act on it)."""
         await self.clear_role_review(reviewer_id)
-        self._session.add(RoleReview(reviewer_id=reviewer_id, candidate_id=candidate_id,
-                                     shown_at=require_aware(at, "at")))
+        self._session.add(
+            RoleReview(
+                reviewer_id=reviewer_id, candidate_id=candidate_id, shown_at=require_aware(at, "at")
+            )
+        )
         await self._session.flush()
 
     async def role_review(self, reviewer_id: int) -> int | None:
@@ -159,8 +162,9 @@ class LabelledExportPart(TxPart):
         # A sibling part over the same session: the filters stay defined in one place.
         plain = ExportPart(self._session, self._dialect)
         batch: list[ExportRecord] = []
-        async for record in plain.iter_export(flow_id, since=since, municipality=municipality,
-                                              country=country):
+        async for record in plain.iter_export(
+            flow_id, since=since, municipality=municipality, country=country
+        ):
             batch.append(record)
             if len(batch) >= BATCH_SIZE:
                 for labelled in await self._labelled(batch):
@@ -181,8 +185,11 @@ class LabelledExportPart(TxPart):
             displays.setdefault(run_id, {})[step_id] = display
             kinds.setdefault(run_id, {})[step_id] = kind
         return [
-            LabelledRecord(**{name: getattr(r, name) for name in ExportRecord.__dataclass_fields__},
-                           displays=displays.get(r.run_id, {}), kinds=kinds.get(r.run_id, {}))
+            LabelledRecord(
+                **{name: getattr(r, name) for name in ExportRecord.__dataclass_fields__},
+                displays=displays.get(r.run_id, {}),
+                kinds=kinds.get(r.run_id, {}),
+            )
             for r in records
         ]
 
@@ -196,8 +203,9 @@ class LabelledExportPart(TxPart):
         return [(row[0], row[1], row[2]) for row in (await self._session.execute(statement)).all()]
 
 
-async def audit(tx: TxPart, actor: User | str, action: str,
-                details: dict[str, Any] | None = None) -> None:
+async def audit(
+    tx: TxPart, actor: User | str, action: str, details: dict[str, Any] | None = None
+) -> None:
     """Write an audit row for a privileged action, in the caller's transaction.
 
     Args:

@@ -129,12 +129,16 @@ class CataloguePart(TxPart):
         """
         # Names coordinators renamed away from or merged into another municipality: the
         # content still lists them, but bringing them back would undo the coordinators' work.
-        edited = (await self._session.execute(
-            select(Municipality.country, Municipality.name, Municipality.aliases)
-            .where(Municipality.edited_at.is_not(None))
-        )).all()
-        retired = {(country, alias.casefold()) for country, _, aliases in edited
-                   for alias in aliases or ()}
+        edited = (
+            await self._session.execute(
+                select(Municipality.country, Municipality.name, Municipality.aliases).where(
+                    Municipality.edited_at.is_not(None)
+                )
+            )
+        ).all()
+        retired = {
+            (country, alias.casefold()) for country, _, aliases in edited for alias in aliases or ()
+        }
         count = 0
         for item in items:
             key = (_country(_get(item, "country")), _name(_get(item, "name")).casefold())
@@ -168,12 +172,21 @@ class CataloguePart(TxPart):
         name, country = _name(_get(reference, "name")), _country(_get(reference, "country"))
         found = await self.municipality_named(name, country)
         if found is None:  # renamed by a coordinator: the old name is among its aliases
-            edited = (await self._session.execute(
-                select(Municipality).where(Municipality.country == country,
-                                           Municipality.edited_at.is_not(None))
-            )).scalars().all()
-            found = next((m for m in edited
-                          if name.casefold() in {a.casefold() for a in m.aliases or ()}), None)
+            edited = (
+                (
+                    await self._session.execute(
+                        select(Municipality).where(
+                            Municipality.country == country, Municipality.edited_at.is_not(None)
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            found = next(
+                (m for m in edited if name.casefold() in {a.casefold() for a in m.aliases or ()}),
+                None,
+            )
         if found is not None:
             while found.merged_into_id is not None:  # merged: the twinning follows
                 target = await self.municipality(found.merged_into_id)

@@ -137,7 +137,8 @@ class ErasurePart(TxPart):
         removed = 0
         for chunk in _chunks([str(u) for u in update_ids]):
             statement = delete(ProcessedUpdate).where(
-                ProcessedUpdate.channel == channel, ProcessedUpdate.update_id.in_(chunk))
+                ProcessedUpdate.channel == channel, ProcessedUpdate.update_id.in_(chunk)
+            )
             result = await self._session.execute(statement)
             removed += int(getattr(result, "rowcount", 0) or 0)
         return removed
@@ -161,9 +162,13 @@ class ErasurePart(TxPart):
             result = await self._session.execute(statement)
             removed += int(getattr(result, "rowcount", 0) or 0)
         built = await self._session.execute(
-            select(OutboxItem.id, OutboxItem.payload).where(OutboxItem.kind == "partner"))
-        doomed = [row_id for row_id, payload in built.all()
-                  if ids & set((payload or {}).get("runs") or ())]
+            select(OutboxItem.id, OutboxItem.payload).where(OutboxItem.kind == "partner")
+        )
+        doomed = [
+            row_id
+            for row_id, payload in built.all()
+            if ids & set((payload or {}).get("runs") or ())
+        ]
         for chunk in _chunks(doomed):
             result = await self._session.execute(delete(OutboxItem).where(OutboxItem.id.in_(chunk)))
             removed += int(getattr(result, "rowcount", 0) or 0)

@@ -82,8 +82,7 @@ class Municipality(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # confirmed | proposed (typed in onboarding, waiting for a coordinator) | merged (into
     # `merged_into_id`; kept so the name still leads there and a seed does not bring it back).
-    status: Mapped[str] = mapped_column(String(16), default="confirmed",
-                                        server_default="confirmed")
+    status: Mapped[str] = mapped_column(String(16), default="confirmed", server_default="confirmed")
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
     # Set when a coordinator changed it: seeding from content/ leaves it alone from then on.
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -310,9 +309,7 @@ class Deadline(Base):
     """
 
     __tablename__ = "deadlines"
-    __table_args__ = (
-        CheckConstraint("source IN ('shipped', 'coordinator')", name="source"),
-    )
+    __table_args__ = (CheckConstraint("source IN ('shipped', 'coordinator')", name="source"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSONDoc())
@@ -344,9 +341,7 @@ class Broadcast(Base):
 
     __tablename__ = "broadcasts"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('draft', 'scheduled', 'queued', 'cancelled')", name="status"
-        ),
+        CheckConstraint("status IN ('draft', 'scheduled', 'queued', 'cancelled')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

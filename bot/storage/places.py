@@ -57,8 +57,9 @@ class Moved:
 class PlacesPart(TxPart):
     """`Tx` methods behind `bot.programme.places`."""
 
-    async def municipality_rows(self, *, country: str | None = None, status: str | None = None,
-                                include_merged: bool = False) -> list[MunicipalityRow]:
+    async def municipality_rows(
+        self, *, country: str | None = None, status: str | None = None, include_merged: bool = False
+    ) -> list[MunicipalityRow]:
         """Municipalities sorted by country and name, with people, twinnings, last activity."""
         statement = select(Municipality).order_by(Municipality.country, Municipality.name)
         if country:
@@ -68,33 +69,51 @@ class PlacesPart(TxPart):
         elif not include_merged:
             statement = statement.where(Municipality.status != "merged")
         places = (await self._session.execute(statement)).scalars().all()
-        people: dict[int | None, int] = {key: count for key, count in (await self._session.execute(
-            select(User.municipality_id, func.count(User.id))
-            .where(User.municipality_id.is_not(None), User.channel != SANDBOX_CHANNEL)
-            .group_by(User.municipality_id)
-        )).all()}
-        activity: dict[int | None, datetime] = {key: at for key, at in (await self._session.execute(
-            select(FlowRun.municipality_id, func.max(FlowRun.updated_at))
-            .where(FlowRun.municipality_id.is_not(None))
-            .group_by(FlowRun.municipality_id)
-        )).all()}
+        people: dict[int | None, int] = {
+            key: count
+            for key, count in (
+                await self._session.execute(
+                    select(User.municipality_id, func.count(User.id))
+                    .where(User.municipality_id.is_not(None), User.channel != SANDBOX_CHANNEL)
+                    .group_by(User.municipality_id)
+                )
+            ).all()
+        }
+        activity: dict[int | None, datetime] = {
+            key: at
+            for key, at in (
+                await self._session.execute(
+                    select(FlowRun.municipality_id, func.max(FlowRun.updated_at))
+                    .where(FlowRun.municipality_id.is_not(None))
+                    .group_by(FlowRun.municipality_id)
+                )
+            ).all()
+        }
         twinnings: dict[int, list[str]] = defaultdict(list)
-        for partnership in (await self._session.execute(
-                select(Partnership).where(Partnership.active.is_(True))
-                .order_by(Partnership.name))).scalars():
+        for partnership in (
+            await self._session.execute(
+                select(Partnership).where(Partnership.active.is_(True)).order_by(Partnership.name)
+            )
+        ).scalars():
             twinnings[partnership.north_municipality_id].append(partnership.name)
             twinnings[partnership.south_municipality_id].append(partnership.name)
-        return [MunicipalityRow(m, int(people.get(m.id, 0)), tuple(twinnings.get(m.id, ())),
-                                activity.get(m.id)) for m in places]
+        return [
+            MunicipalityRow(
+                m, int(people.get(m.id, 0)), tuple(twinnings.get(m.id, ())), activity.get(m.id)
+            )
+            for m in places
+        ]
 
     async def added_places(self) -> dict[str, list[list[str]]]:
         """Municipalities not shipped in `content/`, by country: ``[name, *aliases]`` each.
 
         Added by coordinators or typed in onboarding; merged ones are left out.
         """
-        statement = (select(Municipality.country, Municipality.name, Municipality.aliases)
-                     .where(Municipality.source != "seeded", Municipality.status != "merged")
-                     .order_by(Municipality.name))
+        statement = (
+            select(Municipality.country, Municipality.name, Municipality.aliases)
+            .where(Municipality.source != "seeded", Municipality.status != "merged")
+            .order_by(Municipality.name)
+        )
         found: dict[str, list[list[str]]] = {}
         for country, name, aliases in (await self._session.execute(statement)).all():
             found.setdefault(country, []).append([name, *(aliases or [])])
@@ -111,8 +130,10 @@ class PlacesPart(TxPart):
         rows = (await self._session.execute(statement)).scalars().all()
         by_id = {m.id: m for m in rows}
         for municipality in rows:
-            names = {municipality.name.casefold(),
-                     *(alias.casefold() for alias in municipality.aliases or ())}
+            names = {
+                municipality.name.casefold(),
+                *(alias.casefold() for alias in municipality.aliases or ()),
+            }
             if folded in names:
                 target = municipality
                 while target.merged_into_id is not None and target.merged_into_id in by_id:
@@ -124,46 +145,89 @@ class PlacesPart(TxPart):
     async def move_municipality(self, source: Municipality, target: Municipality) -> Moved:
         """Attach everything of `source` to `target` (users, runs, twinnings, deadlines done)."""
         users = await self._session.execute(
-            update(User).where(User.municipality_id == source.id)
-            .values(municipality_id=target.id).execution_options(synchronize_session=False))
+            update(User)
+            .where(User.municipality_id == source.id)
+            .values(municipality_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
         runs = await self._session.execute(
-            update(FlowRun).where(FlowRun.municipality_id == source.id)
-            .values(municipality_id=target.id).execution_options(synchronize_session=False))
+            update(FlowRun)
+            .where(FlowRun.municipality_id == source.id)
+            .values(municipality_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
         north = await self._session.execute(
-            update(Partnership).where(Partnership.north_municipality_id == source.id)
+            update(Partnership)
+            .where(Partnership.north_municipality_id == source.id)
             .values(north_municipality_id=target.id)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         south = await self._session.execute(
-            update(Partnership).where(Partnership.south_municipality_id == source.id)
+            update(Partnership)
+            .where(Partnership.south_municipality_id == source.id)
             .values(south_municipality_id=target.id)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         await self._session.execute(
-            update(DeadlineDone).where(DeadlineDone.municipality_id == source.id)
-            .values(municipality_id=target.id).execution_options(synchronize_session=False))
+            update(DeadlineDone)
+            .where(DeadlineDone.municipality_id == source.id)
+            .values(municipality_id=target.id)
+            .execution_options(synchronize_session=False)
+        )
         # Rows already loaded in this transaction keep their old value until read again
         # with populate_existing (as `user`, `run`, `municipality` do).
-        return Moved(users.rowcount or 0, runs.rowcount or 0,  # type: ignore[attr-defined]
-                     (north.rowcount or 0) + (south.rowcount or 0))  # type: ignore[attr-defined]
+        return Moved(
+            users.rowcount or 0,  # type: ignore[attr-defined]
+            runs.rowcount or 0,  # type: ignore[attr-defined]
+            (north.rowcount or 0) + (south.rowcount or 0),  # type: ignore[attr-defined]
+        )
 
     async def twinning_rows(self) -> list[TwinningRow]:
         """Every twinning (running first), its municipalities and each side's last check-in."""
-        partnerships = (await self._session.execute(
-            select(Partnership).order_by(Partnership.active.desc(), Partnership.name)
-            .execution_options(populate_existing=True)
-        )).scalars().all()
+        partnerships = (
+            (
+                await self._session.execute(
+                    select(Partnership)
+                    .order_by(Partnership.active.desc(), Partnership.name)
+                    .execution_options(populate_existing=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
         ids = {p.north_municipality_id for p in partnerships} | {
-            p.south_municipality_id for p in partnerships}
-        places = {m.id: m for m in (await self._session.execute(
-            select(Municipality).where(Municipality.id.in_(ids)))).scalars()}
-        checkins = {(pid, mid): at for pid, mid, at in (await self._session.execute(
-            select(FlowRun.partnership_id, FlowRun.municipality_id, func.max(FlowRun.completed_at))
-            .where(FlowRun.partnership_id.is_not(None), FlowRun.status == "completed")
-            .group_by(FlowRun.partnership_id, FlowRun.municipality_id)
-        )).all()}
-        return [TwinningRow(p, places[p.north_municipality_id], places[p.south_municipality_id],
-                            checkins.get((p.id, p.north_municipality_id)),
-                            checkins.get((p.id, p.south_municipality_id)))
-                for p in partnerships]
+            p.south_municipality_id for p in partnerships
+        }
+        places = {
+            m.id: m
+            for m in (
+                await self._session.execute(select(Municipality).where(Municipality.id.in_(ids)))
+            ).scalars()
+        }
+        checkins = {
+            (pid, mid): at
+            for pid, mid, at in (
+                await self._session.execute(
+                    select(
+                        FlowRun.partnership_id,
+                        FlowRun.municipality_id,
+                        func.max(FlowRun.completed_at),
+                    )
+                    .where(FlowRun.partnership_id.is_not(None), FlowRun.status == "completed")
+                    .group_by(FlowRun.partnership_id, FlowRun.municipality_id)
+                )
+            ).all()
+        }
+        return [
+            TwinningRow(
+                p,
+                places[p.north_municipality_id],
+                places[p.south_municipality_id],
+                checkins.get((p.id, p.north_municipality_id)),
+                checkins.get((p.id, p.south_municipality_id)),
+            )
+            for p in partnerships
+        ]
 
     async def partnership_by_id(self, partnership_id: int) -> Partnership | None:
         """The twinning with this database id."""
@@ -173,10 +237,17 @@ class PlacesPart(TxPart):
                               rhythm: str, started: date | None, now: datetime
                               ) -> Partnership:  # fmt: skip
         """Insert a twinning a coordinator made (marked edited: seeds leave it alone)."""
-        row = Partnership(slug=slug, name=name, north_municipality_id=north_id,
-                          south_municipality_id=south_id, rhythm=rhythm, active=True,
-                          started=started, ended=None,
-                          edited_at=now)
+        row = Partnership(
+            slug=slug,
+            name=name,
+            north_municipality_id=north_id,
+            south_municipality_id=south_id,
+            rhythm=rhythm,
+            active=True,
+            started=started,
+            ended=None,
+            edited_at=now,
+        )
         self._session.add(row)
         await self._session.flush()
         return row

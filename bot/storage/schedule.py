@@ -37,9 +37,7 @@ class SchedulePart(TxPart):
 
     async def deadline_rows(self, *, active_only: bool = True) -> Sequence[Deadline]:
         """Return the stored deadlines sorted by id (only active ones by default)."""
-        statement = select(Deadline).order_by(Deadline.id).execution_options(
-            populate_existing=True
-        )
+        statement = select(Deadline).order_by(Deadline.id).execution_options(populate_existing=True)
         if active_only:
             statement = statement.where(Deadline.active.is_(True))
         return (await self._session.execute(statement)).scalars().all()
@@ -59,8 +57,13 @@ class SchedulePart(TxPart):
             source: ``"shipped"`` (from the content file) or ``"coordinator"`` (CLI).
             now: when it changed.
         """
-        values = {"id": deadline_id, "spec": spec, "source": source, "active": True,
-                  "updated_at": require_aware(now, "now")}
+        values = {
+            "id": deadline_id,
+            "spec": spec,
+            "source": source,
+            "active": True,
+            "updated_at": require_aware(now, "now"),
+        }
         statement = self._insert(Deadline).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"],
@@ -99,8 +102,11 @@ class SchedulePart(TxPart):
             return False
         await self._session.execute(
             update(OutboxItem)
-            .where(OutboxItem.status == "pending", OutboxItem.kind.in_(("reminder", "snooze")),
-                   OutboxItem.payload["deadline"].as_string() == deadline_id)
+            .where(
+                OutboxItem.status == "pending",
+                OutboxItem.kind.in_(("reminder", "snooze")),
+                OutboxItem.payload["deadline"].as_string() == deadline_id,
+            )
             .values(status="dropped", last_error="deadline removed")
         )
         return True
@@ -120,9 +126,14 @@ class SchedulePart(TxPart):
         """Record that an occurrence is done for a scope; the first mark wins and is returned."""
         statement = (
             self._insert(DeadlineDone)
-            .values(deadline_id=deadline_id, occurrence=occurrence, scope=scope,
-                    municipality_id=municipality_id, user_id=user_id,
-                    done_at=require_aware(now, "now"))
+            .values(
+                deadline_id=deadline_id,
+                occurrence=occurrence,
+                scope=scope,
+                municipality_id=municipality_id,
+                user_id=user_id,
+                done_at=require_aware(now, "now"),
+            )
             .on_conflict_do_nothing(index_elements=["deadline_id", "occurrence", "scope"])
         )
         await self._session.execute(statement)
@@ -171,8 +182,9 @@ class SchedulePart(TxPart):
         )
         return result.rowcount
 
-    async def completed_between(self, flow_id: str, after: datetime, until: datetime
-                                ) -> list[tuple[int, dict[str, Any]]]:
+    async def completed_between(
+        self, flow_id: str, after: datetime, until: datetime
+    ) -> list[tuple[int, dict[str, Any]]]:
         """(municipality id, run state) of each run of ``flow_id`` completed in (after, until]."""
         statement = select(FlowRun.municipality_id, FlowRun.state).where(
             FlowRun.flow_id == flow_id,
@@ -230,9 +242,7 @@ class SchedulePart(TxPart):
 
     async def next_broadcast_at(self) -> datetime | None:
         """Return when the earliest scheduled broadcast is due, or None when none waits."""
-        statement = select(func.min(Broadcast.scheduled_at)).where(
-            Broadcast.status == "scheduled"
-        )
+        statement = select(func.min(Broadcast.scheduled_at)).where(Broadcast.status == "scheduled")
         return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def broadcast_counts(self, broadcast_id: int) -> dict[str, int]:
@@ -286,26 +296,44 @@ class SchedulePart(TxPart):
         """Return one outbox row, freshly loaded."""
         return await self._session.get(OutboxItem, item_id, populate_existing=True)
 
-    async def outbox_items(self, *, kind: str | None = None, user_id: int | None = None,
-                           status: str | None = None, newest: int | None = None
-                           ) -> Sequence[OutboxItem]:
+    async def outbox_items(
+        self,
+        *,
+        kind: str | None = None,
+        user_id: int | None = None,
+        status: str | None = None,
+        newest: int | None = None,
+    ) -> Sequence[OutboxItem]:
         """Return outbox rows in id order, filtered (for tests, status and support).
 
         With `newest`, only that many of the latest matching rows (still in id order).
         """
-        conditions = [column == value for column, value in (
-            (OutboxItem.kind, kind), (OutboxItem.user_id, user_id), (OutboxItem.status, status))
-            if value is not None]
-        statement = (select(OutboxItem).where(*conditions).order_by(OutboxItem.id)
-                     .execution_options(populate_existing=True))
+        conditions = [
+            column == value
+            for column, value in (
+                (OutboxItem.kind, kind),
+                (OutboxItem.user_id, user_id),
+                (OutboxItem.status, status),
+            )
+            if value is not None
+        ]
+        statement = (
+            select(OutboxItem)
+            .where(*conditions)
+            .order_by(OutboxItem.id)
+            .execution_options(populate_existing=True)
+        )
         if newest is not None:
-            latest = (select(OutboxItem.id).where(*conditions)
-                      .order_by(OutboxItem.id.desc()).limit(newest))
+            latest = (
+                select(OutboxItem.id)
+                .where(*conditions)
+                .order_by(OutboxItem.id.desc())
+                .limit(newest)
+            )
             statement = statement.where(OutboxItem.id.in_(latest.scalar_subquery()))
         return (await self._session.execute(statement)).scalars().all()
 
-    async def due_outbox(self, now: datetime, limit: int = 100
-                         ) -> list[tuple[OutboxItem, User]]:
+    async def due_outbox(self, now: datetime, limit: int = 100) -> list[tuple[OutboxItem, User]]:
         """Return due pending rows with their recipients, in sending order (one query)."""
         statement = (
             select(OutboxItem, User)
@@ -322,8 +350,10 @@ class SchedulePart(TxPart):
         wanted = list(set(ids))
         if not wanted:
             return {}
-        statement = select(Broadcast).where(Broadcast.id.in_(wanted)).execution_options(
-            populate_existing=True
+        statement = (
+            select(Broadcast)
+            .where(Broadcast.id.in_(wanted))
+            .execution_options(populate_existing=True)
         )
         return {b.id: b for b in (await self._session.execute(statement)).scalars().all()}
 
@@ -334,8 +364,7 @@ class SchedulePart(TxPart):
         )
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def claim_outbox_item(self, item_id: int, lease: str, holder: str,
-                                now: datetime) -> bool:
+    async def claim_outbox_item(self, item_id: int, lease: str, holder: str, now: datetime) -> bool:
         """Mark a pending row ``sending`` by ``holder``, only while it holds ``lease``.
 
         One statement does both the claim and the fencing check, so a sender whose lease
@@ -353,15 +382,26 @@ class SchedulePart(TxPart):
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(OutboxItem)
             .where(OutboxItem.id == item_id, OutboxItem.status == "pending", leader)
-            .values(status="sending", claimed_by=holder, claimed_at=now,
-                    attempts=OutboxItem.attempts + 1)
+            .values(
+                status="sending",
+                claimed_by=holder,
+                claimed_at=now,
+                attempts=OutboxItem.attempts + 1,
+            )
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1
 
     async def settle_outbox_item(
-        self, item_id: int, holder: str, status: str, *, now: datetime,
-        error: str | None = None, retry_at: datetime | None = None, attempts_delta: int = 0,
+        self,
+        item_id: int,
+        holder: str,
+        status: str,
+        *,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        attempts_delta: int = 0,
     ) -> bool:
         """Finish (or put back) a row this holder is sending.
 
@@ -386,14 +426,23 @@ class SchedulePart(TxPart):
             values["attempts"] = OutboxItem.attempts + attempts_delta
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(OutboxItem)
-            .where(OutboxItem.id == item_id, OutboxItem.status == "sending",
-                   OutboxItem.claimed_by == holder)
+            .where(
+                OutboxItem.id == item_id,
+                OutboxItem.status == "sending",
+                OutboxItem.claimed_by == holder,
+            )
             .values(**values)
         )
         return result.rowcount == 1
 
-    async def set_outbox_status(self, item_id: int, status: str, *, error: str | None = None,
-                                retry_at: datetime | None = None) -> None:
+    async def set_outbox_status(
+        self,
+        item_id: int,
+        status: str,
+        *,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
         """Change a pending row without sending it (dropped, blocked, deferred to later)."""
         values: dict[str, Any] = {"status": status, "last_error": error[:300] if error else None}
         if retry_at is not None:
@@ -410,10 +459,14 @@ class SchedulePart(TxPart):
         """
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(OutboxItem)
-            .where(OutboxItem.status == "sending",
-                   or_(OutboxItem.claimed_by.is_(None), OutboxItem.claimed_by != holder))
-            .values(status="unknown",
-                    last_error="the sender stopped while sending; delivery unknown, not repeated")
+            .where(
+                OutboxItem.status == "sending",
+                or_(OutboxItem.claimed_by.is_(None), OutboxItem.claimed_by != holder),
+            )
+            .values(
+                status="unknown",
+                last_error="the sender stopped while sending; delivery unknown, not repeated",
+            )
         )
         return result.rowcount
 
@@ -421,8 +474,7 @@ class SchedulePart(TxPart):
         """Put a broadcast's rows with these statuses back to pending (a coordinator's retry)."""
         result: CursorResult[Any] = await self._session.execute(  # type: ignore[assignment]
             update(OutboxItem)
-            .where(OutboxItem.broadcast_id == broadcast_id,
-                   OutboxItem.status.in_(list(statuses)))
+            .where(OutboxItem.broadcast_id == broadcast_id, OutboxItem.status.in_(list(statuses)))
             .values(status="pending", next_attempt_at=now, attempts=0, last_error=None)
         )
         return result.rowcount

@@ -16,6 +16,7 @@ CPU, which made the round trips, not SQLite, most of the storage cost of an inpu
 Either is passed to SQLAlchemy as the DBAPI ``module`` of the aiosqlite dialect; everything
 else (pooling, the dialect, errors, server-side cursors) is SQLAlchemy's own.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -66,9 +67,7 @@ class _OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         connection = self._connection
         try:
             outcome: _Outcome = self.await_(
-                connection._execute(
-                    lambda: _execute(connection._conn, operation, parameters, many)
-                )
+                connection._execute(lambda: _execute(connection._conn, operation, parameters, many))
             )
         except Exception as error:
             self._adapt_connection._handle_exception(error)

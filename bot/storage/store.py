@@ -252,9 +252,7 @@ class Store:
                 await work
             raise
 
-    async def _run_retrying(
-        self, fn: Callable[[Tx], Awaitable[T]], retries: int, kind: _Kind
-    ) -> T:
+    async def _run_retrying(self, fn: Callable[[Tx], Awaitable[T]], retries: int, kind: _Kind) -> T:
         """The body of `run_in_transaction`: one attempt, and more after transient errors."""
         attempt = 0
         while True:

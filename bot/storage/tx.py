@@ -21,7 +21,18 @@ from bot.storage.users import UsersPart
 from bot.storage.web import WebPart
 
 
-class Tx(UsersPart, RunsPart, CataloguePart, ExportPart, FlowVersionsPart, AuditPart,
-         LabelledExportPart, SchedulePart, InboxPart, ErasurePart,
-         PlacesPart, WebPart):
+class Tx(
+    UsersPart,
+    RunsPart,
+    CataloguePart,
+    ExportPart,
+    FlowVersionsPart,
+    AuditPart,
+    LabelledExportPart,
+    SchedulePart,
+    InboxPart,
+    ErasurePart,
+    PlacesPart,
+    WebPart,
+):
     """One open database transaction with the bot's queries (see the parts for each method)."""

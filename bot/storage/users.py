@@ -51,6 +51,7 @@ def _check_user_fields(fields: dict[str, Any]) -> dict[str, Any]:
 _CLAIM = upsert(ProcessedUpdate, ("channel", "update_id", "processed_at"), ("channel", "update_id"))
 """Insert an update id unless it is there already (then no row is inserted)."""
 
+
 class Delivery(NamedTuple):
     """A reply's delivery: when it reached the user, and its last message's id if known.
 
@@ -81,9 +82,7 @@ _USER_DEFAULTS: dict[str, Any] = {
     **{
         column.name: column.default.arg
         for column in User.__table__.columns
-        if column.name in _USER_FIELDS
-        and column.default is not None
-        and column.default.is_scalar
+        if column.name in _USER_FIELDS and column.default is not None and column.default.is_scalar
     },
 }
 

@@ -31,58 +31,85 @@ class Delivery:
 class WebPart(TxPart):
     """`Tx` methods of the web console: links, sessions, deliveries per recipient."""
 
-    async def add_login_token(self, token_hash: str, user_id: int, now: datetime,
-                              expires_at: datetime) -> None:
+    async def add_login_token(
+        self, token_hash: str, user_id: int, now: datetime, expires_at: datetime
+    ) -> None:
         """Keep a new sign-in link (by its hash) for `user_id`, valid until `expires_at`."""
-        self._session.add(WebLoginToken(
-            token_hash=token_hash, user_id=user_id, created_at=require_aware(now, "now"),
-            expires_at=require_aware(expires_at, "expires_at"), used_at=None,
-        ))
+        self._session.add(
+            WebLoginToken(
+                token_hash=token_hash,
+                user_id=user_id,
+                created_at=require_aware(now, "now"),
+                expires_at=require_aware(expires_at, "expires_at"),
+                used_at=None,
+            )
+        )
         await self._session.flush()
 
     async def use_login_token(self, token_hash: str, now: datetime) -> int | None:
         """Mark a link used and return its user's id; None if unknown, used or expired."""
         result = await self._session.execute(
             update(WebLoginToken)
-            .where(WebLoginToken.token_hash == token_hash, WebLoginToken.used_at.is_(None),
-                   WebLoginToken.expires_at > now)
+            .where(
+                WebLoginToken.token_hash == token_hash,
+                WebLoginToken.used_at.is_(None),
+                WebLoginToken.expires_at > now,
+            )
             .values(used_at=now)
             .execution_options(synchronize_session=False)
         )
         assert isinstance(result, CursorResult)
         if result.rowcount != 1:
             return None
-        return (await self._session.execute(
-            select(WebLoginToken.user_id).where(WebLoginToken.token_hash == token_hash)
-        )).scalar_one()
+        return (
+            await self._session.execute(
+                select(WebLoginToken.user_id).where(WebLoginToken.token_hash == token_hash)
+            )
+        ).scalar_one()
 
     async def prune_login_tokens(self, before: datetime) -> None:
         """Forget links that expired before `before` (used or not)."""
-        await self._session.execute(
-            delete(WebLoginToken).where(WebLoginToken.expires_at < before)
-        )
+        await self._session.execute(delete(WebLoginToken).where(WebLoginToken.expires_at < before))
 
-    async def add_web_session(self, id_hash: str, user_id: int, csrf_token: str, now: datetime,
-                              expires_at: datetime, language: str | None) -> WebSession:
+    async def add_web_session(
+        self,
+        id_hash: str,
+        user_id: int,
+        csrf_token: str,
+        now: datetime,
+        expires_at: datetime,
+        language: str | None,
+    ) -> WebSession:
         """Start a session for `user_id`."""
-        row = WebSession(id_hash=id_hash, user_id=user_id, csrf_token=csrf_token,
-                         language=language, created_at=now, expires_at=expires_at, seen_at=now)
+        row = WebSession(
+            id_hash=id_hash,
+            user_id=user_id,
+            csrf_token=csrf_token,
+            language=language,
+            created_at=now,
+            expires_at=expires_at,
+            seen_at=now,
+        )
         self._session.add(row)
         await self._session.flush()
         return row
 
     async def web_session(self, id_hash: str, now: datetime) -> tuple[WebSession, User] | None:
         """The unexpired session with this hash and its user, if any."""
-        row = (await self._session.execute(
-            select(WebSession, User).join(User, User.id == WebSession.user_id)
-            .where(WebSession.id_hash == id_hash, WebSession.expires_at > now)
-        )).first()
+        row = (
+            await self._session.execute(
+                select(WebSession, User)
+                .join(User, User.id == WebSession.user_id)
+                .where(WebSession.id_hash == id_hash, WebSession.expires_at > now)
+            )
+        ).first()
         return (row[0], row[1]) if row is not None else None
 
     async def touch_web_session(self, id_hash: str, now: datetime, expires_at: datetime) -> None:
         """Note activity on a session and push its expiry back."""
         await self._session.execute(
-            update(WebSession).where(WebSession.id_hash == id_hash)
+            update(WebSession)
+            .where(WebSession.id_hash == id_hash)
             .values(seen_at=now, expires_at=expires_at)
             .execution_options(synchronize_session=False)
         )
@@ -90,7 +117,9 @@ class WebPart(TxPart):
     async def set_web_session_language(self, id_hash: str, language: str) -> None:
         """The language the console speaks in this session."""
         await self._session.execute(
-            update(WebSession).where(WebSession.id_hash == id_hash).values(language=language)
+            update(WebSession)
+            .where(WebSession.id_hash == id_hash)
+            .values(language=language)
             .execution_options(synchronize_session=False)
         )
 
@@ -106,12 +135,18 @@ class WebPart(TxPart):
         """Forget expired sessions."""
         await self._session.execute(delete(WebSession).where(WebSession.expires_at <= now))
 
-    async def broadcast_deliveries(self, broadcast_id: int, *, limit: int = 500,
-                                   status: str | None = None) -> Sequence[Delivery]:
+    async def broadcast_deliveries(
+        self, broadcast_id: int, *, limit: int = 500, status: str | None = None
+    ) -> Sequence[Delivery]:
         """The recipients of a broadcast and the state of each one's message, failed first."""
         statement = (
-            select(OutboxItem.status, OutboxItem.last_error, OutboxItem.sent_at,
-                   OutboxItem.attempts, User)
+            select(
+                OutboxItem.status,
+                OutboxItem.last_error,
+                OutboxItem.sent_at,
+                OutboxItem.attempts,
+                User,
+            )
             .join(User, User.id == OutboxItem.user_id)
             .where(OutboxItem.broadcast_id == broadcast_id)
             .order_by(OutboxItem.status, User.id)
@@ -120,5 +155,6 @@ class WebPart(TxPart):
         if status is not None:
             statement = statement.where(OutboxItem.status == status)
         rows = (await self._session.execute(statement)).all()
-        return [Delivery(user, st, error, sent, attempts)
-                for st, error, sent, attempts, user in rows]
+        return [
+            Delivery(user, st, error, sent, attempts) for st, error, sent, attempts, user in rows
+        ]

@@ -46,9 +46,11 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 PUBLIC_PREFIXES = ("/static/", "/login/")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-       "object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
 SECTIONS = ("municipalities", "twinnings", "people", "broadcasts", "deadlines", "flows", "audit")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -27,12 +27,21 @@ async def listing(request: web.Request) -> web.Response:
     action = request.query.get("action", "").strip()[:64] or None
     since_text = request.query.get("since", "").strip()
     since = _since(since_text)
-    lines = await read(request, lambda tx: records.audit_log(
-        tx, actor(request), since=since, action=action, limit=LIMIT))
-    shown = [(line, json.dumps(line.details, ensure_ascii=False, sort_keys=True)[:500])
-             for line in lines]
-    return page(request, "audit.html", lines=shown, action=action or "",
-                since=since_text if since else "", limit=LIMIT)
+    lines = await read(
+        request,
+        lambda tx: records.audit_log(tx, actor(request), since=since, action=action, limit=LIMIT),
+    )
+    shown = [
+        (line, json.dumps(line.details, ensure_ascii=False, sort_keys=True)[:500]) for line in lines
+    ]
+    return page(
+        request,
+        "audit.html",
+        lines=shown,
+        action=action or "",
+        since=since_text if since else "",
+        limit=LIMIT,
+    )
 
 
 def add_routes(routes: web.RouteTableDef) -> None:

@@ -47,8 +47,15 @@ def _when(text: str, present: datetime) -> datetime:
 async def listing(request: web.Request) -> web.Response:
     """The compose form and the latest broadcasts."""
     found = await read(request, lambda tx: outreach.recent(tx, actor(request)))
-    return page(request, "broadcasts.html", items=found, summary=broadcasts.summary,
-                describe=_audience_text, values={}, languages=LANGUAGES)
+    return page(
+        request,
+        "broadcasts.html",
+        items=found,
+        summary=broadcasts.summary,
+        describe=_audience_text,
+        values={},
+        languages=LANGUAGES,
+    )
 
 
 def _audience_text(audience: list[str]) -> str:
@@ -77,16 +84,40 @@ async def compose(request: web.Request) -> web.StreamResponse:
     urgent = data.get("urgent") == "1"
     settings = service(request).settings
     if data.get("step") == "preview":
-        arrival = await read(request, lambda tx: outreach.arrival(
-            tx, actor(request), terms, texts, at, catalogue=service(request).catalogue,
-            quiet=settings.quiet_hours, ignore_quiet=urgent,
-            default_language=settings.default_language))
-        return page(request, "broadcast_preview.html", values=data, texts=texts,
-                    arrival=arrival, at=at, urgent=urgent, audience=describe(terms) or "all",
-                    languages=LANGUAGES)
+        arrival = await read(
+            request,
+            lambda tx: outreach.arrival(
+                tx,
+                actor(request),
+                terms,
+                texts,
+                at,
+                catalogue=service(request).catalogue,
+                quiet=settings.quiet_hours,
+                ignore_quiet=urgent,
+                default_language=settings.default_language,
+            ),
+        )
+        return page(
+            request,
+            "broadcast_preview.html",
+            values=data,
+            texts=texts,
+            arrival=arrival,
+            at=at,
+            urgent=urgent,
+            audience=describe(terms) or "all",
+            languages=LANGUAGES,
+        )
     planned = await broadcasts.create(
-        service(request).store, actor(request), texts=texts, audience=[audience], at=at,
-        now=present, ignore_quiet=urgent)
+        service(request).store,
+        actor(request),
+        texts=texts,
+        audience=[audience],
+        at=at,
+        now=present,
+        ignore_quiet=urgent,
+    )
     return redirect(f"/broadcasts/{planned.broadcast_id}", ok="broadcast_scheduled")
 
 
@@ -95,15 +126,21 @@ async def detail(request: web.Request) -> web.Response:
     broadcast_id = int_or_404(request.match_info["id"])
     status = request.query.get("status") or None
     try:
-        found, rows = await read(request, lambda tx: outreach.deliveries(
-            tx, actor(request), broadcast_id, status=status))
+        found, rows = await read(
+            request, lambda tx: outreach.deliveries(tx, actor(request), broadcast_id, status=status)
+        )
     except ProgrammeError:
         raise web.HTTPNotFound() from None
     counts = await read(request, lambda tx: tx.broadcast_counts(broadcast_id))
-    context: dict[str, Any] = {"item": found, "rows": rows, "counts": counts,
-                               "summary": broadcasts.summary(counts), "chosen": status or "",
-                               "audience": _audience_text(found.audience),
-                               "statuses": outreach.DELIVERY_STATUSES}
+    context: dict[str, Any] = {
+        "item": found,
+        "rows": rows,
+        "counts": counts,
+        "summary": broadcasts.summary(counts),
+        "chosen": status or "",
+        "audience": _audience_text(found.audience),
+        "statuses": outreach.DELIVERY_STATUSES,
+    }
     if request.headers.get("HX-Request") == "true":
         return fragment(request, "deliveries.html", **context)
     return page(request, "broadcast.html", **context)

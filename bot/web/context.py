@@ -79,8 +79,7 @@ async def read(request: web.Request, fn: Callable[[Tx], Awaitable[T]]) -> T:
     return await service(request).store.run_in_transaction(fn, readonly=True)
 
 
-async def write(request: web.Request, fn: Callable[[Tx], Awaitable[T]], *,
-                bulk: bool = False) -> T:
+async def write(request: web.Request, fn: Callable[[Tx], Awaitable[T]], *, bulk: bool = False) -> T:
     """Run `fn` in a write transaction (re-run whole if the database was busy)."""
     return await service(request).store.run_in_transaction(fn, bulk=bulk)
 
@@ -90,8 +89,9 @@ def redirect(location: str, *, ok: str | None = None, error: str | None = None) 
     response = web.HTTPSeeOther(location)
     if ok is not None or error is not None:
         value = f"ok:{ok}" if ok is not None else f"error:{error}"
-        response.set_cookie(FLASH_COOKIE, quote(value[:300]), httponly=True, samesite="Lax",
-                            max_age=60, path="/")
+        response.set_cookie(
+            FLASH_COOKIE, quote(value[:300]), httponly=True, samesite="Lax", max_age=60, path="/"
+        )
     return response
 
 
@@ -107,8 +107,15 @@ def read_flash(request: web.Request) -> tuple[str, str] | None:
 def set_session_cookie(request: web.Request, response: web.StreamResponse, secret: str) -> None:
     """The session cookie: HttpOnly, SameSite=Lax, Secure when the console is served on https."""
     secure = (service(request).settings.web_url or "").startswith("https://")
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="Lax", secure=secure,
-                        path="/", max_age=int(SESSION_IDLE.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        path="/",
+        max_age=int(SESSION_IDLE.total_seconds()),
+    )
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:

@@ -35,12 +35,20 @@ def spec_from_form(data: dict[str, str], deadline_id: str) -> dict[str, Any]:
         hour = int(data.get("hour") or 9)
     except ValueError:
         raise ProgrammeError("reminders are whole numbers of days, e.g. 30,7,1") from None
-    title = {lang: data[f"title_{lang}"].strip() for lang in LANGUAGES
-             if data.get(f"title_{lang}", "").strip()}
-    spec: dict[str, Any] = {"id": deadline_id, "title": title,
-                            "every": data.get("every") or "once", "offsets": offsets,
-                            "hour": hour, "audience": data.get("audience", "").split() or ["all"],
-                            "timezone": "Europe/Brussels"}
+    title = {
+        lang: data[f"title_{lang}"].strip()
+        for lang in LANGUAGES
+        if data.get(f"title_{lang}", "").strip()
+    }
+    spec: dict[str, Any] = {
+        "id": deadline_id,
+        "title": title,
+        "every": data.get("every") or "once",
+        "offsets": offsets,
+        "hour": hour,
+        "audience": data.get("audience", "").split() or ["all"],
+        "timezone": "Europe/Brussels",
+    }
     for name in ("due", "until", "flow"):
         if data.get(name, "").strip():
             spec[name] = data[name].strip()
@@ -57,10 +65,16 @@ def _checked(spec: dict[str, Any]) -> Any:
 async def listing(request: web.Request) -> web.Response:
     """Every deadline with its next due date and who is done or pending."""
     present = now(request)
-    rows = await read(request, lambda tx: board.board(tx, actor(request), present.date(),
-                                                      present))
-    return page(request, "deadlines.html", rows=rows, every=EVERY, languages=LANGUAGES,
-                values={}, flows=sorted(service(request).flows.flows))
+    rows = await read(request, lambda tx: board.board(tx, actor(request), present.date(), present))
+    return page(
+        request,
+        "deadlines.html",
+        rows=rows,
+        every=EVERY,
+        languages=LANGUAGES,
+        values={},
+        flows=sorted(service(request).flows.flows),
+    )
 
 
 async def add(request: web.Request) -> web.StreamResponse:
@@ -75,21 +89,36 @@ async def detail(request: web.Request) -> web.Response:
     """One deadline: its standing, the edit form."""
     deadline_id = request.match_info["id"]
     present = now(request)
-    rows = await read(request, lambda tx: board.board(tx, actor(request), present.date(),
-                                                      present, only=deadline_id))
+    rows = await read(
+        request,
+        lambda tx: board.board(tx, actor(request), present.date(), present, only=deadline_id),
+    )
     if not rows or rows[0].listed.deadline is None:
         raise web.HTTPNotFound()
     found = rows[0].listed.deadline
     values = {f"title_{lang}": text for lang, text in found.title.texts.items()}
     if found.title.neutral:
         values["title_en"] = found.title.neutral
-    values.update({"due": found.due.isoformat() if found.due else "",
-                   "until": found.until.isoformat() if found.until else "",
-                   "every": found.every, "offsets": ",".join(str(o) for o in found.offsets),
-                   "hour": str(found.hour), "audience": " ".join(str(t) for t in found.audience),
-                   "flow": found.flow or ""})
-    return page(request, "deadline.html", row=rows[0], every=EVERY, languages=LANGUAGES,
-                values=values, flows=sorted(service(request).flows.flows))
+    values.update(
+        {
+            "due": found.due.isoformat() if found.due else "",
+            "until": found.until.isoformat() if found.until else "",
+            "every": found.every,
+            "offsets": ",".join(str(o) for o in found.offsets),
+            "hour": str(found.hour),
+            "audience": " ".join(str(t) for t in found.audience),
+            "flow": found.flow or "",
+        }
+    )
+    return page(
+        request,
+        "deadline.html",
+        row=rows[0],
+        every=EVERY,
+        languages=LANGUAGES,
+        values=values,
+        flows=sorted(service(request).flows.flows),
+    )
 
 
 async def change(request: web.Request) -> web.StreamResponse:
@@ -100,29 +129,37 @@ async def change(request: web.Request) -> web.StreamResponse:
     present = now(request)
     if action == "edit":
         deadline = _checked(spec_from_form(data, deadline_id))
-        await write(request, lambda tx: deadlines.save(tx, actor(request), deadline, present,
-                                                       replace=True))
+        await write(
+            request, lambda tx: deadlines.save(tx, actor(request), deadline, present, replace=True)
+        )
         return redirect(f"/deadlines/{deadline_id}", ok="saved")
     if action == "remove":
-        await write(request, lambda tx: deadlines.remove(tx, actor(request), deadline_id,
-                                                         present))
+        await write(request, lambda tx: deadlines.remove(tx, actor(request), deadline_id, present))
         return redirect("/deadlines", ok="deadline_removed")
     if action == "remind":
         settings = service(request).settings
 
         async def remind(tx: Tx) -> int:
             deadline, chosen = await deadlines.find_occurrences(
-                tx, actor(request), deadline_id, None, present.date())
+                tx, actor(request), deadline_id, None, present.date()
+            )
             total = 0
             for occurrence in chosen:
-                total += await deadlines.remind(tx, actor(request), deadline, occurrence,
-                                                present, service(request).catalogue,
-                                                settings.quiet_hours)
+                total += await deadlines.remind(
+                    tx,
+                    actor(request),
+                    deadline,
+                    occurrence,
+                    present,
+                    service(request).catalogue,
+                    settings.quiet_hours,
+                )
             return total
 
         count = await write(request, remind)
-        return redirect(f"/deadlines/{deadline_id}",
-                        ok="reminded_none" if count == 0 else "reminded")
+        return redirect(
+            f"/deadlines/{deadline_id}", ok="reminded_none" if count == 0 else "reminded"
+        )
     raise ProgrammeError("unknown action")
 
 
@@ -130,12 +167,16 @@ async def ics(request: web.Request) -> web.Response:
     """The calendar of every deadline in the coming months, as an .ics file."""
     present = now(request)
     actor(request).require("coordinator")
-    found = await read(request, lambda tx: deadlines.all_occurrences(tx, present.date(),
-                                                                     ICS_MONTHS))
+    found = await read(
+        request, lambda tx: deadlines.all_occurrences(tx, present.date(), ICS_MONTHS)
+    )
     body = calendar(found, visit(request).lang, present)
-    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
-                        headers={"Content-Disposition":
-                                 'attachment; filename="sdg-deadlines.ics"'})
+    return web.Response(
+        body=body,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="sdg-deadlines.ics"'},
+    )
 
 
 def add_routes(routes: web.RouteTableDef) -> None:

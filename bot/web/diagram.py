@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_NODE = re.compile(r'^\s{4}(?P<id>[\w-]+)(?P<shape>\(\[|\[\[|\{\{|\[)"(?P<body>.*)"'
-                   r'(?:\]\)|\]\]|\}\}|\])$')
-_EDGE = re.compile(r'^\s{4}(?P<source>[\w-]+) '
-                   r'(?:-- "(?P<label>.*)" -->|-->|-\. (?P<dotted>\w+) \.->) (?P<target>[\w-]+)$')
+_NODE = re.compile(
+    r'^\s{4}(?P<id>[\w-]+)(?P<shape>\(\[|\[\[|\{\{|\[)"(?P<body>.*)"'
+    r"(?:\]\)|\]\]|\}\}|\])$"
+)
+_EDGE = re.compile(
+    r"^\s{4}(?P<source>[\w-]+) "
+    r'(?:-- "(?P<label>.*)" -->|-->|-\. (?P<dotted>\w+) \.->) (?P<target>[\w-]+)$'
+)
 _SHAPES = {"([": "terminal", "[[": "loop", "{{": "branch", "[": "step"}
 
 
@@ -50,8 +54,16 @@ def parse(mermaid: str) -> list[Node]:
             continue
         found = _EDGE.match(line)
         if found is not None:
-            pending.append((found["source"], Edge(found["target"], found["label"] or
-                                                  found["dotted"] or "", bool(found["dotted"]))))
+            pending.append(
+                (
+                    found["source"],
+                    Edge(
+                        found["target"],
+                        found["label"] or found["dotted"] or "",
+                        bool(found["dotted"]),
+                    ),
+                )
+            )
     for source, arrow in pending:
         if source in nodes:
             nodes[source].edges.append(arrow)

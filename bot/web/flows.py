@@ -73,8 +73,9 @@ async def warm_up(app: web.Application) -> None:
         for flow in list(conversations.flows.flows.values()):
             key = (flow.id, flow.version)
             if key not in _checked:
-                _checked[key] = await asyncio.to_thread(_check, flow,
-                                                        conversations.catalogue.glossary)
+                _checked[key] = await asyncio.to_thread(
+                    _check, flow, conversations.catalogue.glossary
+                )
 
     task = asyncio.create_task(check_all())
     _background.add(task)
@@ -105,8 +106,9 @@ async def listing(request: web.Request) -> web.Response:
     actor(request).require("coordinator")
     library = service(request).flows
     flows = [(flow, await _problems(request, flow)) for flow in library.flows.values()]
-    return page(request, "flows.html", flows=flows,
-                not_served=[str(issue) for issue in library.issues])
+    return page(
+        request, "flows.html", flows=flows, not_served=[str(issue) for issue in library.issues]
+    )
 
 
 async def detail(request: web.Request) -> web.Response:
@@ -115,8 +117,14 @@ async def detail(request: web.Request) -> web.Response:
     flow = _flow(request)
     lang = visit(request).lang
     text = mermaid(flow, lang if lang in flow.languages else None)
-    return page(request, "flow.html", flow=flow, nodes=diagram.parse(text), mermaid=text,
-                problems=await _problems(request, flow))
+    return page(
+        request,
+        "flow.html",
+        flow=flow,
+        nodes=diagram.parse(text),
+        mermaid=text,
+        problems=await _problems(request, flow),
+    )
 
 
 def _key(request: web.Request, flow: Flow) -> ConversationKey:
@@ -130,16 +138,30 @@ def _said(events: list[Any]) -> list[dict[str, Any]]:
     shown: list[dict[str, Any]] = []
     for event in events:
         if isinstance(event, QuestionAsked):
-            shown.append({"kind": "question", "text": html_to_plain(event.text),
-                          "step": event.step_id, "question_kind": event.kind,
-                          "hint": html_to_plain(event.hint), "seq": event.seq,
-                          "options": [(o.id, html_to_plain(o.label)) for o in event.options],
-                          "multiple": event.multiple, "selected": event.selected,
-                          "done_label": html_to_plain(event.done_label or "✔"),
-                          "back": event.can_go_back})
+            shown.append(
+                {
+                    "kind": "question",
+                    "text": html_to_plain(event.text),
+                    "step": event.step_id,
+                    "question_kind": event.kind,
+                    "hint": html_to_plain(event.hint),
+                    "seq": event.seq,
+                    "options": [(o.id, html_to_plain(o.label)) for o in event.options],
+                    "multiple": event.multiple,
+                    "selected": event.selected,
+                    "done_label": html_to_plain(event.done_label or "✔"),
+                    "back": event.can_go_back,
+                }
+            )
         elif isinstance(event, ConfirmationRequested):
-            shown.append({"kind": "confirm", "text": html_to_plain(event.text),
-                          "yes": event.yes_label, "no": event.no_label})
+            shown.append(
+                {
+                    "kind": "confirm",
+                    "text": html_to_plain(event.text),
+                    "yes": event.yes_label,
+                    "no": event.no_label,
+                }
+            )
         elif isinstance(event, AnswerRejected):
             shown.append({"kind": "rejected", "text": html_to_plain(event.reason)})
         elif isinstance(event, SelectionChanged):
@@ -158,8 +180,16 @@ async def simulate_page(request: web.Request) -> web.Response:
     actor(request).require("coordinator")
     flow = _flow(request)
     lang = request.query.get("lang") or visit(request).lang
-    return page(request, "simulate.html", flow=flow, said=[], typed=None, started=False,
-                chosen=lang if lang in flow.languages else flow.languages[0], finished=False)
+    return page(
+        request,
+        "simulate.html",
+        flow=flow,
+        said=[],
+        typed=None,
+        started=False,
+        chosen=lang if lang in flow.languages else flow.languages[0],
+        finished=False,
+    )
 
 
 async def _restart(request: web.Request, flow: Flow, lang: str) -> None:
@@ -173,9 +203,14 @@ async def _restart(request: web.Request, flow: Flow, lang: str) -> None:
         if old is not None:
             await forget_user(tx, old)
         user = await tx.get_or_create_user(key.channel, key.external_id)
-        await tx.update_user(user, name=f"Sandbox ({coordinator.name or coordinator.key})"[:200],
-                             language=lang, kind=coordinator.kind or "municipal_staff",
-                             country=coordinator.country, timezone=coordinator.timezone)
+        await tx.update_user(
+            user,
+            name=f"Sandbox ({coordinator.name or coordinator.key})"[:200],
+            language=lang,
+            kind=coordinator.kind or "municipal_staff",
+            country=coordinator.country,
+            timezone=coordinator.timezone,
+        )
 
     await write(request, fresh)
 
@@ -206,11 +241,20 @@ async def simulate(request: web.Request) -> web.Response:
         typed = data.get("text", "").strip()[:MAX_ANSWER]
         payload = TextInput(typed)
     reply: Reply = await service(request).handle(
-        Incoming(_key(request, flow), payload, language_code=lang))
+        Incoming(_key(request, flow), payload, language_code=lang)
+    )
     said = _said(reply.events)
     finished = any(item["kind"] == "end" for item in said)
-    return page(request, "simulate.html", flow=flow, said=said, typed=typed, started=True,
-                chosen=lang, finished=finished)
+    return page(
+        request,
+        "simulate.html",
+        flow=flow,
+        said=said,
+        typed=typed,
+        started=True,
+        chosen=lang,
+        finished=finished,
+    )
 
 
 def add_routes(routes: web.RouteTableDef) -> None:

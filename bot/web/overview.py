@@ -13,8 +13,10 @@ async def show(request: web.Request) -> web.Response:
     """The overview page."""
     data = await read(request, lambda tx: overview(tx, actor(request), now(request)))
     lang = visit(request).lang
-    titles = {flow_id: flow.title.source.get(lang)
-              for flow_id, flow in service(request).flows.flows.items()}
+    titles = {
+        flow_id: flow.title.source.get(lang)
+        for flow_id, flow in service(request).flows.flows.items()
+    }
     return page(request, "overview.html", data=data, flow_titles=titles)
 
 

@@ -31,13 +31,17 @@ async def listing(request: web.Request) -> web.Response:
         offset = max(int(query.get("offset", "0")), 0)
     except ValueError:
         offset = 0
-    found = await read(request, lambda tx: directory.browse(
-        tx, actor(request), search=search, role=role, requests_only=requests_only,
-        offset=offset))
+    found = await read(
+        request,
+        lambda tx: directory.browse(
+            tx, actor(request), search=search, role=role, requests_only=requests_only, offset=offset
+        ),
+    )
     filters = {"q": search, "role": role or "", "requests": "1" if requests_only else ""}
     next_link = "/people?" + urlencode({**filters, "offset": offset + directory.PAGE_SIZE})
-    return page(request, "people.html", found=found, filters=filters, roles=ROLES,
-                next_link=next_link)
+    return page(
+        request, "people.html", found=found, filters=filters, roles=ROLES, next_link=next_link
+    )
 
 
 def _back(request: web.Request, data: dict[str, str]) -> str:
@@ -74,8 +78,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         if who.requested_role is None or who.requested_role == who.role:
             raise ProgrammeError(f"{who.name or who.key} has no request waiting any more")
         decide = roles.approve if decision == "approve" else roles.refuse
-        return await decide(tx, actor(request), who, via=VIA, messages=messages,
-                            now=now(request))
+        return await decide(tx, actor(request), who, via=VIA, messages=messages, now=now(request))
 
     if (await write(request, apply)).told:
         wake()  # the person is told through the outbox: send it now

@@ -21,11 +21,17 @@ async def municipalities(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     if status not in places.STATUSES:
         status = None
-    rows = await read(request, lambda tx: places.municipalities(
-        tx, actor(request), country=country, status=status))
-    return page(request, "municipalities.html", rows=rows,
-                countries=places.countries(visit(request).lang),
-                filters={"country": country or "", "status": status or ""})
+    rows = await read(
+        request,
+        lambda tx: places.municipalities(tx, actor(request), country=country, status=status),
+    )
+    return page(
+        request,
+        "municipalities.html",
+        rows=rows,
+        countries=places.countries(visit(request).lang),
+        filters={"country": country or "", "status": status or ""},
+    )
 
 
 async def add_municipality(request: web.Request) -> web.StreamResponse:
@@ -33,9 +39,14 @@ async def add_municipality(request: web.Request) -> web.StreamResponse:
     data = await form(request)
 
     async def add(tx: Tx) -> int:
-        created = await places.add(tx, actor(request), data.get("name", ""),
-                                   data.get("country", ""), now(request),
-                                   region=data.get("region"))
+        created = await places.add(
+            tx,
+            actor(request),
+            data.get("name", ""),
+            data.get("country", ""),
+            now(request),
+            region=data.get("region"),
+        )
         return created.id
 
     created_id = await write(request, add)
@@ -96,17 +107,27 @@ async def add_twinning(request: web.Request) -> web.StreamResponse:
     if since_text and not since_text.isdigit():
         raise ProgrammeError("the first year is a year, like 2019")
     since = int(since_text) if since_text else None
-    await write(request, lambda tx: places.add_twinning(
-        tx, actor(request), data.get("north", ""), data.get("south", ""), now(request),
-        since=since, checkin=data.get("checkin") or "quarterly"))
+    await write(
+        request,
+        lambda tx: places.add_twinning(
+            tx,
+            actor(request),
+            data.get("north", ""),
+            data.get("south", ""),
+            now(request),
+            since=since,
+            checkin=data.get("checkin") or "quarterly",
+        ),
+    )
     return redirect("/twinnings", ok="saved")
 
 
 async def end_twinning(request: web.Request) -> web.StreamResponse:
     """End a running twinning today."""
     twinning_id = int_or_404(request.match_info["id"])
-    await write(request, lambda tx: places.end_twinning(tx, actor(request), twinning_id,
-                                                        now(request)))
+    await write(
+        request, lambda tx: places.end_twinning(tx, actor(request), twinning_id, now(request))
+    )
     return redirect("/twinnings", ok="saved")
 
 

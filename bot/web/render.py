@@ -49,8 +49,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def page(request: web.Request, template: str, *, status: int = 200,
-         **context: Any) -> web.Response:
+def page(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     """Render `template` for this request's visitor."""
     current = visit(request)
     lang = current.lang
@@ -59,9 +58,19 @@ def page(request: web.Request, template: str, *, status: int = 200,
     def t(key: str, **values: Any) -> str:
         return texts.get(key, lang, **values)
 
-    body = environment().get_template(template).render(
-        t=t, lang=lang, visit=current, user=current.user, csrf=current.csrf,
-        path=request.path, flash=current.flash, **context,
+    body = (
+        environment()
+        .get_template(template)
+        .render(
+            t=t,
+            lang=lang,
+            visit=current,
+            user=current.user,
+            csrf=current.csrf,
+            path=request.path,
+            flash=current.flash,
+            **context,
+        )
     )
     response = web.Response(text=body, content_type="text/html", status=status)
     if current.flash is not None:
@@ -73,10 +82,19 @@ def fragment(request: web.Request, template: str, **context: Any) -> web.Respons
     """A piece of a page for htmx (same variables as `page`, no one-time note consumed)."""
     current = visit(request)
     texts = console_texts()
-    body = environment().get_template(template).render(
-        t=lambda key, **values: texts.get(key, current.lang, **values), lang=current.lang,
-        visit=current, user=current.user, csrf=current.csrf, path=request.path, flash=None,
-        **context,
+    body = (
+        environment()
+        .get_template(template)
+        .render(
+            t=lambda key, **values: texts.get(key, current.lang, **values),
+            lang=current.lang,
+            visit=current,
+            user=current.user,
+            csrf=current.csrf,
+            path=request.path,
+            flash=None,
+            **context,
+        )
     )
     return web.Response(text=body, content_type="text/html")
 

@@ -34,8 +34,9 @@ async def login_page(request: web.Request) -> web.Response:
     value = secrets.token_urlsafe(24)
     visit(request).session = None
     response = page(request, "login.html", login_csrf=value, token=request.match_info["token"])
-    response.set_cookie(LOGIN_CSRF_COOKIE, value, httponly=True, samesite="Strict",
-                        path="/login/", max_age=900)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, value, httponly=True, samesite="Strict", path="/login/", max_age=900
+    )
     return response
 
 
@@ -43,8 +44,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     """Use the link: a new session, or the page saying the link cannot be used."""
     data = await form(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(data.get("csrf_token", "").encode(),
-                                               expected.encode()):
+    if not expected or not hmac.compare_digest(
+        data.get("csrf_token", "").encode(), expected.encode()
+    ):
         return page(request, "refused.html", status=403)
     token = request.match_info["token"]
     signed = await write(request, lambda tx: console.sign_in(tx, token, now(request)))

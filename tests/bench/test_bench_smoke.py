@@ -83,14 +83,16 @@ def test_quick_run_measures_every_scenario(tmp_path: Path) -> None:
 async def test_web_pages_are_timed_and_weighed(tmp_path: Path) -> None:
     from bench import web
 
-    result = await web.measure(tmp_path, None, people=60, runs=10, municipalities=10,
-                               requests=2)
+    result = await web.measure(tmp_path, None, people=60, runs=10, municipalities=10, requests=2)
     assert [page.path.split("/")[1] for page in result.pages] == [
-        template.split("/")[1] for template in web.PAGES]
+        template.split("/")[1] for template in web.PAGES
+    ]
     for page in result.pages:
         assert len(page.server_ms) == 2 and all(ms > 0 for ms in page.server_ms)
         assert page.html_bytes > 1000 and page.kb <= web.PAGE_KB, page.path
     assert any(page.asset_bytes > 50_000 for page in result.pages)  # htmx where it is used
     rows = web.rows(result)
-    assert [row.metric for row in rows] == ["web console: slowest page p95 server ms",
-                                            "web console: heaviest page KB with assets"]
+    assert [row.metric for row in rows] == [
+        "web console: slowest page p95 server ms",
+        "web console: heaviest page KB with assets",
+    ]

@@ -28,13 +28,21 @@ async def test_a_broadcast_reaches_each_user_once_in_their_language(tmp_path: Pa
             assert bot.service is not None and bot.channel is not None
             now = datetime.now(UTC)
             planned = await create(
-                bot.service.store, TESTER,
-                texts={"fr": "Rapport financier : <b>30 juin</b>",
-                       "nl": "Financieel verslag: <b>30 juni</b>"},
-                audience=["all"], at=now, now=now, ignore_quiet=True)
+                bot.service.store,
+                TESTER,
+                texts={
+                    "fr": "Rapport financier : <b>30 juin</b>",
+                    "nl": "Financieel verslag: <b>30 juni</b>",
+                },
+                audience=["all"],
+                at=now,
+                now=now,
+                ignore_quiet=True,
+            )
             assert planned.recipients == 2
-            scheduler = await start_scheduler(bot.service, bot.channel, bot.settings,
-                                              send_every=0.1)
+            scheduler = await start_scheduler(
+                bot.service, bot.channel, bot.settings, send_every=0.1
+            )
             try:
                 await api.wait_for(lambda m: "verslag" in m.plain, timeout=10)
                 await api.wait_for(lambda m: "Rapport financier" in m.plain, timeout=10)

@@ -64,17 +64,16 @@ async def client() -> AsyncIterator[HttpClient]:
 
 async def test_json_body_status_and_answer(server: Server, client: HttpClient) -> None:
     base, seen, bodies = server
-    status, body = await client.request("POST", f"{base}/echo?status=429",
-                                        json_body=b'{"chat_id": 7, "text": "\\u00e9t\\u00e9"}')
+    status, body = await client.request(
+        "POST", f"{base}/echo?status=429", json_body=b'{"chat_id": 7, "text": "\\u00e9t\\u00e9"}'
+    )
     assert status == 429 and json.loads(body) == {"ok": True}
     assert bodies == [{"chat_id": 7, "text": "été"}]
     assert seen[0].headers["User-Agent"] == "sdgbot-test"
     assert seen[0].content_type == "application/json"
 
 
-async def test_files_go_as_multipart_with_the_fields(
-    server: Server, client: HttpClient
-) -> None:
+async def test_files_go_as_multipart_with_the_fields(server: Server, client: HttpClient) -> None:
     base, _, bodies = server
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
     status, _ = await client.request(
@@ -86,9 +85,7 @@ async def test_files_go_as_multipart_with_the_fields(
                        "photo": ("radar.png", png, "image/png")}]  # fmt: skip
 
 
-async def test_connections_are_kept_and_reused(
-    server: Server, client: HttpClient
-) -> None:
+async def test_connections_are_kept_and_reused(server: Server, client: HttpClient) -> None:
     base, seen, _ = server
     await asyncio.gather(*(client.request("POST", f"{base}/echo", json_body=b"{}")
                            for _ in range(40)))  # fmt: skip
@@ -97,9 +94,7 @@ async def test_connections_are_kept_and_reused(
     assert len(seen) == 40 and 1 <= len(peers) <= 4  # at most `connections` sockets
 
 
-async def test_no_answer_in_time_is_a_timeout(
-    server: Server, client: HttpClient
-) -> None:
+async def test_no_answer_in_time_is_a_timeout(server: Server, client: HttpClient) -> None:
     base, _, _ = server
     with pytest.raises(HttpTimeout):
         await client.request("POST", f"{base}/slow?for=2", json_body=b"{}")

@@ -16,8 +16,10 @@ from tests.channels.harness import FLOWS
 from tests.fakes.bot_api import FakeBotApi, RateLimits, SentMessage
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN = ("import sys; from bot.channels.telegram import run_bot; from bot.config import Settings; "
-       "sys.exit(run_bot(Settings.from_env()))")
+RUN = (
+    "import sys; from bot.channels.telegram import run_bot; from bot.config import Settings; "
+    "sys.exit(run_bot(Settings.from_env()))"
+)
 
 
 async def start_bot(api_url: str, token: str, database: Path) -> asyncio.subprocess.Process:

@@ -215,8 +215,10 @@ async def test_every_kind_of_non_text_message(bot: BotUnderTest) -> None:
     api.push_unknown_update()
     await bot.settle()
     assert len(api.sent) == count  # nothing to answer, and no crash
-    for push in (lambda: api.push_long_text(ama),
-                 lambda: api.push_text(ama, "\x00\x07<b>bold?</b>\u202e&nbsp; **md** _x_ [a](b)")):
+    for push in (
+        lambda: api.push_long_text(ama),
+        lambda: api.push_text(ama, "\x00\x07<b>bold?</b>\u202e&nbsp; **md** _x_ [a](b)"),
+    ):
         before = len(api.messages_to(ama))
         push()
         await bot.settle()
@@ -320,7 +322,6 @@ async def test_only_what_the_service_claims_is_kept_in_the_inbox(bot: BotUnderTe
         kinds = (await tx.session.execute(text("SELECT payload FROM inbox"))).scalars().all()
     kept = [json.loads(k) if isinstance(k, str) else k for k in kinds]
     assert [("message" in k and k["message"].get("text")) for k in kept] == ["/start", "1"]
-
 
 
 async def _tap_data(bot: BotUnderTest, user: UserHandle, message: SentMessage,

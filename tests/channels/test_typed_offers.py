@@ -54,8 +54,11 @@ async def test_small_talk_outside_a_flow_gets_a_friendly_word_and_the_menu(
 ) -> None:
     ama = bot.api.user(1804, language_code="fr")
     await onboard_by_taps(bot, ama)
-    for typed, expected in (("Bonjour !", "Bonjour"), ("merci beaucoup", "Avec plaisir"),
-                            ("aide", "pas à pas")):
+    for typed, expected in (
+        ("Bonjour !", "Bonjour"),
+        ("merci beaucoup", "Avec plaisir"),
+        ("aide", "pas à pas"),
+    ):
         reply = await bot.say(ama, typed)
         assert expected in reply[-1].plain and "n’ai pas compris" not in reply[-1].plain
         assert "\n1. " in reply[-1].plain or reply[-1].reply_markup

@@ -64,7 +64,10 @@ def test_promote_and_demote_are_audited(cli: CliRunner) -> None:
     audit = run(cli, "audit", "--json")
     entries = [json.loads(line) for line in audit.output.splitlines()]
     assert [(e["action"], e["details"]["to"]) for e in entries] == [
-        ("role_change", "user"), ("role_change", "coordinator"), ("role_change", "admin")]
+        ("role_change", "user"),
+        ("role_change", "coordinator"),
+        ("role_change", "admin"),
+    ]
     assert all(e["actor"].startswith("cli:") for e in entries)
     table = run(cli, "audit", "--action", "role_change", "--limit", "1")
     assert len(table.output.splitlines()) == 1 and "telegram:200" in table.output
@@ -86,12 +89,25 @@ def test_outbox_lists_delivery_records_with_the_reason(cli: CliRunner, sqlite_ur
             bo = await tx.get_user("telegram", "200")
             assert ana is not None and bo is not None
             now = datetime.now(UTC)
-            await tx.enqueue([
-                {"key": "partner:mirror:1:2026-Q4:a", "kind": "partner", "user_id": ana.id,
-                 "due_at": now, "payload": {"texts": {"fr": "Miroir"}}},
-                {"key": "notice:role_granted:b", "kind": "notice", "user_id": bo.id,
-                 "due_at": now, "payload": {"texts": {"fr": "Accordé"}}},
-            ], now)
+            await tx.enqueue(
+                [
+                    {
+                        "key": "partner:mirror:1:2026-Q4:a",
+                        "kind": "partner",
+                        "user_id": ana.id,
+                        "due_at": now,
+                        "payload": {"texts": {"fr": "Miroir"}},
+                    },
+                    {
+                        "key": "notice:role_granted:b",
+                        "kind": "notice",
+                        "user_id": bo.id,
+                        "due_at": now,
+                        "payload": {"texts": {"fr": "Accordé"}},
+                    },
+                ],
+                now,
+            )
             rows = await tx.outbox_items(kind="notice")
             await tx.set_outbox_status(rows[0].id, "blocked", error="the user blocked the bot")
 

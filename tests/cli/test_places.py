@@ -48,8 +48,9 @@ def test_municipalities_add_list_rename_merge(cli: CliRunner) -> None:
 
 def test_twinnings_add_list_end(cli: CliRunner) -> None:
     run(cli, "municipalities", "add", "Bohicon", "--country", "BJ")
-    added = run(cli, "twinnings", "add", "Herent", "Bohicon", "--since", "2015",
-                "--checkin", "half-yearly")
+    added = run(
+        cli, "twinnings", "add", "Herent", "Bohicon", "--since", "2015", "--checkin", "half-yearly"
+    )
     assert added.exit_code == 0, added.output
     assert "Herent–Bohicon" in added.output
     listing = run(cli, "twinnings", "list")
@@ -58,8 +59,7 @@ def test_twinnings_add_list_end(cli: CliRunner) -> None:
     ended = run(cli, "twinnings", "end", twinning_id)
     assert ended.exit_code == 0 and "ended" in ended.output
     assert run(cli, "twinnings", "end", twinning_id).exit_code == 1
-    assert run(cli, "twinnings", "add", "Herent", "Bohicon", "--checkin",
-               "weekly").exit_code == 2
+    assert run(cli, "twinnings", "add", "Herent", "Bohicon", "--checkin", "weekly").exit_code == 2
 
 
 def test_web_link_for_coordinators_only(cli: CliRunner) -> None:

@@ -45,9 +45,12 @@ def test_flow_texts_have_no_bracketed_plurals(path: Path) -> None:
 def test_counts_in_shipped_messages_read_right() -> None:
     messages: Messages = MESSAGES
     assert messages.get("report_summary", "fr", users=1, municipalities=0) == (
-        "1 utilisateur inscrit, 0 commune avec des réponses.")
+        "1 utilisateur inscrit, 0 commune avec des réponses."
+    )
     assert messages.get("report_summary", "en", users=2, municipalities=1) == (
-        "2 registered users, 1 municipality with answers.")
+        "2 registered users, 1 municipality with answers."
+    )
     assert messages.get("dl_left_days", "es", days=5) == "dentro de 5 días"
     assert messages.get("rem_due_in", "nl", date="30 juni 2027", days=1) == (
-        "Deadline op 30 juni 2027, over 1 dag.")
+        "Deadline op 30 juni 2027, over 1 dag."
+    )

@@ -57,14 +57,21 @@ async def audit_count(store: Store) -> int:
         return int((await tx.session.execute(select(func.count(AuditEntry.id)))).scalar_one())
 
 
-async def test_plain_users_are_refused_and_nothing_happens(service: Conversations,
-                                                           store: Store) -> None:
+async def test_plain_users_are_refused_and_nothing_happens(
+    service: Conversations, store: Store
+) -> None:
     user = Talker(service, ConversationKey("telegram", "1"))
     await onboard(user)
     before = await audit_count(store)
-    for payload in (Command("export"), Command("export_week"), Command("stats"),
-                    Command("requests"), Tap("c:approve"), Tap("c:refuse"),
-                    Tap("c:export_assess")):
+    for payload in (
+        Command("export"),
+        Command("export_week"),
+        Command("stats"),
+        Command("requests"),
+        Tap("c:approve"),
+        Tap("c:refuse"),
+        Tap("c:export_assess"),
+    ):
         reply = await user.send(payload)
         assert REFUSAL in texts(reply), payload
         assert not any(isinstance(e, FileOffered | MenuOffered) for e in reply.events)
@@ -75,8 +82,9 @@ async def test_plain_users_are_refused_and_nothing_happens(service: Conversation
         assert person is not None and person.role == "user"
 
 
-async def test_seeded_coordinator_exports_xlsx_and_it_is_audited(service: Conversations,
-                                                                 store: Store) -> None:
+async def test_seeded_coordinator_exports_xlsx_and_it_is_audited(
+    service: Conversations, store: Store
+) -> None:
     coordinating(service)
     await onboard(Talker(service, ConversationKey("telegram", "1")))  # someone answered
     boss = Talker(service, ConversationKey("telegram", COORDINATOR_ID), language_code="en")
@@ -90,8 +98,9 @@ async def test_seeded_coordinator_exports_xlsx_and_it_is_audited(service: Conver
     async with store.transaction() as tx:  # a completed Sustainable Municipality Week run
         someone = await tx.get_user("telegram", "1")
         assert someone is not None
-        run = await tx.create_run(someone.id, "municipality_week", "1", state={},
-                                  municipality_id=someone.municipality_id)
+        run = await tx.create_run(
+            someone.id, "municipality_week", "1", state={}, municipality_id=someone.municipality_id
+        )
         await tx.record_answer(run.id, "register", "yesno", True, "Oui")
     reply = await boss.send(Tap("c:export_week"))
     files = [e for e in reply.events if isinstance(e, FileOffered)]
@@ -124,8 +133,9 @@ async def test_stats_shows_who_answered_what_per_country(service: Conversations)
     assert "Edegem" in text and "Person 2" in text and "⏳1" in text
 
 
-async def test_requests_are_approved_once_even_by_two_coordinators(service: Conversations,
-                                                                   store: Store) -> None:
+async def test_requests_are_approved_once_even_by_two_coordinators(
+    service: Conversations, store: Store
+) -> None:
     coordinating(service)
     candidate = Talker(service, ConversationKey("telegram", "5"), language_code="es")
     await onboard(candidate, "coordinateur")
@@ -154,7 +164,9 @@ async def test_requests_are_approved_once_even_by_two_coordinators(service: Conv
         assert asking is not None and (asking.role, asking.requested_role) == ("coordinator", None)
         changes = await tx.audit_entries(action="role_change")
         assert (changes[0].actor, changes[0].details["to"]) == (
-            f"telegram:{COORDINATOR_ID}", "coordinator")
+            f"telegram:{COORDINATOR_ID}",
+            "coordinator",
+        )
         assert await tx.audit_entries(action="role_request_refused") == []
 
 
@@ -177,8 +189,9 @@ async def test_refusing_keeps_normal_access(service: Conversations, store: Store
     assert "already handled" in texts(nothing)
 
 
-async def test_seeded_coordinators_apply_to_existing_users(service: Conversations,
-                                                           store: Store) -> None:
+async def test_seeded_coordinators_apply_to_existing_users(
+    service: Conversations, store: Store
+) -> None:
     await onboard(Talker(service, ConversationKey("telegram", COORDINATOR_ID)))
     async with store.transaction(readonly=True) as tx:
         before = await tx.get_user("telegram", COORDINATOR_ID)
@@ -192,8 +205,9 @@ async def test_seeded_coordinators_apply_to_existing_users(service: Conversation
         assert entries[0].actor == "config:SDGBOT_COORDINATORS"
 
 
-async def test_a_listed_user_becomes_coordinator_on_first_command(service: Conversations,
-                                                                   store: Store) -> None:
+async def test_a_listed_user_becomes_coordinator_on_first_command(
+    service: Conversations, store: Store
+) -> None:
     talker = Talker(service, ConversationKey("telegram", COORDINATOR_ID))
     await onboard(talker)
     coordinating(service)
@@ -214,8 +228,9 @@ def test_anonymous_average_needs_five_municipalities() -> None:
 
 def test_who_sees_which_run() -> None:
     when = datetime(2026, 1, 1, tzinfo=UTC)
-    herent = User(id=1, role="user", municipality_id=10, channel="t", external_id="1",
-                  created_at=when)
+    herent = User(
+        id=1, role="user", municipality_id=10, channel="t", external_id="1", created_at=when
+    )
     tarija = User(id=2, role="user", municipality_id=20, channel="t", external_id="2")
     other = User(id=3, role="user", municipality_id=30, channel="t", external_id="3")
     boss = User(id=4, role="coordinator", municipality_id=None, channel="t", external_id="4")
@@ -235,8 +250,7 @@ def test_period_start_is_the_quarter_in_the_users_zone() -> None:
     assert start.isoformat() == "2026-04-01T00:00:00+02:00"
 
 
-async def test_a_plain_users_broadcast_reaches_nobody(service: Conversations,
-                                                      store: Store) -> None:
+async def test_a_plain_users_broadcast_reaches_nobody(service: Conversations, store: Store) -> None:
     pytest.importorskip("bot.conversation.reminders")  # registers /broadcast (scheduling)
     from bot.storage.models import Broadcast, OutboxItem
 

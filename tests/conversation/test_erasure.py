@@ -77,6 +77,7 @@ async def onboarded(service: Conversations, clock: Clock, talker: TelegramTalker
 
 async def everything_stored(store: Store) -> dict[str, list[str]]:
     """Every row of every table in the database, each value as text, by table."""
+
     def table_names(sync: Connection) -> list[str]:
         return inspect(sync).get_table_names()
 
@@ -152,8 +153,11 @@ async def test_forget_leaves_nothing_of_the_person_in_any_table(
              "broadcast_id": broadcast.id, "due_at": clock.now},
         ], clock.now)  # fmt: skip
         await tx.add_audit(me.key, "export", {"flow": "demo"}, actor_user_id=me.id)
-        await tx.add_audit("cli:alice", ACTION_ROLE_CHANGE,
-                           {"user": me.key, "name": PERSON_NAME, "to": "coordinator"})
+        await tx.add_audit(
+            "cli:alice",
+            ACTION_ROLE_CHANGE,
+            {"user": me.key, "name": PERSON_NAME, "to": "coordinator"},
+        )
         await tx.add_audit("cli:alice", ACTION_ROLE_CHANGE, {"user": bob.key, "to": "admin"})
         await tx.set_role_review(bob.id, me.id, clock.now)
     needles = (PERSON_ID, PERSON_NAME, PLACE, MARKER)
@@ -207,8 +211,18 @@ async def test_retention_erases_what_forget_erases_with_a_run(
         run = await tx.latest_run(me.id if me else 0)
         assert run is not None and run.state["asked_in"] is not None
         asked_update = run.state["asked_in"]
-        await tx.enqueue([{"key": f"nudge:{run.id}", "kind": "nudge", "user_id": run.user_id,
-                           "due_at": clock.now, "payload": {"run_id": run.id}}], clock.now)
+        await tx.enqueue(
+            [
+                {
+                    "key": f"nudge:{run.id}",
+                    "kind": "nudge",
+                    "user_id": run.user_id,
+                    "due_at": clock.now,
+                    "payload": {"run_id": run.id},
+                }
+            ],
+            clock.now,
+        )
     assert asked(asked_in) == ["role"]
     later = clock.now + timedelta(days=200)
     assert await erase_stale_runs(store, later, 180) == 1

@@ -26,8 +26,7 @@ async def until_confirmation(talker: Talker, reply: Reply) -> tuple[Reply, Confi
     raise AssertionError("no known answer was offered")
 
 
-async def test_post2030_offers_the_self_assessments_council_answer(
-        service: Conversations) -> None:
+async def test_post2030_offers_the_self_assessments_council_answer(service: Conversations) -> None:
     ana = Talker(service, ConversationKey("test", "k1"), language_code="fr")
     ben = Talker(service, ConversationKey("test", "k2"), language_code="en")
     await onboard(ana, "Ana", "Belgique", "Herent")
@@ -68,5 +67,8 @@ async def test_nothing_is_offered_without_an_earlier_answer(service: Conversatio
         questions = [e for e in reply.events if isinstance(e, QuestionAsked)]
         if not questions:
             break
-        reply = (await ana.send(TextInput("2031")) if questions[0].step_id == "plan_end"
-                 else await answer(ana, reply, questions[0]))
+        reply = (
+            await ana.send(TextInput("2031"))
+            if questions[0].step_id == "plan_end"
+            else await answer(ana, reply, questions[0])
+        )

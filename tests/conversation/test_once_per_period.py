@@ -11,7 +11,8 @@ from tests.conversation.test_partners import onboard
 
 
 async def test_a_second_checkin_in_the_quarter_offers_to_see_or_update(
-        service: Conversations, clock: Clock) -> None:
+    service: Conversations, clock: Clock
+) -> None:
     wim = Talker(service, ConversationKey("test", "w1"), language_code="en")
     els = Talker(service, ConversationKey("test", "e1"), language_code="nl")
     await onboard(wim, "Wim", "Belgium", "Brasschaat")
@@ -22,8 +23,11 @@ async def test_a_second_checkin_in_the_quarter_offers_to_see_or_update(
     (offer,) = [e for e in again.events if isinstance(e, MenuOffered)]
     assert "already answered for this period" not in offer.text  # Els reads Dutch
     assert "al geantwoord (Wim" in offer.text
-    assert [o.id for o in offer.options] == ["c:seen partnership_checkin",
-                                             "c:again partnership_checkin", "c:menu"]
+    assert [o.id for o in offer.options] == [
+        "c:seen partnership_checkin",
+        "c:again partnership_checkin",
+        "c:menu",
+    ]
     assert not [e for e in again.events if isinstance(e, QuestionAsked)]
 
     seen = await els.send(Tap("c:seen partnership_checkin"))

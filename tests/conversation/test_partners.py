@@ -39,7 +39,8 @@ def results(reply: Reply) -> str:
 
 
 async def test_both_sides_of_a_twinning_get_their_mirror_report(
-        service: Conversations, clock: Clock) -> None:
+    service: Conversations, clock: Clock
+) -> None:
     north = Talker(service, ConversationKey("test", "north"), language_code="nl")
     south = Talker(service, ConversationKey("test", "south"), language_code="es")
     await onboard(north, "Wim", "België", "Brasschaat")
@@ -63,7 +64,8 @@ async def test_both_sides_of_a_twinning_get_their_mirror_report(
 
 
 async def test_the_week_invitation_reaches_the_partner_in_their_language(
-    service: Conversations, clock: Clock,
+    service: Conversations,
+    clock: Clock,
 ) -> None:
     north = Talker(service, ConversationKey("test", "n2"), language_code="fr")
     south = Talker(service, ConversationKey("test", "s2"), language_code="es")
@@ -89,7 +91,8 @@ async def test_results_show_the_mirror_again(service: Conversations) -> None:
 
 
 async def test_forgetting_one_side_erases_the_mirrors_built_from_its_answers(
-        service: Conversations) -> None:
+    service: Conversations,
+) -> None:
     north = Talker(service, ConversationKey("test", "n4"), language_code="nl")
     south = Talker(service, ConversationKey("test", "s4"), language_code="es")
     await onboard(north, "Wim", "België", "Brasschaat")

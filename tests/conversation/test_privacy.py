@@ -51,26 +51,46 @@ async def test_mydata_then_forget_erases_everything(service: Conversations, stor
     assert await counts(store) == (0, 0, 0)
 
 
-async def test_forget_scrubs_copies_in_other_runs(service: Conversations, store: Store,
-                                                  clock: Clock) -> None:
+async def test_forget_scrubs_copies_in_other_runs(
+    service: Conversations, store: Store, clock: Clock
+) -> None:
     async with store.transaction() as tx:
         place = await tx.add_municipality("Herent", "BE")
         first = await tx.get_or_create_user("telegram", "1", municipality_id=place.id, name="A")
         second = await tx.get_or_create_user("telegram", "2", municipality_id=place.id, name="B")
         mine = {"path": "quick", "council": "yes"}
-        run = await tx.create_run(first.id, "sdg_assessment", "1",
-                                  state={"answers": mine, "context": {}},
-                                  municipality_id=place.id, started_at=clock.now)
-        await tx.save_run(run, state={"answers": mine, "context": {}}, status="completed",
-                          waiting_since=None, completed_at=clock.now, updated_at=clock.now)
+        run = await tx.create_run(
+            first.id,
+            "sdg_assessment",
+            "1",
+            state={"answers": mine, "context": {}},
+            municipality_id=place.id,
+            started_at=clock.now,
+        )
+        await tx.save_run(
+            run,
+            state={"answers": mine, "context": {}},
+            status="completed",
+            waiting_since=None,
+            completed_at=clock.now,
+            updated_at=clock.now,
+        )
         later = clock.now + timedelta(days=1)
-        copy = {"answers": {"path": "full"},
-                "context": {"previous": {"answers": mine, "by": "A"}, "user": {"name": "B"}}}
-        kept = await tx.create_run(second.id, "sdg_assessment", "1", state=copy,
-                                   municipality_id=place.id, started_at=later)
+        copy = {
+            "answers": {"path": "full"},
+            "context": {"previous": {"answers": mine, "by": "A"}, "user": {"name": "B"}},
+        }
+        kept = await tx.create_run(
+            second.id, "sdg_assessment", "1", state=copy, municipality_id=place.id, started_at=later
+        )
         third = await tx.get_or_create_user("telegram", "3", municipality_id=place.id)
-        partner = await tx.create_run(third.id, "partnership_checkin", "1", started_at=later,
-                                      state={"context": {"partner_answers": mine}})
+        partner = await tx.create_run(
+            third.id,
+            "partnership_checkin",
+            "1",
+            started_at=later,
+            state={"context": {"partner_answers": mine}},
+        )
         await tx.add_audit(first.key, "export", {"flow": "x"}, actor_user_id=first.id)
     async with store.transaction() as tx:
         user = await tx.get_user("telegram", "1")
@@ -87,8 +107,9 @@ async def test_forget_scrubs_copies_in_other_runs(service: Conversations, store:
         assert other_flow is not None and other_flow.state["context"]["partner_answers"]
         entry = (await tx.session.execute(select(AuditEntry))).scalar_one()
         assert entry.actor.startswith("erased-user#") and entry.actor_user_id is None
-        text = json.dumps([r.state for r in (await tx.session.execute(
-            select(FlowRun))).scalars().all()])
+        text = json.dumps(
+            [r.state for r in (await tx.session.execute(select(FlowRun))).scalars().all()]
+        )
         assert '"A"' not in text
 
 
@@ -100,14 +121,27 @@ async def test_retention_erases_only_old_unfinished_runs(store: Store, clock: Cl
         third = await tx.get_or_create_user("telegram", "3")
         stale = await tx.create_run(user.id, "week", "1", state={}, started_at=old)
         await tx.record_answer(stale.id, "register", "yesno", True)
-        await tx.save_run(stale, state={}, status="cancelled", waiting_since=None,
-                          completed_at=None, updated_at=old)
+        await tx.save_run(
+            stale,
+            state={},
+            status="cancelled",
+            waiting_since=None,
+            completed_at=None,
+            updated_at=old,
+        )
         done = await tx.create_run(other.id, "week", "1", state={}, started_at=old)
-        await tx.save_run(done, state={}, status="completed", waiting_since=None,
-                          completed_at=old, updated_at=old)
+        await tx.save_run(
+            done, state={}, status="completed", waiting_since=None, completed_at=old, updated_at=old
+        )
         fresh = await tx.create_run(third.id, "week", "1", state={}, started_at=clock.now)
-        await tx.save_run(fresh, state={}, status="active", waiting_since=clock.now,
-                          completed_at=None, updated_at=clock.now)
+        await tx.save_run(
+            fresh,
+            state={},
+            status="active",
+            waiting_since=clock.now,
+            completed_at=None,
+            updated_at=clock.now,
+        )
     assert await erase_stale_runs(store, clock.now, 180) == 1
     assert await erase_stale_runs(store, clock.now, 180) == 0
     async with store.transaction(readonly=True) as tx:
@@ -119,13 +153,18 @@ async def test_retention_erases_only_old_unfinished_runs(store: Store, clock: Cl
 
 
 def test_hero_names_need_consent() -> None:
-    heroes = [{"hero_name": "Ana", "hero_consent": True},
-              {"hero_name": "Bo", "hero_consent": False}, {"hero_name": "Cy"}, "junk"]
+    heroes = [
+        {"hero_name": "Ana", "hero_consent": True},
+        {"hero_name": "Bo", "hero_consent": False},
+        {"hero_name": "Cy"},
+        "junk",
+    ]
     assert consented_heroes(heroes) == [{"hero_name": "Ana", "hero_consent": True}]
     values, labels = redact_answers(
         "municipality_week",
         {"hero_name": "Bo", "hero_what": "x", "hero_consent": False, "hero_keep": heroes[:2]},
-        {"hero_name": "Bo"})
+        {"hero_name": "Bo"},
+    )
     assert values["hero_name"] == WITHHELD and labels["hero_name"] == WITHHELD
     assert values["hero_what"] == WITHHELD
     assert [h["hero_name"] for h in values["hero_keep"]] == ["Ana", WITHHELD]

@@ -22,8 +22,12 @@ COLLEAGUE = ConversationKey("telegram", "502")
 TARIJA = ConversationKey("telegram", "601")
 HERENT = ConversationKey("telegram", "701")
 COORDINATOR = ConversationKey("telegram", "900")
-TITLE = {"fr": "Rapport financier", "nl": "Financieel rapport", "es": "Informe financiero",
-         "en": "Financial report"}
+TITLE = {
+    "fr": "Rapport financier",
+    "nl": "Financieel rapport",
+    "es": "Informe financiero",
+    "en": "Financial report",
+}
 
 
 @pytest.fixture
@@ -40,32 +44,60 @@ async def bot(store: Store, vtime: VirtualTime) -> Conversations:
     service = make_service(store, vtime)  # type: ignore[arg-type]
 
     async def setup(tx: Tx) -> None:
-        await tx.save_deadline("fin", {"id": "fin", "title": TITLE, "due": "2027-06-30",
-                                       "offsets": [7, 1], "hour": 9, "audience": ["side:north"],
-                                       "flow": "partnership_checkin"},
-                               source="coordinator", now=vtime.now)
+        await tx.save_deadline(
+            "fin",
+            {
+                "id": "fin",
+                "title": TITLE,
+                "due": "2027-06-30",
+                "offsets": [7, 1],
+                "hour": 9,
+                "audience": ["side:north"],
+                "flow": "partnership_checkin",
+            },
+            source="coordinator",
+            now=vtime.now,
+        )
         brasschaat = await tx.municipality_named("Brasschaat", "BE")
         tarija = await tx.municipality_named("Tarija", "BO")
         herent = await tx.municipality_named("Herent", "BE")
         assert brasschaat and tarija and herent
         for key, place, lang, tz, name in [
-                (BRASSCHAAT, brasschaat, "nl", "Europe/Brussels", "An"),
-                (COLLEAGUE, brasschaat, "nl", "Europe/Brussels", "Bert"),
-                (TARIJA, tarija, "es", "America/La_Paz", "Carla"),
-                (HERENT, herent, "fr", "Europe/Brussels", "Els")]:
-            await tx.get_or_create_user(key.channel, key.external_id, name=name, language=lang,
-                                        timezone=tz, municipality_id=place.id,
-                                        country=place.country, kind="municipal_staff")
-        await tx.get_or_create_user(COORDINATOR.channel, COORDINATOR.external_id, name="Dirk",
-                                    language="en", role="coordinator", country="BE",
-                                    timezone="Europe/Brussels")
+            (BRASSCHAAT, brasschaat, "nl", "Europe/Brussels", "An"),
+            (COLLEAGUE, brasschaat, "nl", "Europe/Brussels", "Bert"),
+            (TARIJA, tarija, "es", "America/La_Paz", "Carla"),
+            (HERENT, herent, "fr", "Europe/Brussels", "Els"),
+        ]:
+            await tx.get_or_create_user(
+                key.channel,
+                key.external_id,
+                name=name,
+                language=lang,
+                timezone=tz,
+                municipality_id=place.id,
+                country=place.country,
+                kind="municipal_staff",
+            )
+        await tx.get_or_create_user(
+            COORDINATOR.channel,
+            COORDINATOR.external_id,
+            name="Dirk",
+            language="en",
+            role="coordinator",
+            country="BE",
+            timezone="Europe/Brussels",
+        )
 
     await store.run_in_transaction(setup)
     return service
 
 
-async def as_turn(service: Conversations, key: ConversationKey,
-                  handler: Callable[[Turn], Awaitable[None]], argument: str = "") -> Reply:
+async def as_turn(
+    service: Conversations,
+    key: ConversationKey,
+    handler: Callable[[Turn], Awaitable[None]],
+    argument: str = "",
+) -> Reply:
     """Run a handler in a transaction, as `run_command` does (with the tap's argument)."""
 
     async def run(tx: Tx) -> Reply:
@@ -115,12 +147,16 @@ async def test_deadlines_lists_what_is_coming_with_a_calendar(bot: Conversations
     assert "<b>30 juni 2027</b> — Financieel rapport (over 7 dagen)" in text
     assert "Europe/Brussels" in text
     files = [e for e in reply.events if isinstance(e, FileOffered)]
-    assert files and files[0].filename.endswith(".ics") and b"SUMMARY:Financieel rapport" in (
-        files[0].content)
+    assert (
+        files
+        and files[0].filename.endswith(".ics")
+        and b"SUMMARY:Financieel rapport" in (files[0].content)
+    )
 
 
-async def test_deadlines_in_lite_mode_offers_the_file_instead(bot: Conversations,
-                                                              store: Store) -> None:
+async def test_deadlines_in_lite_mode_offers_the_file_instead(
+    bot: Conversations, store: Store
+) -> None:
     async def lite(tx: Tx) -> None:
         user = await tx.get_user(BRASSCHAAT.channel, BRASSCHAAT.external_id)
         assert user is not None
@@ -142,7 +178,8 @@ async def test_a_partner_without_deadlines_is_told_so(bot: Conversations) -> Non
 
 
 async def test_coordinators_see_who_has_not_done_it_and_remind_only_them(
-        bot: Conversations, vtime: VirtualTime, delivery: Delivery) -> None:
+    bot: Conversations, vtime: VirtualTime, delivery: Delivery
+) -> None:
     transport = await delivery.round()
     await as_turn(bot, BRASSCHAAT, reminders._rdone, row_of(transport, BRASSCHAAT, "✅ Gedaan"))
     reply = await Talker(bot, COORDINATOR).send(Command("deadlines"))
@@ -159,18 +196,21 @@ async def test_coordinators_see_who_has_not_done_it_and_remind_only_them(
 
 
 async def test_done_stops_the_reminder_for_the_whole_municipality(
-        bot: Conversations, store: Store, vtime: VirtualTime, delivery: Delivery) -> None:
+    bot: Conversations, store: Store, vtime: VirtualTime, delivery: Delivery
+) -> None:
     transport = await delivery.round()
     assert set(transport.counts()) == {"501", "502", "701"}  # side:north: not Tarija
     message = transport.to("501")[0]
     assert "Financieel rapport" in message.text and "over 7 dagen" in message.text
     assert message.buttons is not None and message.buttons[-1] == [
-        ("▶️ Nu beginnen", "f:partnership_checkin")]
+        ("▶️ Nu beginnen", "f:partnership_checkin")
+    ]
     row = row_of(transport, BRASSCHAAT, "✅ Gedaan")
     reply = await as_turn(bot, BRASSCHAAT, reminders._rdone, row)
     assert "Genoteerd als gedaan voor Brasschaat" in text_of(reply.events)
-    reply = await as_turn(bot, COLLEAGUE, reminders._rdone, row_of(transport, COLLEAGUE,
-                                                                    "✅ Gedaan"))
+    reply = await as_turn(
+        bot, COLLEAGUE, reminders._rdone, row_of(transport, COLLEAGUE, "✅ Gedaan")
+    )
     assert "al als gedaan genoteerd, door An op 23 juni 2027" in text_of(reply.events)
     vtime.set(datetime(2027, 6, 29, 7, 0, tzinfo=UTC))  # offset 1
     await delivery.round()
@@ -183,7 +223,8 @@ async def test_done_stops_the_reminder_for_the_whole_municipality(
 
 
 async def test_remind_me_tomorrow_comes_back_at_the_local_hour(
-        bot: Conversations, store: Store, vtime: VirtualTime, delivery: Delivery) -> None:
+    bot: Conversations, store: Store, vtime: VirtualTime, delivery: Delivery
+) -> None:
     transport = await delivery.round()
     row = row_of(transport, BRASSCHAAT, "⏰ Herinner me morgen")
     reply = await as_turn(bot, BRASSCHAAT, reminders._rsnooze, row)
@@ -201,7 +242,8 @@ async def test_remind_me_tomorrow_comes_back_at_the_local_hour(
 
 
 async def test_stop_keyword_in_any_language_and_back_on(
-        bot: Conversations, vtime: VirtualTime, delivery: Delivery) -> None:
+    bot: Conversations, vtime: VirtualTime, delivery: Delivery
+) -> None:
     for word, key in [("STOP", BRASSCHAAT), ("Arrêter", COLLEAGUE), ("alto", TARIJA)]:
         reply = await as_turn(bot, key, lambda turn, w=word: reminders.on_text(turn, w))
         menu = next(e for e in reply.events if isinstance(e, MenuOffered))
@@ -226,15 +268,20 @@ async def test_ordinary_text_is_left_to_the_conversation(bot: Conversations) -> 
     assert reply.events == []
 
 
-async def test_broadcast_compose_preview_confirm(bot: Conversations, store: Store,
-                                                 vtime: VirtualTime, delivery: Delivery) -> None:
+async def test_broadcast_compose_preview_confirm(
+    bot: Conversations, store: Store, vtime: VirtualTime, delivery: Delivery
+) -> None:
     reply = await Talker(bot, COORDINATOR).send(Command("broadcast"))
     assert "Write the message to send" in text_of(reply.events)
     reply = await as_turn(bot, COORDINATOR, lambda t: reminders.on_text(t, "Workshop <Thursday>"))
     menu = next(e for e in reply.events if isinstance(e, MenuOffered))
     ids = [o.id for o in menu.options]
-    assert ids[:4] == ["c:bcaud all", "c:bcaud side:north", "c:bcaud side:south",
-                       "c:bcaud role:coordinator"]
+    assert ids[:4] == [
+        "c:bcaud all",
+        "c:bcaud side:north",
+        "c:bcaud side:south",
+        "c:bcaud role:coordinator",
+    ]
     assert "c:bcaud country:BO" in ids and "c:bcaud language:es" in ids
     reply = await as_turn(bot, COORDINATOR, reminders._bcaud, "planet:mars")
     assert "could not read that audience" in text_of(reply.events)
@@ -264,8 +311,9 @@ async def test_broadcast_cancel_and_refusal(bot: Conversations, store: Store) ->
         assert [b.status for b in await tx.broadcasts()] == ["cancelled"]
 
 
-@pytest.mark.skipif(not hasattr(Turn, "argument"),
-                    reason="run_command does not pass tap arguments to handlers yet")
+@pytest.mark.skipif(
+    not hasattr(Turn, "argument"), reason="run_command does not pass tap arguments to handlers yet"
+)
 async def test_the_done_button_end_to_end(bot: Conversations, delivery: Delivery) -> None:
     transport = await delivery.round()
     data = dict(transport.to("501")[0].buttons[0])  # type: ignore[index]

@@ -50,7 +50,8 @@ async def test_a_chart_of_another_municipality_is_refused(service: Conversations
 
 
 async def test_results_show_every_flow_s_latest_result_with_who_and_when(
-        service: Conversations) -> None:
+    service: Conversations,
+) -> None:
     from tests.conversation.scenario import herent_year
 
     ana = Talker(service, ConversationKey("test", "ana3"))
@@ -76,8 +77,9 @@ async def test_results_show_every_flow_s_latest_result_with_who_and_when(
     assert not any(isinstance(e, MessageCreated) and e.is_result for e in other.events)
 
 
-async def test_a_coordinator_s_own_flow_with_a_result_is_shown(store: Store, clock: Clock,
-                                                               tmp_path: Path) -> None:
+async def test_a_coordinator_s_own_flow_with_a_result_is_shown(
+    store: Store, clock: Clock, tmp_path: Path
+) -> None:
     (tmp_path / "water.yaml").write_text(WATER, encoding="utf-8")
     await seed_content(store)
     service = make_service(store, clock, tmp_path)
@@ -87,8 +89,7 @@ async def test_a_coordinator_s_own_flow_with_a_result_is_shown(store: Store, clo
         await run_to_end(ana, await ana.send(Command("water")))
         shown = await ana.send(Command("results"))
         assert any(isinstance(e, Notice) and "Water check" in e.text for e in shown.events)
-        assert any(isinstance(e, MessageCreated) and "Plan: yes" in e.text
-                   for e in shown.events)
+        assert any(isinstance(e, MessageCreated) and "Plan: yes" in e.text for e in shown.events)
     finally:
         await service.close()
 

@@ -132,8 +132,9 @@ async def test_an_answer_written_before_its_question_was_delivered_is_not_its_an
     key = talker.key
     clock.advance(seconds=5)
     first = clock.now
-    name = await talker.send(TextInput("Ana Lima"), update_id=880_001, written_by=first,
-                             delivered=False)  # committed; killed before the reply
+    name = await talker.send(
+        TextInput("Ana Lima"), update_id=880_001, written_by=first, delivered=False
+    )  # committed; killed before the reply
     assert (recorded(name), asked(name)) == (["name"], ["role"])
     clock.advance(seconds=30)  # restarted; nothing came back: they send it again
     again = await talker.send(TextInput("Ana Lima"), update_id=880_002, written_by=clock.now)
@@ -146,8 +147,9 @@ async def test_an_answer_written_before_its_question_was_delivered_is_not_its_an
     copy = await talker.send(TextInput("Ana Lima"), update_id=880_001, written_by=first)
     assert copy.duplicate  # the role question is with them already: no second copy
     clock.advance(seconds=2)
-    role = await talker.send(TextInput("1"), update_id=880_003, written_by=clock.now,
-                             delivered=False)  # answers the role; 429/500 retries follow
+    role = await talker.send(
+        TextInput("1"), update_id=880_003, written_by=clock.now, delivered=False
+    )  # answers the role; 429/500 retries follow
     assert (recorded(role), asked(role)) == (["role"], ["country"])
     written = clock.now + timedelta(seconds=1)  # "1" again, while the question is held
     clock.advance(seconds=6)
@@ -177,8 +179,7 @@ async def test_the_delivery_moment_survives_a_restart(
     await service.mark_replied(talker.key, 881_001)
     await asyncio.sleep(REPLIED_FLUSH_DELAY * 4)  # the writer task stores the moment
     async with store.transaction(readonly=True) as tx:
-        assert await tx.processed("test", 881_001) == (delivered - timedelta(seconds=6),
-                                                       delivered)
+        assert await tx.processed("test", 881_001) == (delivered - timedelta(seconds=6), delivered)
     talker.service = make_service(store, clock)  # another process, same database
     try:
         clock.advance(seconds=1)
@@ -199,8 +200,15 @@ async def test_message_ids_tell_what_was_written_before_the_question_arrived(
     key = talker.key
 
     async def send(text: str, update_id: int, message_id: int) -> Reply:
-        return await service.handle(Incoming(key, TextInput(text), update_id=update_id,
-                                             written_by=clock.now, message_id=message_id))
+        return await service.handle(
+            Incoming(
+                key,
+                TextInput(text),
+                update_id=update_id,
+                written_by=clock.now,
+                message_id=message_id,
+            )
+        )
 
     clock.advance(seconds=5)
     role = await send("1", 882_001, message_id=20)
@@ -224,8 +232,15 @@ async def test_answers_to_copies_crossing_a_new_copy_do_not_bring_copy_after_cop
     key = talker.key
 
     async def send(text: str, update_id: int, message_id: int) -> Reply:
-        return await service.handle(Incoming(key, TextInput(text), update_id=update_id,
-                                             written_by=clock.now, message_id=message_id))
+        return await service.handle(
+            Incoming(
+                key,
+                TextInput(text),
+                update_id=update_id,
+                written_by=clock.now,
+                message_id=message_id,
+            )
+        )
 
     clock.advance(seconds=5)
     await send("1", 883_001, message_id=30)  # the role; the country question is message 32

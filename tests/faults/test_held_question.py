@@ -47,7 +47,8 @@ async def test_an_answer_typed_again_while_the_question_is_held_is_not_its_answe
         assert not [m for m in api.messages_to(ama) if COUNTRY in m.plain]
         api.push_text(ama, "1")  # nothing came: typed again, before the question arrived
         kept = await api.wait_for(
-            lambda m: m.chat_id == ama.id and kept_fragment() in m.plain, timeout=20)
+            lambda m: m.chat_id == ama.id and kept_fragment() in m.plain, timeout=20
+        )
         assert "« 1 »" in kept.plain
         countries = [m for m in api.messages_to(ama) if COUNTRY in m.plain]
         assert len(countries) == 2  # the held question, and again under the notice

@@ -47,8 +47,15 @@ async def sdgbot(database_url: str, *args: str) -> str:
     """Run the `sdgbot` command in a process of its own, as a coordinator would; its output."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SDGBOT_DATABASE_URL": database_url}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await process.communicate()
     assert process.returncode == 0, out.decode()
     return out.decode()
@@ -61,8 +68,9 @@ async def test_both_sides_get_their_mirror_once_though_the_bot_dies_after_the_la
     bot = BotProcess(api, postgres_url, tmp_path)
     bot.env["SDGBOT_QUIET_HOURS"] = "0-0"  # none: the mirrors may go out at any hour of the test
     await bot.start()  # migrates, seeds the Flemish municipalities and the shipped twinnings
-    await sdgbot(postgres_url, "municipalities", "add", "Bohicon", "--country", "BJ",
-                 "--region", "Zou")
+    await sdgbot(
+        postgres_url, "municipalities", "add", "Bohicon", "--country", "BJ", "--region", "Zou"
+    )
     await sdgbot(postgres_url, "twinnings", "add", "Kalmthout", "Bohicon", "--since", "2026")
 
     # Both have started the bot on Telegram (the Bot API refuses messages to anyone else).
@@ -81,8 +89,9 @@ async def test_both_sides_get_their_mirror_once_though_the_bot_dies_after_the_la
         async with engine.connect() as blocker:  # no sending while this transaction lives
             await blocker.execute(text("SELECT name FROM leases WHERE name = 'sender' FOR UPDATE"))
             api.push_text(sena_on_telegram, "1")
-            await api.wait_for(lambda m: m.chat_id == 9102 and "noté comme fait" in m.plain,
-                               timeout=30)  # the reply's last message
+            await api.wait_for(
+                lambda m: m.chat_id == 9102 and "noté comme fait" in m.plain, timeout=30
+            )  # the reply's last message
             await bot.kill()
             await blocker.rollback()
         assert not [m for m in api.sent if "🪞" in m.plain]

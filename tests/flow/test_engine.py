@@ -75,12 +75,17 @@ def test_a_whole_run() -> None:
     talk.send("3")
     talk.send("Tout va bien & <ok>")
     summary, done = talk.events[-2:]
-    assert summary == MessageCreated("Blue × 3 (Tout va bien &amp; &lt;ok&gt;)", step_id="bye",
-                                     is_result=True)
+    assert summary == MessageCreated(
+        "Blue × 3 (Tout va bien &amp; &lt;ok&gt;)", step_id="bye", is_result=True
+    )
     assert isinstance(done, RunCompleted)
     state = talk.state
     assert (state.status, state.current, state.completed_at, state.waiting_since) == (
-        "completed", None, NOW, None)
+        "completed",
+        None,
+        NOW,
+        None,
+    )
     assert state.answers == {"color": "blue", "count": 3, "note": "Tout va bien & <ok>"}
     assert talk.send("more") == []  # a finished run ignores input
 
@@ -115,16 +120,20 @@ def test_control_characters_are_dropped_and_long_pastes_cut() -> None:
     assert talk.answers["note"] == "ok fine"
 
 
-@pytest.mark.parametrize(("typed", "expected"), [("oui", True), ("yes", True), ("1", True),
-                                                 ("no", False), ("nee", False), ("2", False)])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("oui", True), ("yes", True), ("1", True), ("no", False), ("nee", False), ("2", False)],
+)
 def test_did_you_mean_confirmed_or_declined_by_typing(typed: str, expected: bool) -> None:
-    talk = Talk(make_flow("""
+    talk = Talk(
+        make_flow("""
         id: dym
         steps:
           - id: place
             kind: lookup
             text: Where?
-    """))
+    """)
+    )
     talk.send("Lueven")
     (confirm,) = talk.events
     assert isinstance(confirm, ConfirmationRequested)
@@ -197,7 +206,8 @@ def test_back_is_an_answer_on_a_text_question() -> None:
 def test_back_forbidden_by_the_step_or_the_flow() -> None:
     for flag in ("back: false", "allow_back: false"):
         step_flag, flow_flag = (flag, "") if flag.startswith("back") else ("", flag)
-        talk = Talk(make_flow(f"""
+        talk = Talk(
+            make_flow(f"""
             id: noback
             {flow_flag}
             steps:
@@ -208,7 +218,8 @@ def test_back_forbidden_by_the_step_or_the_flow() -> None:
                 kind: yesno
                 text: B?
                 {step_flag}
-        """))
+        """)
+        )
         talk.tap("yes")
         assert talk.question.can_go_back is False
         rejected, question = talk.back()
@@ -242,8 +253,9 @@ def test_expiry() -> None:
     talk = Talk(BASIC)
     assert not engine.is_expired(BASIC, talk.state, NOW + timedelta(days=2))
     assert engine.is_expired(BASIC, talk.state, NOW + timedelta(days=2, seconds=1))
-    sprint = engine.resume(BASIC, catalogue(), talk.state, TextInput("red"),
-                           now=NOW + timedelta(days=3))
+    sprint = engine.resume(
+        BASIC, catalogue(), talk.state, TextInput("red"), now=NOW + timedelta(days=3)
+    )
     (expired,) = sprint.events
     assert isinstance(expired, RunExpired) and "Test" in expired.text
     assert sprint.state.status == "expired" and sprint.state.current is None
@@ -286,8 +298,10 @@ def test_render_text_binds_extra_names() -> None:
     """)
     talk = Talk(flow)
     talk.send("7")
-    assert engine.render_text(flow, catalogue(), talk.state, "mirror", now=NOW,
-                              partner="Tarija") == "Tarija: 7"
+    assert (
+        engine.render_text(flow, catalogue(), talk.state, "mirror", now=NOW, partner="Tarija")
+        == "Tarija: 7"
+    )
 
 
 LOOP = make_flow("""

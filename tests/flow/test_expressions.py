@@ -190,8 +190,17 @@ def test_error_offsets_point_at_the_problem() -> None:
 
 def test_tokens() -> None:
     kinds = [(t.kind, t.value) for t in tokenize("a.b >= 2.5 and not c")]
-    assert kinds == [("name", "a"), ("op", "."), ("name", "b"), ("op", ">="), ("number", "2.5"),
-                     ("kw", "and"), ("kw", "not"), ("name", "c"), ("end", "")]
+    assert kinds == [
+        ("name", "a"),
+        ("op", "."),
+        ("name", "b"),
+        ("op", ">="),
+        ("number", "2.5"),
+        ("kw", "and"),
+        ("kw", "not"),
+        ("name", "c"),
+        ("end", ""),
+    ]
 
 
 def test_names_and_functions_used() -> None:
@@ -202,8 +211,18 @@ def test_names_and_functions_used() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, False), ("", False), ("  ", False), ("0", True), (0, False), ([], False), ([0], True),
-     ({}, False), (False, False), (2.5, True)],
+    [
+        (None, False),
+        ("", False),
+        ("  ", False),
+        ("0", True),
+        (0, False),
+        ([], False),
+        ([0], True),
+        ({}, False),
+        (False, False),
+        (2.5, True),
+    ],
 )
 def test_truthy(value: Any, expected: bool) -> None:
     assert truthy(value) is expected

@@ -45,8 +45,8 @@ def test_shapes_and_labels() -> None:
     text = mermaid(flow)
     assert "pick[\"pick · choice<br/>Pick 'one' now\"]" in text
     assert 'pick -- "Alpha" --> fin' in text
-    assert "each[[\"each · yesno ↻<br/>Item?\"]]" in text
-    assert "route{{\"route · branch<br/>branch\"}}" in text
+    assert 'each[["each · yesno ↻<br/>Item?"]]' in text
+    assert 'route{{"route · branch<br/>branch"}}' in text
     assert 'route -- "if" --> fin' in text
     assert "route -. skipped .-> fin" in text
     assert "fin --> done" in text

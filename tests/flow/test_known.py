@@ -55,15 +55,19 @@ def test_a_good_reference_loads(tmp_path: Path) -> None:
 
 def test_unknown_flow_step_and_options_are_named_with_their_line(tmp_path: Path) -> None:
     assert load(tmp_path, "nowhere.council")[1] == [
-        "reusing.yaml:8: known: there is no flow 'nowhere'"]
+        "reusing.yaml:8: known: there is no flow 'nowhere'"
+    ]
     assert load(tmp_path, "asking.mayor")[1] == [
-        "reusing.yaml:8: known: flow 'asking' has no step 'mayor'"]
+        "reusing.yaml:8: known: flow 'asking' has no step 'mayor'"
+    ]
     assert load(tmp_path, '{from: asking.council, map: {"oui": adopted}}')[1] == [
-        "reusing.yaml:8: known: asking.council has no option 'oui' (options: no, yes)"]
+        "reusing.yaml:8: known: asking.council has no option 'oui' (options: no, yes)"
+    ]
     flows, issues = load(tmp_path, '{from: asking.council, map: {"yes": maybe}}')
     assert flows == ["asking"]  # the flow with the mistake is not served
-    assert issues == ["reusing.yaml:8: known: this step has no option 'maybe' "
-                      "(options: adopted, none)"]
+    assert issues == [
+        "reusing.yaml:8: known: this step has no option 'maybe' (options: adopted, none)"
+    ]
 
 
 def test_the_form_is_checked_against_the_step_model(tmp_path: Path) -> None:

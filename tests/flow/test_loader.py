@@ -24,8 +24,11 @@ MARK = re.compile(r"#!\s*(.+?)\s*$")
 def expected_issues(path: Path) -> list[tuple[int, str]]:
     """The `#!` marks of a fixture: (line, part of the message)."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [(number, match.group(1)) for number, line in enumerate(lines, start=1)
-            if (match := MARK.search(line))]
+    return [
+        (number, match.group(1))
+        for number, line in enumerate(lines, start=1)
+        if (match := MARK.search(line))
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -49,11 +52,25 @@ def test_fixture(path: Path, catalogue: Catalogue) -> None:
 
 def test_every_check_has_a_fixture() -> None:
     fragments = " ".join(fragment for path in FILES for _, fragment in expected_issues(path))
-    for check in ["YAML syntax", "duplicate key", "unknown step kind", "unknown field",
-                  "duplicate step id", "duplicate option id", "points to", "never be reached",
-                  "no way out", "never asks a question", "missing translation",
-                  "is never closed", "not allowed", "too long for Telegram", "unknown function",
-                  "is not a step, a computed value", "no text named"]:
+    for check in [
+        "YAML syntax",
+        "duplicate key",
+        "unknown step kind",
+        "unknown field",
+        "duplicate step id",
+        "duplicate option id",
+        "points to",
+        "never be reached",
+        "no way out",
+        "never asks a question",
+        "missing translation",
+        "is never closed",
+        "not allowed",
+        "too long for Telegram",
+        "unknown function",
+        "is not a step, a computed value",
+        "no text named",
+    ]:
         assert check in fragments, check
 
 
@@ -76,30 +93,65 @@ def test_too_long_text(catalogue: Catalogue) -> None:
     ("snippet", "line", "message"),
     [
         ("id: x\nsteps: []\n", 2, "the flow needs 'steps': a list"),
-        ("id: 'no spaces'\nversion: 1\ntitle: T\nsteps: [{id: a, kind: message, text: Hi}]\n",
-         1, "'id' must be a name (letters, digits, _)"),
-        ("id: x\ntitle: T\nsteps: [{id: a, kind: message, text: Hi}]\n", 1,
-         "missing 'version'"),
+        (
+            "id: 'no spaces'\nversion: 1\ntitle: T\nsteps: [{id: a, kind: message, text: Hi}]\n",
+            1,
+            "'id' must be a name (letters, digits, _)",
+        ),
+        ("id: x\ntitle: T\nsteps: [{id: a, kind: message, text: Hi}]\n", 1, "missing 'version'"),
         ("id: x\nversion: 1\nsteps: [{id: a, kind: message, text: Hi}]\n", 1, "missing 'title'"),
-        ("id: x\nversion: 1\ntitle: T\nlanguages: [fr, de]\nsteps: []\n", 4,
-         "'languages' must list some of"),
-        ("id: x\nversion: 1\ntitle: T\nexpire_after: 2 weeks\n"
-         "steps: [{id: a, kind: message, text: Hi}]\n", 4, "'expire_after' must be a duration"),
-        ("id: x\nversion: 1\ntitle: T\nsource_language: es\nlanguages: [en]\n"
-         "steps: [{id: a, kind: message, text: Hi}]\n", 4, "'source_language' must be one of"),
+        (
+            "id: x\nversion: 1\ntitle: T\nlanguages: [fr, de]\nsteps: []\n",
+            4,
+            "'languages' must list some of",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nexpire_after: 2 weeks\n"
+            "steps: [{id: a, kind: message, text: Hi}]\n",
+            4,
+            "'expire_after' must be a duration",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nsource_language: es\nlanguages: [en]\n"
+            "steps: [{id: a, kind: message, text: Hi}]\n",
+            4,
+            "'source_language' must be one of",
+        ),
         ("- just\n- a list\n", 1, "a flow file is a mapping"),
-        ("id: x\nversion: 1\ntitle: T\nsteps:\n  - id: end\n    kind: message\n    text: Hi\n",
-         5, "must be letters, digits and _ (and not 'end')"),
-        ("id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: message\n", 5,
-         "missing 'text'"),
-        ("id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
-         "    saves_to: user.password\n", 8, "'saves_to' must be one of"),
-        ("id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
-         "    optional: maybe\n", 8, "'optional' must be true or false"),
-        ("id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
-         "    until: a\n", 8, "'until' goes with 'for_each'"),
-        ("id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
-         "    for_each: [1]\n    until: zz\n", 9, "'until' names 'zz', which does not exist"),
+        (
+            "id: x\nversion: 1\ntitle: T\nsteps:\n  - id: end\n    kind: message\n    text: Hi\n",
+            5,
+            "must be letters, digits and _ (and not 'end')",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: message\n",
+            5,
+            "missing 'text'",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
+            "    saves_to: user.password\n",
+            8,
+            "'saves_to' must be one of",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
+            "    optional: maybe\n",
+            8,
+            "'optional' must be true or false",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
+            "    until: a\n",
+            8,
+            "'until' goes with 'for_each'",
+        ),
+        (
+            "id: x\nversion: 1\ntitle: T\nsteps:\n  - id: a\n    kind: yesno\n    text: Ok?\n"
+            "    for_each: [1]\n    until: zz\n",
+            9,
+            "'until' names 'zz', which does not exist",
+        ),
     ],
 )
 def test_flow_level_checks(snippet: str, line: int, message: str, catalogue: Catalogue) -> None:
@@ -109,8 +161,7 @@ def test_flow_level_checks(snippet: str, line: int, message: str, catalogue: Cat
         text += "languages: [en]\n"
     with pytest.raises(FlowError) as info:
         load_flow(text, "flows/x.yaml", catalogue)
-    assert any(i.line == line and message in i.message for i in info.value.issues), (
-        str(info.value))
+    assert any(i.line == line and message in i.message for i in info.value.issues), str(info.value)
 
 
 def test_repeated_blocks_may_not_overlap(catalogue: Catalogue) -> None:
@@ -175,8 +226,10 @@ def test_loaded_flow(catalogue: Catalogue) -> None:
 def test_load_flows_reports_broken_and_duplicate_flows(
     tmp_path: Path, catalogue: Catalogue
 ) -> None:
-    good = ("id: same\nversion: 1\ntitle: T\nlanguages: [en]\n"
-            "steps: [{id: a, kind: message, text: Hi}]\n")
+    good = (
+        "id: same\nversion: 1\ntitle: T\nlanguages: [en]\n"
+        "steps: [{id: a, kind: message, text: Hi}]\n"
+    )
     (tmp_path / "a.yaml").write_text(good, encoding="utf-8")
     (tmp_path / "b.yml").write_text(good, encoding="utf-8")
     (tmp_path / "c.yaml").write_text("id: [\n", encoding="utf-8")

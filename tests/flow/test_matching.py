@@ -181,12 +181,23 @@ def test_the_words_index_finds_prefixes_and_parts_like_a_plain_scan() -> None:
 
 def _seventeen() -> OptionMatcher:
     labels = [
-        "No poverty", "Zero hunger", "Good health and well-being", "Quality education",
-        "Gender equality", "Clean water and sanitation", "Affordable and clean energy",
-        "Decent work and economic growth", "Industry, innovation and infrastructure",
-        "Reduced inequalities", "Sustainable cities and communities",
-        "Responsible consumption and production", "Climate action", "Life below water",
-        "Life on land", "Peace, justice and strong institutions", "Partnerships for the goals",
+        "No poverty",
+        "Zero hunger",
+        "Good health and well-being",
+        "Quality education",
+        "Gender equality",
+        "Clean water and sanitation",
+        "Affordable and clean energy",
+        "Decent work and economic growth",
+        "Industry, innovation and infrastructure",
+        "Reduced inequalities",
+        "Sustainable cities and communities",
+        "Responsible consumption and production",
+        "Climate action",
+        "Life below water",
+        "Life on land",
+        "Peace, justice and strong institutions",
+        "Partnerships for the goals",
     ]
     return OptionMatcher(
         [Choice(str(i), (label, label.upper(), f"{label} x")) for i, label in enumerate(labels, 1)]
@@ -196,9 +207,20 @@ def _seventeen() -> OptionMatcher:
 def test_matching_is_fast_for_seventeen_options() -> None:
     matcher = _seventeen()
     inputs = [
-        "16", "climate", "clmate action", "peace justice", "the water one", "xyzzy",
-        "je ne sais pas du tout ce que vous voulez dire", "life", "inequalitys", "Zero hungr",
-        "partnerships for the goals", "industry innovation", "quinze", "la deuxième",
+        "16",
+        "climate",
+        "clmate action",
+        "peace justice",
+        "the water one",
+        "xyzzy",
+        "je ne sais pas du tout ce que vous voulez dire",
+        "life",
+        "inequalitys",
+        "Zero hungr",
+        "partnerships for the goals",
+        "industry innovation",
+        "quinze",
+        "la deuxième",
     ]
     for text in inputs:
         matcher.match(text)  # warm up
@@ -219,7 +241,7 @@ PIECES = tuple(
     re.findall(
         r"\S+",
         "1 2 3 4 5 9 , ; - / & + et y en and ou of de van tot à a eau potable drink water aguas "
-        "climat klimat aucune none non n pas geen option n° # 2e deux tweede 👍 ? !"
+        "climat klimat aucune none non n pas geen option n° # 2e deux tweede 👍 ? !",
     )
 )
 

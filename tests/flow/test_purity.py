@@ -15,12 +15,29 @@ BOT = Path(__file__).resolve().parents[2] / "bot"
 FLOW = BOT / "flow"
 SHARED = (BOT / "text.py", BOT / "formatting.py", BOT / "i18n.py")
 """Modules outside `bot/flow/` that the engine imports: they must be just as pure."""
-FORBIDDEN_IMPORTS = ("telegram", "sqlalchemy", "apscheduler", "aiosqlite", "asyncpg",
-                     "bot.storage", "bot.conversation", "bot.programme", "bot.outputs",
-                     "bot.channels", "bot.scheduling", "bot.cli",
-                     "bot.missions", "bot.content")
-CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time"),
-               ("time", "monotonic")}
+FORBIDDEN_IMPORTS = (
+    "telegram",
+    "sqlalchemy",
+    "apscheduler",
+    "aiosqlite",
+    "asyncpg",
+    "bot.storage",
+    "bot.conversation",
+    "bot.programme",
+    "bot.outputs",
+    "bot.channels",
+    "bot.scheduling",
+    "bot.cli",
+    "bot.missions",
+    "bot.content",
+)
+CLOCK_CALLS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("date", "today"),
+    ("time", "time"),
+    ("time", "monotonic"),
+}
 
 
 def impurities(source: str) -> list[str]:
@@ -48,16 +65,22 @@ def test_the_engine_imports_no_io_and_reads_no_clock(path: Path) -> None:
     assert impurities(path.read_text(encoding="utf-8")) == [], path.name
 
 
-@pytest.mark.parametrize(("source", "problem"), [
-    ("from bot.missions import FUNCTIONS", "imports bot.missions"),
-    ("from bot import missions", "imports bot.missions"),
-    ("import bot.missions.checkin", "imports bot.missions.checkin"),
-    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bot.missions.week import x",
-     "imports bot.missions.week"),
-    ("from bot.content import load_catalogue", "imports bot.content"),
-    ("import sqlalchemy", "imports sqlalchemy"),
-    ("from datetime import datetime\nnow = datetime.now()", "line 2 reads the clock"),
-])
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("from bot.missions import FUNCTIONS", "imports bot.missions"),
+        ("from bot import missions", "imports bot.missions"),
+        ("import bot.missions.checkin", "imports bot.missions.checkin"),
+        (
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n    from bot.missions.week import x",
+            "imports bot.missions.week",
+        ),
+        ("from bot.content import load_catalogue", "imports bot.content"),
+        ("import sqlalchemy", "imports sqlalchemy"),
+        ("from datetime import datetime\nnow = datetime.now()", "line 2 reads the clock"),
+    ],
+)
 def test_the_check_catches_each_kind_of_impurity(source: str, problem: str) -> None:
     assert problem in impurities(source)
 

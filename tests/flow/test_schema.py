@@ -24,7 +24,8 @@ from bot.flow.yamlsrc import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_FILES = sorted(
-    path for folder in (ROOT / "flows", ROOT / "tests")
+    path
+    for folder in (ROOT / "flows", ROOT / "tests")
     for path in folder.rglob("*.yaml")
     if "\nsteps:" in path.read_text(encoding="utf-8")
 )
@@ -33,8 +34,10 @@ VALIDATOR = jsonschema.Draft202012Validator(flow_schema())
 
 def schema_errors(data: Any) -> list[str]:
     """Why `data` (a flow read as the bot reads it) does not satisfy the schema."""
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-            for e in VALIDATOR.iter_errors(json_data(data))]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in VALIDATOR.iter_errors(json_data(data))
+    ]
 
 
 def test_the_schema_is_valid_json_schema() -> None:
@@ -85,35 +88,70 @@ def test_shipped_flows_are_among_the_checked_files() -> None:
 HEAD = "id: x\nversion: 1\nlanguages: [en]\ntitle: T\nsteps:\n"
 WRONG = [
     # (steps, the line of the mistake, part of the loader's message)
-    ("  - id: a\n    kind: number\n    text: How many?\n    min: abc\n", 9,
-     "'min' must be a number"),
-    ("  - id: a\n    kind: number\n    text: How many?\n    integer: 'yes'\n", 9,
-     "'integer' must be true or false"),
-    ("  - id: a\n    kind: choice\n    text: Pick\n    columns: '2'\n    options:\n"
-     "      - {id: a, label: A}\n", 9, "'columns' must be a whole number"),
-    ("  - id: a\n    kind: yesno\n    text: Ok?\n    options_from: countries\n", 9,
-     "unknown field 'options_from' for a yesno step"),
-    ("  - id: a\n    kind: number\n    text: How many?\n    else: end\n", 9,
-     "unknown field 'else' for a number step"),
+    (
+        "  - id: a\n    kind: number\n    text: How many?\n    min: abc\n",
+        9,
+        "'min' must be a number",
+    ),
+    (
+        "  - id: a\n    kind: number\n    text: How many?\n    integer: 'yes'\n",
+        9,
+        "'integer' must be true or false",
+    ),
+    (
+        "  - id: a\n    kind: choice\n    text: Pick\n    columns: '2'\n    options:\n"
+        "      - {id: a, label: A}\n",
+        9,
+        "'columns' must be a whole number",
+    ),
+    (
+        "  - id: a\n    kind: yesno\n    text: Ok?\n    options_from: countries\n",
+        9,
+        "unknown field 'options_from' for a yesno step",
+    ),
+    (
+        "  - id: a\n    kind: number\n    text: How many?\n    else: end\n",
+        9,
+        "unknown field 'else' for a number step",
+    ),
     ("  - id: a\n    kind: message\n", 6, "missing 'text'"),
     ("  - id: a\n    kind: branch\n    else: end\n", 6, "missing 'cases'"),
     ("  - id: a\n    kind: collect\n    fields: [b]\n", 6, "missing 'into'"),
     ("  - id: a\n    kind: chioce\n    text: Pick\n", 7, "unknown step kind 'chioce'"),
-    ("  - id: a\n    kind: choice\n    text: Pick\n    options:\n      - {id: a}\n", 10,
-     "missing 'label' in this option"),
-    ("  - id: a\n    kind: choice\n    text: Pick\n    options:\n"
-     "      - id: a\n        label: A\n        colour: red\n", 12,
-     "unknown option field 'colour'"),
-    ("  - id: a\n    kind: summary\n    text: Done\n    chart:\n      kind: pie\n"
-     "      labels: '[1]'\n      values: '[1]'\n", 10, "'kind' must be one of radar, bars"),
-    ("  - id: a\n    kind: sdg\n    text: Which?\n    goals: [16, 18]\n", 9,
-     "'goals' must be a list of goal numbers from 1 to 17"),
+    (
+        "  - id: a\n    kind: choice\n    text: Pick\n    options:\n      - {id: a}\n",
+        10,
+        "missing 'label' in this option",
+    ),
+    (
+        "  - id: a\n    kind: choice\n    text: Pick\n    options:\n"
+        "      - id: a\n        label: A\n        colour: red\n",
+        12,
+        "unknown option field 'colour'",
+    ),
+    (
+        "  - id: a\n    kind: summary\n    text: Done\n    chart:\n      kind: pie\n"
+        "      labels: '[1]'\n      values: '[1]'\n",
+        10,
+        "'kind' must be one of radar, bars",
+    ),
+    (
+        "  - id: a\n    kind: sdg\n    text: Which?\n    goals: [16, 18]\n",
+        9,
+        "'goals' must be a list of goal numbers from 1 to 17",
+    ),
     ("  - id: a\n    kind: compute\n    set: [1, 2]\n", 8, "'set' must be a map from names"),
-    ("  - id: a\n    kind: yesno\n    text: Ok?\n    saves_to: user.password\n", 9,
-     "'saves_to' must be one of"),
+    (
+        "  - id: a\n    kind: yesno\n    text: Ok?\n    saves_to: user.password\n",
+        9,
+        "'saves_to' must be one of",
+    ),
     ("  - id: a\n    kind: yesno\n    text: [Ok]\n", 8, "'text' must be a text"),
-    ("  - id: a\n    kind: multi\n    text: Which?\n    max: 2\n", 6,
-     "'options' must be a list of {id, label}"),
+    (
+        "  - id: a\n    kind: multi\n    text: Which?\n    max: 2\n",
+        6,
+        "'options' must be a list of {id, label}",
+    ),
 ]
 
 
@@ -126,16 +164,20 @@ def test_wrong_documents_are_rejected_by_schema_and_loader(
     with pytest.raises(FlowError) as info:
         load_flow(text, "flows/x.yaml", catalogue)
     issues = [str(issue) for issue in info.value.issues]
-    assert any(issue.startswith(f"flows/x.yaml:{line}: ") and message in issue
-               for issue in issues), issues
+    assert any(
+        issue.startswith(f"flows/x.yaml:{line}: ") and message in issue for issue in issues
+    ), issues
 
 
-@pytest.mark.parametrize(("extra", "line", "message"), [
-    ("colour: red\n", 6, "unknown flow field 'colour'"),
-    ("expire_after: two weeks\n", 6, "'expire_after' must be a duration like 14d"),
-    ("menu: 'yes'\n", 6, "'menu' must be true or false"),
-    ("command: Start Now\n", 6, "'command' must be a command"),
-])
+@pytest.mark.parametrize(
+    ("extra", "line", "message"),
+    [
+        ("colour: red\n", 6, "unknown flow field 'colour'"),
+        ("expire_after: two weeks\n", 6, "'expire_after' must be a duration like 14d"),
+        ("menu: 'yes'\n", 6, "'menu' must be true or false"),
+        ("command: Start Now\n", 6, "'command' must be a command"),
+    ],
+)
 def test_wrong_flow_fields_are_rejected_by_schema_and_loader(
     extra: str, line: int, message: str, catalogue: Catalogue
 ) -> None:

@@ -47,7 +47,7 @@ UN_COLOURS = tuple(
     re.findall(
         r"\S+",
         "#E5243B #DDA63A #4C9F38 #C5192D #FF3A21 #26BDE2 #FCC30B #A21942 #FD6925 #DD1367 "
-        "#FD9D24 #BF8B2E #3F7E44 #0A97D9 #56C02B #00689D #19486A"
+        "#FD9D24 #BF8B2E #3F7E44 #0A97D9 #56C02B #00689D #19486A",
     )
 )
 
@@ -88,7 +88,10 @@ def test_the_five_ps() -> None:
         "partnership": (17,),
     }
     assert dict(SDGS.pillars[0].names) == {
-        "fr": "Population", "nl": "Mensen", "es": "Personas", "en": "People"
+        "fr": "Population",
+        "nl": "Mensen",
+        "es": "Personas",
+        "en": "People",
     }
     assert SDGS.pillars[3].names["nl"] == "Vrede"
     assert SDGS.pillar_of(13).id == "planet"
@@ -133,16 +136,43 @@ def test_every_name_and_keyword_reads_as_its_goal() -> None:
 @pytest.mark.parametrize(
     ("text", "numbers"),
     [
-        ("16", (16,)), ("ODD 16", (16,)), ("odd16", (16,)), ("SDG16", (16,)), ("SDG-16", (16,)),
-        ("sdg 16", (16,)), ("ods 5", (5,)), ("ODS nº 5", (5,)), ("objetivo 5", (5,)),
-        ("objectif 4", (4,)), ("doel 13", (13,)), ("goal 3", (3,)), ("SDG's 4", (4,)),
-        ("paz justicia", (16,)), ("klimaat", (13,)), ("égalité des sexes", (5,)),
-        ("egalite", (5,)), ("agua", (6,)), ("armoede", (1,)), ("gender", (5,)),
-        ("climat", (13,)), ("water", (6,)), ("ocean", (14,)), ("faim zero", (2,)),
-        ("zero hunger", (2,)), ("educacion", (4,)), ("educ", (4,)), ("klimat", (13,)),
-        ("biodiversidad", (15,)), ("dix-sept", (17,)), ("sixteen", (16,)),
-        ("5, 13 et agua", (5, 13, 6)), ("ODD 16 et 11", (16, 11)), ("ods 5 y ods 6", (5, 6)),
-        ("1 3 5", (1, 3, 5)), ("1-3", (1, 2, 3)), ("klimaat, water en armoede", (13, 6, 1)),
+        ("16", (16,)),
+        ("ODD 16", (16,)),
+        ("odd16", (16,)),
+        ("SDG16", (16,)),
+        ("SDG-16", (16,)),
+        ("sdg 16", (16,)),
+        ("ods 5", (5,)),
+        ("ODS nº 5", (5,)),
+        ("objetivo 5", (5,)),
+        ("objectif 4", (4,)),
+        ("doel 13", (13,)),
+        ("goal 3", (3,)),
+        ("SDG's 4", (4,)),
+        ("paz justicia", (16,)),
+        ("klimaat", (13,)),
+        ("égalité des sexes", (5,)),
+        ("egalite", (5,)),
+        ("agua", (6,)),
+        ("armoede", (1,)),
+        ("gender", (5,)),
+        ("climat", (13,)),
+        ("water", (6,)),
+        ("ocean", (14,)),
+        ("faim zero", (2,)),
+        ("zero hunger", (2,)),
+        ("educacion", (4,)),
+        ("educ", (4,)),
+        ("klimat", (13,)),
+        ("biodiversidad", (15,)),
+        ("dix-sept", (17,)),
+        ("sixteen", (16,)),
+        ("5, 13 et agua", (5, 13, 6)),
+        ("ODD 16 et 11", (16, 11)),
+        ("ods 5 y ods 6", (5, 6)),
+        ("1 3 5", (1, 3, 5)),
+        ("1-3", (1, 2, 3)),
+        ("klimaat, water en armoede", (13, 6, 1)),
         ("paz, agua", (16, 6)),
     ],
 )
@@ -153,9 +183,18 @@ def test_match(text: str, numbers: tuple[int, ...]) -> None:
 @pytest.mark.parametrize(
     ("text", "status"),
     [
-        ("18", "none"), ("0", "none"), ("ODD", "none"), ("", "none"), ("bonjour", "none"),
-        ("ODD 42", "none"), ("vie", "unsure"), ("vida", "unsure"), ("durable", "unsure"),
-        ("povrety", "unsure"), ("5, 18", "unsure"), ("agua y blabla", "unsure"),
+        ("18", "none"),
+        ("0", "none"),
+        ("ODD", "none"),
+        ("", "none"),
+        ("bonjour", "none"),
+        ("ODD 42", "none"),
+        ("vie", "unsure"),
+        ("vida", "unsure"),
+        ("durable", "unsure"),
+        ("povrety", "unsure"),
+        ("5, 18", "unsure"),
+        ("agua y blabla", "unsure"),
     ],
 )
 def test_refused_or_doubtful(text: str, status: str) -> None:
@@ -211,9 +250,18 @@ def test_any_text_gives_a_coherent_sdg_match(text: str) -> None:
 
 def test_reading_goals_is_fast() -> None:
     inputs = [
-        "16", "ODD 16", "klimaat", "paz justicia", "povrety", "gelijkheid", "xyzzy",
-        "je ne sais pas du tout ce que vous voulez dire", "5, 13 et agua", "1 3 5 7 9",
-        "Mesures relatives à la lutte contre les changements climatiques", "vie",
+        "16",
+        "ODD 16",
+        "klimaat",
+        "paz justicia",
+        "povrety",
+        "gelijkheid",
+        "xyzzy",
+        "je ne sais pas du tout ce que vous voulez dire",
+        "5, 13 et agua",
+        "1 3 5 7 9",
+        "Mesures relatives à la lutte contre les changements climatiques",
+        "vie",
     ]
     matcher = SDGS.matcher
     for text in inputs:

@@ -57,9 +57,18 @@ def test_author_texts_marked_raw_are_not_escaped() -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(None, ""), (True, "✓"), (False, "✗"), (2.0, "2"), (2.345, "2.3"), (3, "3"),
-     ([1, 2.5, None], "1 and 2.5"), (["a", "b", "c"], "a, b and c"), ("x", "x"),
-     (date(2027, 6, 30), "30 June 2027")],
+    [
+        (None, ""),
+        (True, "✓"),
+        (False, "✗"),
+        (2.0, "2"),
+        (2.345, "2.3"),
+        (3, "3"),
+        ([1, 2.5, None], "1 and 2.5"),
+        (["a", "b", "c"], "a, b and c"),
+        ("x", "x"),
+        (date(2027, 6, 30), "30 June 2027"),
+    ],
 )
 def test_format_value(value: Any, shown: str) -> None:
     assert format_value(value) == shown
@@ -125,8 +134,9 @@ def test_filters() -> None:
 
 
 def test_expressions_are_listed_for_validation() -> None:
-    template = compile_template("{% if a %}{{ b }}{% elif c %}{% for i in d %}{{ i }}{% endfor %}"
-                                "{% endif %}")
+    template = compile_template(
+        "{% if a %}{{ b }}{% elif c %}{% for i in d %}{{ i }}{% endfor %}{% endif %}"
+    )
     assert len(list(template.expressions())) == 5
     assert template.loop_names == frozenset({"i"})
 

@@ -52,8 +52,13 @@ def test_fingerprints_ignore_whitespace() -> None:
 
 def test_locations_and_entries(tmp_path: Path, catalogue: Catalogue) -> None:
     flow = load_flow_file(_write(tmp_path, FLOW), catalogue)
-    assert [name for name, _ in flow_texts(flow)] == ["title", "texts.bye", "ask.0", "ask.1",
-                                                     "ask.2"]
+    assert [name for name, _ in flow_texts(flow)] == [
+        "title",
+        "texts.bye",
+        "ask.0",
+        "ask.1",
+        "ask.2",
+    ]
     entries = lock_entries(flow)
     assert set(entries) == {"title", "texts.bye", "ask.0", "ask.1"}  # "Blue" is neutral
     assert entries["ask.0"] == {"en": fingerprint("Quelle couleur ?")}
@@ -68,9 +73,10 @@ def test_lock_then_edit_the_source(tmp_path: Path, catalogue: Catalogue) -> None
     assert yaml.safe_load(written.read_text(encoding="utf-8"))["tr"]["ask.0"]["en"]
     assert stale_translations(flow) == []
 
-    edited = load_flow_file(_write(tmp_path, FLOW.replace("Quelle couleur ?",
-                                                          "Quelle couleur préférez-vous ?")),
-                            catalogue)
+    edited = load_flow_file(
+        _write(tmp_path, FLOW.replace("Quelle couleur ?", "Quelle couleur préférez-vous ?")),
+        catalogue,
+    )
     (issue,) = stale_translations(edited)
     assert issue.line == 11  # the line of the text
     assert "the en translation of ask.0 is stale" in issue.message
@@ -83,8 +89,9 @@ def test_lock_then_edit_the_source(tmp_path: Path, catalogue: Catalogue) -> None
 def test_only_the_source_language_matters(tmp_path: Path, catalogue: Catalogue) -> None:
     flow = load_flow_file(_write(tmp_path, FLOW), catalogue)
     write_lock([flow])
-    retranslated = load_flow_file(_write(tmp_path, FLOW.replace("Which colour?", "What colour?")),
-                                  catalogue)
+    retranslated = load_flow_file(
+        _write(tmp_path, FLOW.replace("Which colour?", "What colour?")), catalogue
+    )
     assert stale_translations(retranslated) == []
 
 

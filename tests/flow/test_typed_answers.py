@@ -20,8 +20,9 @@ TODAY: date = TABLE["today"]
 CASES: list[dict[str, Any]] = TABLE["cases"]
 MATCHERS = {
     # Like a flow's options: four labels (one per language), then synonyms.
-    name: OptionMatcher([Choice(str(key), tuple(map(str, labels)), labels=4)
-                         for key, labels in opts.items()])
+    name: OptionMatcher(
+        [Choice(str(key), tuple(map(str, labels)), labels=4) for key, labels in opts.items()]
+    )
     for name, opts in TABLE["option_sets"].items()
 }
 SDGS = SdgCatalogue.from_data(

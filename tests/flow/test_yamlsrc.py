@@ -82,13 +82,17 @@ def test_errors_name_the_line(text: str, line: int, message: str) -> None:
 
 
 def test_flow_error_sorts_and_joins_issues() -> None:
-    error = FlowError([FlowIssue("b.yaml", 1, "late"), FlowIssue("a.yaml", 9, "x"),
-                       FlowIssue("a.yaml", 2, "y")])
+    error = FlowError(
+        [FlowIssue("b.yaml", 1, "late"), FlowIssue("a.yaml", 9, "x"), FlowIssue("a.yaml", 2, "y")]
+    )
     assert str(error) == "a.yaml:2: y\na.yaml:9: x\nb.yaml:1: late"
 
 
 def test_only_true_and_false_are_booleans() -> None:
     # YAML 1.1 reads no/yes/on/off as booleans: a Spanish synonym "no" became False.
     data = load_yaml("es: [nadie, no]\nen: [yes, On, off]\nflags: [true, False, TRUE]\n", "f")
-    assert dict(data) == {"es": ["nadie", "no"], "en": ["yes", "On", "off"],
-                          "flags": [True, False, True]}
+    assert dict(data) == {
+        "es": ["nadie", "no"],
+        "en": ["yes", "On", "off"],
+        "flags": [True, False, True],
+    }

@@ -37,8 +37,12 @@ EXPANSIONS_PER_QUESTION = 3
 """How many different states waiting at the same question are expanded."""
 WALK_TURNS = 250
 """Answers given in one walk (17 rounds of a repeated block fit)."""
-DATES = (NOW, datetime(2026, 9, 20, 10, tzinfo=UTC), datetime(2026, 6, 10, 10, tzinfo=UTC),
-         datetime(2027, 3, 1, 10, tzinfo=UTC))
+DATES = (
+    NOW,
+    datetime(2026, 9, 20, 10, tzinfo=UTC),
+    datetime(2026, 6, 10, 10, tzinfo=UTC),
+    datetime(2027, 3, 1, 10, tzinfo=UTC),
+)
 
 Reached = set[str]
 
@@ -99,15 +103,25 @@ def answers_for(flow: Flow, state: RunState, now: datetime) -> Iterator[Input]:
         yield OptionInput(seq, "no")
     elif kind == "date":
         today = now.date()
-        for day in (today, today + timedelta(days=1), today + timedelta(days=30),
-                    today + timedelta(days=200), today - timedelta(days=30), date(2027, 9, 20)):
+        for day in (
+            today,
+            today + timedelta(days=1),
+            today + timedelta(days=30),
+            today + timedelta(days=200),
+            today - timedelta(days=30),
+            date(2027, 9, 20),
+        ):
             yield _typed(day.strftime("%d/%m/%Y"))
     elif kind == "sdg":
         goals = list(step.goals)
         if step.multiple:
             low = max(step.min, 1)
-            subsets: list[list[int]] = [goals[:low], goals[-low:], goals[: step.max],
-                                        [g for g in (16, 11, 17) if g in goals][: step.max]]
+            subsets: list[list[int]] = [
+                goals[:low],
+                goals[-low:],
+                goals[: step.max],
+                [g for g in (16, 11, 17) if g in goals][: step.max],
+            ]
             for subset in subsets:
                 if len(subset) >= low:
                     yield _typed(", ".join(str(g) for g in subset))
@@ -133,34 +147,65 @@ def contexts(flow: Flow, finished: list[RunState]) -> Iterator[tuple[str, dict[s
     """
     base = context_for("en")
     yield "plain", base
-    yield "newcomer", {**base, "user": {**base["user"], "municipality": "", "country": "",
-                                        "name": "", "kind": ""}}
+    yield (
+        "newcomer",
+        {
+            **base,
+            "user": {**base["user"], "municipality": "", "country": "", "name": "", "kind": ""},
+        },
+    )
     twinned = "partner" in flow.source
     if not twinned and "previous" not in flow.source:
         return
-    twinning = {"id": "leuven-tarija", "db_id": 1, "name": "Leuven – Tarija", "side": "north",
-                "my_municipality": "Leuven", "partner_municipality": "Tarija"}
-    checkin = {"partnership": twinning, "period": "2026-Q4", "partner_answers": None,
-               "previous": None}
+    twinning = {
+        "id": "leuven-tarija",
+        "db_id": 1,
+        "name": "Leuven – Tarija",
+        "side": "north",
+        "my_municipality": "Leuven",
+        "partner_municipality": "Tarija",
+    }
+    checkin = {
+        "partnership": twinning,
+        "period": "2026-Q4",
+        "partner_answers": None,
+        "previous": None,
+    }
     if twinned:
         yield "twinning", {**base, **checkin}
-        yield "twinning, south side", {**base, **checkin,
-                                       "partnership": {**twinning, "side": "south"}}
+        yield (
+            "twinning, south side",
+            {**base, **checkin, "partnership": {**twinning, "side": "south"}},
+        )
     shapes: dict[frozenset[str], RunState] = {}
     for run in reversed(finished):  # the latest run of each "shape" (what it answered, set)
         shape = frozenset([*run.answers, *(k for k, v in run.vars.items() if v)])
         shapes.setdefault(shape, run)
-    previous = [{"answers": run.answers, "completed_at": "2026-03-01", "version": run.flow_version,
-                 "by": "Jan", "vars": {k: v for k, v in run.vars.items() if not k.startswith("__")},
-                 "context": {k: v for k, v in run.context.items() if k != "previous"}}
-                for run in sorted(shapes.values(), key=lambda r: -len(r.answers))[:4]]
+    previous = [
+        {
+            "answers": run.answers,
+            "completed_at": "2026-03-01",
+            "version": run.flow_version,
+            "by": "Jan",
+            "vars": {k: v for k, v in run.vars.items() if not k.startswith("__")},
+            "context": {k: v for k, v in run.context.items() if k != "previous"},
+        }
+        for run in sorted(shapes.values(), key=lambda r: -len(r.answers))[:4]
+    ]
     for index, summary in enumerate(previous):
         yield f"previous #{index}", {**base, "previous": summary}
         if not twinned:
             continue
-        yield f"twinning, partner answered #{index}", {
-            **base, **checkin, "previous": {**summary, "context": {"period": "2026-Q3"}},
-            "partner_answers": summary["answers"], "partner_previous": summary}
+        yield (
+            f"twinning, partner answered #{index}",
+            {
+                **base,
+                **checkin,
+                "previous": {**summary, "context": {"period": "2026-Q3"}},
+                "partner_answers": summary["answers"],
+                "partner_previous": summary,
+            },
+        )
 
 
 class Explorer:
@@ -218,9 +263,12 @@ class Explorer:
         for turn in range(WALK_TURNS):
             if not state.is_active:
                 return
-            inputs = [TextInput(f"{inp.text} {turn}") if isinstance(inp, TextInput)
-                      and self.flow.steps[str(state.current)].kind == "text" else inp
-                      for inp in answers_for(self.flow, state, self.now)]
+            inputs = [
+                TextInput(f"{inp.text} {turn}")
+                if isinstance(inp, TextInput) and self.flow.steps[str(state.current)].kind == "text"
+                else inp
+                for inp in answers_for(self.flow, state, self.now)
+            ]
             first = pick.randrange(len(inputs)) if isinstance(pick, random.Random) else pick
             for offset in range(len(inputs)):
                 child = self._resume(state, inputs[(first + offset) % len(inputs)])
@@ -237,8 +285,13 @@ class Explorer:
         events = sprint.events
         if any(isinstance(e, ConfirmationRequested) for e in events):
             self.resumes += 1
-            sprint = engine.resume(self.flow, catalogue(), sprint.state,
-                                   OptionInput(sprint.state.seq, engine.CONFIRM_YES), now=self.now)
+            sprint = engine.resume(
+                self.flow,
+                catalogue(),
+                sprint.state,
+                OptionInput(sprint.state.seq, engine.CONFIRM_YES),
+                now=self.now,
+            )
             events = sprint.events
         if sprint.state.is_active and sprint.state.seq == state.seq:
             return None  # refused or only toggled: nothing new
@@ -247,8 +300,9 @@ class Explorer:
         self._note(sprint.state, events, where)
         return roundtrip(sprint.state)
 
-    def _push(self, frontier: list[tuple[int, int, int, RunState]], state: RunState,
-              depth: int) -> None:
+    def _push(
+        self, frontier: list[tuple[int, int, int, RunState]], state: RunState, depth: int
+    ) -> None:
         fresh = 0 if state.current not in self.reached or state.pending else 1
         heapq.heappush(frontier, (fresh, depth, next(self.order), state))
 
@@ -281,6 +335,5 @@ def test_every_step_is_reached(flow_id: str, reached: Reached) -> None:
                 if name == "plain" and lang != flow.languages[0]:
                     break  # other languages: one plain pass shows their texts render
     missing = [step_id for step_id in flow.order if step_id not in reached]
-    assert not missing, (f"{flow_id}: never reached {missing} "
-                         f"(explored with {'; '.join(tried)})")
+    assert not missing, f"{flow_id}: never reached {missing} (explored with {'; '.join(tried)})"
     assert finished, f"{flow_id}: no run reached the end"

@@ -33,14 +33,18 @@ def _input(entry: Any, seq: int, where: str) -> tuple[Input, str]:
     if isinstance(entry, dict) and set(entry) <= {"tap", "stale"} and "tap" in entry:
         stale = bool(entry.get("stale"))
         option = str(entry["tap"])
-        return (OptionInput(seq - 1 if stale else seq, option),
-                f"user: [tap {option}{' (old button)' if stale else ''}]")
+        return (
+            OptionInput(seq - 1 if stale else seq, option),
+            f"user: [tap {option}{' (old button)' if stale else ''}]",
+        )
     if entry == {"submit": True}:
         return SubmitInput(seq), "user: [done]"
     if entry == {"back": True}:
         return BackInput(), "user: [back]"
-    raise AssertionError(f"{where}: an input is a text, {{tap: id}}, {{submit: true}} or "
-                         f"{{back: true}}, not {entry!r}")
+    raise AssertionError(
+        f"{where}: an input is a text, {{tap: id}}, {{submit: true}} or "
+        f"{{back: true}}, not {entry!r}"
+    )
 
 
 def _context(lang: str, extra: Any) -> dict[str, Any]:
@@ -80,13 +84,15 @@ def rewrite(text: str, transcript: list[str]) -> str:
     kept = text[: match.start()] if match else text
     if kept and not kept.endswith("\n"):
         kept += "\n"
-    dumped = yaml.safe_dump({"transcript": transcript}, allow_unicode=True, sort_keys=False,
-                           width=1_000_000)
+    dumped = yaml.safe_dump(
+        {"transcript": transcript}, allow_unicode=True, sort_keys=False, width=1_000_000
+    )
     return kept + dumped
 
 
-@pytest.mark.parametrize("path", GOLDEN_FILES,
-                         ids=[f"{p.parent.name}-{p.stem}" for p in GOLDEN_FILES])
+@pytest.mark.parametrize(
+    "path", GOLDEN_FILES, ids=[f"{p.parent.name}-{p.stem}" for p in GOLDEN_FILES]
+)
 def test_transcript(path: Path, update_golden: bool) -> None:
     # `<lang>.yaml`, or `<lang>.<theme>.yaml` for a further script in the same language.
     flow_id, lang = path.parent.name, path.stem.split(".")[0]
@@ -104,8 +110,11 @@ def test_transcript(path: Path, update_golden: bool) -> None:
         return
     if actual != expected:
         diff = "\n".join(difflib.unified_diff(expected, actual, "expected", "actual", lineterm=""))
-        pytest.fail(f"{where}: the transcript changed (run `pytest tests/flows --update-golden` "
-                    f"if the change is intended)\n{diff}", pytrace=False)
+        pytest.fail(
+            f"{where}: the transcript changed (run `pytest tests/flows --update-golden` "
+            f"if the change is intended)\n{diff}",
+            pytrace=False,
+        )
 
 
 @pytest.mark.parametrize("flow_id", GOLDEN_FLOWS)

@@ -13,8 +13,13 @@ FLOWS = shipped_flow_ids()
 
 
 def test_the_four_mission_flows_and_onboarding_ship() -> None:
-    assert {"onboarding", "sdg_assessment", "post2030", "municipality_week",
-            "partnership_checkin"} <= set(FLOWS)
+    assert {
+        "onboarding",
+        "sdg_assessment",
+        "post2030",
+        "municipality_week",
+        "partnership_checkin",
+    } <= set(FLOWS)
 
 
 @pytest.mark.parametrize("flow_id", FLOWS)

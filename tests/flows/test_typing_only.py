@@ -69,8 +69,13 @@ class TypingExplorer(branches.Explorer):
         sprint = engine.resume(self.flow, catalogue(), state, inp, now=self.now)
         if any(isinstance(e, ConfirmationRequested) for e in sprint.events):
             self.resumes += 1
-            sprint = engine.resume(self.flow, catalogue(), roundtrip(sprint.state),
-                                   TextInput(YES[state.lang]), now=self.now)
+            sprint = engine.resume(
+                self.flow,
+                catalogue(),
+                roundtrip(sprint.state),
+                TextInput(YES[state.lang]),
+                now=self.now,
+            )
         if sprint.state.is_active and sprint.state.seq == state.seq:
             return None
         if isinstance(inp, TextInput) and state.current is not None:
@@ -79,20 +84,22 @@ class TypingExplorer(branches.Explorer):
         return roundtrip(sprint.state)
 
     def _check_extras(self, state: RunState, where: str) -> None:
-        """"None" where none is allowed; one score at a time where there are several."""
+        """ "None" where none is allowed; one score at a time where there are several."""
         step: Any = self.flow.steps[str(state.current)]
         if state.pending is not None or f"extra:{step.id}" in self.answered:
             return
         self.answered.add(f"extra:{step.id}")
         if step.kind == "multi" and step.min == 0:
-            events = engine.resume(self.flow, catalogue(), state, TextInput(NONE[state.lang]),
-                                   now=self.now).events
+            events = engine.resume(
+                self.flow, catalogue(), state, TextInput(NONE[state.lang]), now=self.now
+            ).events
             recorded = [e for e in events if isinstance(e, AnswerRecorded)]
             if not recorded or recorded[0].value != []:
                 self.problems.append(f"{where}: {NONE[state.lang]!r} refused")
         if step.kind == "ratings" and len(step.items) > 1:
-            events = engine.resume(self.flow, catalogue(), state, TextInput(str(step.high)),
-                                   now=self.now).events
+            events = engine.resume(
+                self.flow, catalogue(), state, TextInput(str(step.high)), now=self.now
+            ).events
             if not any(isinstance(e, MessageCreated) for e in events):
                 self.problems.append(f"{where}: a single score was refused")
 
@@ -117,8 +124,12 @@ def test_every_question_can_be_answered_by_typing(
             finished_here: list[RunState] = []
             for name, context in _lite(branches.contexts(flow, finished_here)):
                 asked = {step_id for step_id in seen if flow.steps[step_id].waits}
-                if name != "plain" and set(flow.order) <= seen and asked <= answered \
-                        and len(finished) >= 2:
+                if (
+                    name != "plain"
+                    and set(flow.order) <= seen
+                    and asked <= answered
+                    and len(finished) >= 2
+                ):
                     break  # everything asked has taken a typed answer: enough
                 explorer = TypingExplorer(flow, seen, now)
                 explorer.run(lang, context)

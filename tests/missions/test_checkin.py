@@ -61,7 +61,12 @@ def test_agreements_are_gaps_below_two_and_differences_two_or_more() -> None:
     )
     assert report["compared"] == QS
     assert [a["id"] for a in report["agreements"]] == [
-        "health", "core_group", "political", "support", "exchange", "participation",
+        "health",
+        "core_group",
+        "political",
+        "support",
+        "exchange",
+        "participation",
     ]
     support = next(a for a in report["agreements"] if a["id"] == "support")
     assert support == {"id": "support", "mine": 3, "theirs": 4, "gap": 1}
@@ -171,7 +176,10 @@ def test_no_previous_means_no_trend() -> None:
     report = mirror_report(side(), side(), None, side(), QS)
     assert report["trend"]["mine"] is None
     assert report["trend"]["theirs"] == {
-        "changes": [], "improved": [], "declined": [], "unchanged": QS,
+        "changes": [],
+        "improved": [],
+        "declined": [],
+        "unchanged": QS,
     }
 
 
@@ -347,7 +355,11 @@ def test_most_urgent_first_and_limited() -> None:
     answers = good(report_stage="not_started", health=1, exit_clause="no", contacts=0, workplan=1)
     assert checkin_next_steps(answers) == ["frank_talk", "contact", "adjust"]
     assert checkin_next_steps(answers, 5) == [
-        "frank_talk", "contact", "adjust", "exit_clause", "report",
+        "frank_talk",
+        "contact",
+        "adjust",
+        "exit_clause",
+        "report",
     ]
     assert checkin_next_steps(answers, 0) == []
 
@@ -358,8 +370,16 @@ def test_missing_answers_call_for_nothing() -> None:
 
 
 def test_next_steps_are_in_the_declared_order() -> None:
-    answers = good(**{q: 1 for q in QS}, contacts=0, changes=True, learning="neither",
-                   priorities="funder", budget=10, exit_clause="no", report_stage="not_started")
+    answers = good(
+        **{q: 1 for q in QS},
+        contacts=0,
+        changes=True,
+        learning="neither",
+        priorities="funder",
+        budget=10,
+        exit_clause="no",
+        report_stage="not_started",
+    )
     chosen = checkin_next_steps(answers, 99)
     assert chosen == [s for s in NEXT_STEPS if s in chosen]
     assert set(chosen) == set(NEXT_STEPS) - {"support", "budget_over", "keep_going"}
@@ -430,8 +450,11 @@ def test_answers_gathered_for_the_mirror_name_real_steps(flow: dict[str, Any]) -
     ids = [part.strip(' "[') for part in ids_part.split("(", 1)[1].split(",")]
     values = [part.strip(" [])") for part in values_part.split(",")]
     assert ids == values
-    asked = {s["id"] for s in flow["steps"] if s["kind"] not in {"compute", "summary", "branch",
-                                                                 "message"}}
+    asked = {
+        s["id"]
+        for s in flow["steps"]
+        if s["kind"] not in {"compute", "summary", "branch", "message"}
+    }
     assert set(ids) == asked
 
 
@@ -448,10 +471,47 @@ SOUTH_PREVIOUS = {
 }
 # health, contacts, sdg, expectations, core_group, political, support, changes (+ what),
 # exchange, participation, learning, priorities, workplan, budget, risk (+ note), exit, report
-NORTH_ANSWERS = ["4", "5", "6, 13", "2", "3", "4", "2", "ja", "nieuwe schepen", "2", "3", "1",
-                 "4", "2", "40", "2", "verkiezingen", "3", "1"]
-SOUTH_ANSWERS = ["2", "3", "6, 11", "5", "4", "2", "3", "no", "4", "1", "2", "3", "1", "omitir",
-                 "5", "omitir", "2", "2"]
+NORTH_ANSWERS = [
+    "4",
+    "5",
+    "6, 13",
+    "2",
+    "3",
+    "4",
+    "2",
+    "ja",
+    "nieuwe schepen",
+    "2",
+    "3",
+    "1",
+    "4",
+    "2",
+    "40",
+    "2",
+    "verkiezingen",
+    "3",
+    "1",
+]
+SOUTH_ANSWERS = [
+    "2",
+    "3",
+    "6, 11",
+    "5",
+    "4",
+    "2",
+    "3",
+    "no",
+    "4",
+    "1",
+    "2",
+    "3",
+    "1",
+    "omitir",
+    "5",
+    "omitir",
+    "2",
+    "2",
+]
 
 
 def partnership(side_: str) -> dict[str, str]:
@@ -490,14 +550,23 @@ def run(
 
 
 def north_first(loaded: tuple[Flow, Catalogue]) -> tuple[RunState, list[str]]:
-    context = {"partnership": partnership("north"), "period": "2026-Q4",
-               "previous": NORTH_PREVIOUS, "partner_answers": None}
+    context = {
+        "partnership": partnership("north"),
+        "period": "2026-Q4",
+        "previous": NORTH_PREVIOUS,
+        "partner_answers": None,
+    }
     return run(loaded, "nl", context, NORTH_ANSWERS)
 
 
 def test_no_twinning_explains_and_ends(loaded: tuple[Flow, Catalogue]) -> None:
-    context = {"partnership": None, "period": "2026-Q4", "previous": None,
-               "partner_answers": None, "user": {"municipality": "Zoersel"}}
+    context = {
+        "partnership": None,
+        "period": "2026-Q4",
+        "previous": None,
+        "partner_answers": None,
+        "user": {"municipality": "Zoersel"},
+    }
     state, texts = run(loaded, "fr", context, [])
     assert len(texts) == 1
     assert texts[0].startswith("Zoersel n'a pas encore de jumelage")
@@ -533,17 +602,22 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     loaded: tuple[Flow, Catalogue],
 ) -> None:
     north, _ = north_first(loaded)
-    context = {"partnership": partnership("south"), "period": "2026-Q4",
-               "previous": SOUTH_PREVIOUS, "partner_answers": north.vars["mine"],
-               "partner_previous": NORTH_PREVIOUS}
+    context = {
+        "partnership": partnership("south"),
+        "period": "2026-Q4",
+        "previous": SOUTH_PREVIOUS,
+        "partner_answers": north.vars["mine"],
+        "partner_previous": NORTH_PREVIOUS,
+    }
     south, texts = run(loaded, "es", context, SOUTH_ANSWERS)
     assert "Brasschaat ya respondió" in texts[0]
     assert "El espejo con Brasschaat le llega en un mensaje aparte." in texts[-1]
     assert "todavía no respondió" not in texts[-1]
     flow, catalogue = loaded
     # the mirror itself is a message of its own (the bot sends it through the outbox)
-    result = html_to_plain(engine.render_text(flow, catalogue, south, "mirror_report", now=NOW,
-                                              period="2026-Q4"))
+    result = html_to_plain(
+        engine.render_text(flow, catalogue, south, "mirror_report", now=NOW, period="2026-Q4")
+    )
     assert "Espejo · cuarto trimestre de 2026: ustedes y Brasschaat" in result
     assert "Expectativas mutuas: ustedes 5/5, Brasschaat 2/5" in result
     assert "¿Qué espera cada uno del otro y qué aporta?" in result
@@ -552,7 +626,11 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     assert "Quién aprendió de quién: coinciden, «Ellos de nosotros»." in result
     assert "Brasschaat: Relación 3→4 · Plan de trabajo 4→2." in result
     assert south.vars["report"]["difference_ids"] == [
-        "expectations", "health", "political", "exchange", "participation",
+        "expectations",
+        "health",
+        "political",
+        "exchange",
+        "participation",
     ]
     chart = south.vars["__chart"]
     assert chart["series_names"] == ["Tarija", "Brasschaat"]
@@ -562,18 +640,37 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     ]
 
     # what the bot sends the north side, in Dutch, from its own point of view
-    report = mirror_report(north.vars["mine"], south.vars["mine"], NORTH_PREVIOUS,
-                           SOUTH_PREVIOUS, checkin_mirror_questions())
-    mirror = html_to_plain(engine.render_text(
-        flow, catalogue, north, "mirror_report", now=NOW, mine=north.vars["mine"],
-        theirs=south.vars["mine"], report=report, partner_name="Tarija", period="2026-Q4",
-    ))
+    report = mirror_report(
+        north.vars["mine"],
+        south.vars["mine"],
+        NORTH_PREVIOUS,
+        SOUTH_PREVIOUS,
+        checkin_mirror_questions(),
+    )
+    mirror = html_to_plain(
+        engine.render_text(
+            flow,
+            catalogue,
+            north,
+            "mirror_report",
+            now=NOW,
+            mine=north.vars["mine"],
+            theirs=south.vars["mine"],
+            report=report,
+            partner_name="Tarija",
+            period="2026-Q4",
+        )
+    )
     assert mirror.startswith("🪞 Spiegel · vierde kwartaal van 2026: jullie en Tarija")
     facts = [f["id"] for f in report["facts"]]
     assert bool(facts) == ("Feiten om samen recht te zetten" in mirror)
     for fact in facts:
-        assert {"exit_clause": "Afspraak over stoppen", "report_stage": "Volgend rapport",
-                "contacts": "Contacten deze periode", "budget": "Gebruikt budget"}[fact] in mirror
+        assert {
+            "exit_clause": "Afspraak over stoppen",
+            "report_stage": "Volgend rapport",
+            "contacts": "Contacten deze periode",
+            "budget": "Gebruikt budget",
+        }[fact] in mirror
     assert "Wederzijdse verwachtingen: u 2/5, Tarija 5/5" in mirror
     assert "Wat verwacht ieder van de ander" in mirror
     assert "Wie leerde van wie: jullie zijn het eens, ‘Wij van hen’." in mirror
@@ -587,15 +684,41 @@ def test_the_longest_result_fits_one_telegram_message(
 ) -> None:
     flow, catalogue = loaded
     long_text = "x" * 200
-    theirs = {**dict.fromkeys(QS, 5), "sdg": [1, 2, 3, 4, 5], "learning": "neither",
-              "priorities": "them"}
-    context = {"partnership": partnership("north"), "period": "2026-Q4",
-               "previous": {"answers": dict.fromkeys(QS, 5), "vars": {"period": "2026-Q3"}},
-               "partner_answers": theirs,
-               "partner_previous": {"answers": dict.fromkeys(QS, 1), "vars": {}}}
+    theirs = {
+        **dict.fromkeys(QS, 5),
+        "sdg": [1, 2, 3, 4, 5],
+        "learning": "neither",
+        "priorities": "them",
+    }
+    context = {
+        "partnership": partnership("north"),
+        "period": "2026-Q4",
+        "previous": {"answers": dict.fromkeys(QS, 5), "vars": {"period": "2026-Q3"}},
+        "partner_answers": theirs,
+        "partner_previous": {"answers": dict.fromkeys(QS, 1), "vars": {}},
+    }
     yes = {"fr": "oui", "nl": "ja", "es": "sí", "en": "yes"}[lang]
-    answers = ["1", "0", "13, 14, 15, 16, 17", "1", "1", "1", "1", yes, long_text, "1", "1", "1",
-               "4", "1", "300", "1", "y" * 300, "3", "1"]
+    answers = [
+        "1",
+        "0",
+        "13, 14, 15, 16, 17",
+        "1",
+        "1",
+        "1",
+        "1",
+        yes,
+        long_text,
+        "1",
+        "1",
+        "1",
+        "4",
+        "1",
+        "300",
+        "1",
+        "y" * 300,
+        "3",
+        "1",
+    ]
     state, _ = run(loaded, lang, context, answers)
     result = engine.render_step(flow, catalogue, state, "result", now=NOW)
     assert len(state.vars["report"]["differences"]) == len(QS)
@@ -609,25 +732,44 @@ def test_facts_the_sides_report_differently_are_named_apart() -> None:
     theirs = {"exit_clause": "no", "contacts": 3, "budget": 30, "report_stage": "sent"}
     facts = factual_differences(mine, theirs)
     assert [(f["id"], f["mine"], f["theirs"]) for f in facts] == [
-        ("exit_clause", "written", "no"), ("contacts", 12, 3), ("budget", 90, 30)]
+        ("exit_clause", "written", "no"),
+        ("contacts", 12, 3),
+        ("budget", 90, 30),
+    ]
     # Close enough is not a disagreement: 4 contacts against 5, 60 % against 70 %.
     assert factual_differences({"contacts": 4, "budget": 60}, {"contacts": 5, "budget": 70}) == []
     assert factual_differences({"contacts": 0}, {"contacts": 3}) == [
-        {"id": "contacts", "kind": "count", "mine": 0, "theirs": 3}]
+        {"id": "contacts", "kind": "count", "mine": 0, "theirs": 3}
+    ]
 
 
 def test_the_mirror_names_facts_that_do_not_match(loaded: tuple[Flow, Catalogue]) -> None:
     north, _ = north_first(loaded)
     flow, catalogue = loaded
     mine = dict(north.vars["mine"])
-    theirs = {**mine, "exit_clause": "no" if mine.get("exit_clause") != "no" else "written",
-              "contacts": 40, "budget": 95}
+    theirs = {
+        **mine,
+        "exit_clause": "no" if mine.get("exit_clause") != "no" else "written",
+        "contacts": 40,
+        "budget": 95,
+    }
     mine.update(contacts=3, budget=20)
     report = mirror_report(mine, theirs, None, None, checkin_mirror_questions())
     assert [f["id"] for f in report["facts"]] == ["exit_clause", "contacts", "budget"]
-    mirror = html_to_plain(engine.render_text(
-        flow, catalogue, north.model_copy(update={"lang": "fr"}), "mirror_report", now=NOW,
-        mine=mine, theirs=theirs, report=report, partner_name="Tarija", period="2026-Q4"))
+    mirror = html_to_plain(
+        engine.render_text(
+            flow,
+            catalogue,
+            north.model_copy(update={"lang": "fr"}),
+            "mirror_report",
+            now=NOW,
+            mine=mine,
+            theirs=theirs,
+            report=report,
+            partner_name="Tarija",
+            period="2026-Q4",
+        )
+    )
     assert "Des faits à accorder" in mirror
     assert "Contacts cette période : vous dites « 3 », Tarija « 40 »." in mirror
     assert "Budget utilisé : vous dites « 20 % », Tarija « 95 % »." in mirror

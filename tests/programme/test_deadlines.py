@@ -29,20 +29,23 @@ def notices(reply: Reply) -> str:
 async def marks(store: Store, deadline_id: str) -> list[DeadlineDone]:
     async with store.transaction(readonly=True) as tx:
         rows = await tx.session.execute(
-            select(DeadlineDone).where(DeadlineDone.deadline_id == deadline_id))
+            select(DeadlineDone).where(DeadlineDone.deadline_id == deadline_id)
+        )
         return list(rows.scalars())
 
 
 async def checkin_progress(store: Store, today: date) -> deadlines.Progress:
     async with store.transaction(readonly=True) as tx:
-        _, chosen = await deadlines.find_occurrences(tx, TERMINAL, "partnership_checkin", None,
-                                                     today)
+        _, chosen = await deadlines.find_occurrences(
+            tx, TERMINAL, "partnership_checkin", None, today
+        )
         ours = next(o for o in chosen if o.partnership == "brasschaat-tarija")
         return await deadlines.progress(tx, ours, Clock().now)
 
 
 async def test_a_twinnings_checkin_is_done_once_both_sides_completed_it(
-        service: Conversations, store: Store, clock: Clock) -> None:
+    service: Conversations, store: Store, clock: Clock
+) -> None:
     await seed_deadlines(store, clock())
     north = Talker(service, ConversationKey("test", "n1"), language_code="nl")
     south = Talker(service, ConversationKey("test", "s1"), language_code="es")
@@ -64,26 +67,32 @@ async def test_a_twinnings_checkin_is_done_once_both_sides_completed_it(
 
 
 async def test_registering_for_the_week_closes_registration_but_not_heroes(
-        service: Conversations, store: Store, clock: Clock) -> None:
+    service: Conversations, store: Store, clock: Clock
+) -> None:
     await seed_deadlines(store, clock())
     north = Talker(service, ConversationKey("test", "n2"), language_code="fr")
     await onboard(north, "Wim", "Belgique", "Brasschaat")
     last = await run_to_end(north, await north.send(Command("week")))
     async with store.transaction(readonly=True) as tx:
-        run = (await tx.session.execute(select(FlowRun).where(
-            FlowRun.flow_id == "municipality_week"))).scalar_one()
+        run = (
+            await tx.session.execute(select(FlowRun).where(FlowRun.flow_id == "municipality_week"))
+        ).scalar_one()
     registered = bool(run.state["vars"].get("registered"))
     heroes = int(run.state["vars"].get("hero_count") or 0)
     assert registered, "the autopilot registers for the Week"
-    assert [m.deadline_id for m in await marks(store, "week_registration")] == [
-        "week_registration"]
+    assert [m.deadline_id for m in await marks(store, "week_registration")] == ["week_registration"]
     assert bool(await marks(store, "week_heroes")) == (heroes > 0)
     assert "Inscription à la Semaine" in notices(last)
 
 
 def test_closed_by_reads_and_checks_its_condition() -> None:
-    spec = {"id": "x", "title": "X", "due": "2027-01-31", "flow": "f",
-            "closed_by": {"flow": "f", "when": "hero_count > 2"}}
+    spec = {
+        "id": "x",
+        "title": "X",
+        "due": "2027-01-31",
+        "flow": "f",
+        "closed_by": {"flow": "f", "when": "hero_count > 2"},
+    }
     deadline, problems = parse(spec)
     assert problems == [] and deadline is not None
     assert deadline.closing == ClosedBy("f", "hero_count > 2")
@@ -95,7 +104,8 @@ def test_closed_by_reads_and_checks_its_condition() -> None:
 
 
 async def test_keeping_the_calendar_needs_a_coordinator_and_is_audited(
-        service: Conversations, store: Store, clock: Clock) -> None:
+    service: Conversations, store: Store, clock: Clock
+) -> None:
     talker = Talker(service, ConversationKey("test", "u1"))
     await onboard(talker, "Ana", "Belgique", "Herent")
     deadline, _ = parse({"id": "local_plan", "title": "Plan", "due": "2027-03-31"})
@@ -107,5 +117,6 @@ async def test_keeping_the_calendar_needs_a_coordinator_and_is_audited(
         assert await deadlines.save(tx, TERMINAL, deadline, clock()) == "add"
     async with store.transaction(readonly=True) as tx:
         entries = (await tx.session.execute(select(AuditEntry))).scalars().all()
-        assert [(e.actor, e.details["deadline"]) for e in entries
-                if e.action == "deadline_change"] == [("cli:tester", "local_plan")]
+        assert [
+            (e.actor, e.details["deadline"]) for e in entries if e.action == "deadline_change"
+        ] == [("cli:tester", "local_plan")]

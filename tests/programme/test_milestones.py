@@ -18,13 +18,17 @@ from tests.conversation.test_partners import onboard
 
 async def latest_run(store: Store, flow_id: str) -> FlowRun:
     async with store.transaction(readonly=True) as tx:
-        runs = (await tx.session.execute(
-            select(FlowRun).where(FlowRun.flow_id == flow_id).order_by(FlowRun.id))).scalars()
+        runs = (
+            await tx.session.execute(
+                select(FlowRun).where(FlowRun.flow_id == flow_id).order_by(FlowRun.id)
+            )
+        ).scalars()
         return list(runs)[-1]
 
 
 async def test_a_municipality_registered_for_the_week_is_not_told_to_join_it(
-        service: Conversations, store: Store) -> None:
+    service: Conversations, store: Store
+) -> None:
     ana = Talker(service, ConversationKey("test", "a1"), language_code="fr")
     await onboard(ana, "Ana", "Belgique", "Herent")
     await run_to_end(ana, await ana.send(Command("assess")))

@@ -18,20 +18,32 @@ NOW = datetime(2027, 3, 10, 10, 0, tzinfo=UTC)
 ADMIN = Actor.terminal("ana")
 
 
-def write_content(folder: Path, municipalities: list[dict[str, str]],
-                  partnerships: list[dict[str, object]] | None = None) -> Path:
+def write_content(
+    folder: Path,
+    municipalities: list[dict[str, str]],
+    partnerships: list[dict[str, object]] | None = None,
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "municipalities.yaml").write_text(
-        yaml.safe_dump({"municipalities": municipalities}), encoding="utf-8")
+        yaml.safe_dump({"municipalities": municipalities}), encoding="utf-8"
+    )
     (folder / "partnerships.yaml").write_text(
-        yaml.safe_dump({"partnerships": partnerships or []}), encoding="utf-8")
+        yaml.safe_dump({"partnerships": partnerships or []}), encoding="utf-8"
+    )
     return folder
 
 
-@pytest.mark.parametrize(("typed", "canonical"), [
-    ("bohicon", "Bohicon"), ("BOHICON", "Bohicon"), ("sint-niklaas", "Sint-Niklaas"),
-    ("  la   paz ", "La Paz"), ("deSoto", "deSoto"), ("l'isle", "L'Isle"),
-])
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [
+        ("bohicon", "Bohicon"),
+        ("BOHICON", "Bohicon"),
+        ("sint-niklaas", "Sint-Niklaas"),
+        ("  la   paz ", "La Paz"),
+        ("deSoto", "deSoto"),
+        ("l'isle", "L'Isle"),
+    ],
+)
 def test_canonical_name(typed: str, canonical: str) -> None:
     assert places.canonical_name(typed) == canonical
 
@@ -62,7 +74,8 @@ async def test_plain_users_cannot_change_places(store: Store) -> None:
 
 
 async def test_onboarding_proposes_then_a_merge_moves_people_runs_and_twinnings(
-        store: Store) -> None:
+    store: Store,
+) -> None:
     async with store.transaction() as tx:
         right = await places.add(tx, ADMIN, "Bohicon", "BJ", NOW)
         typed = await places.typed_in_onboarding(tx, "bohikon", "BJ")
@@ -73,9 +86,14 @@ async def test_onboarding_proposes_then_a_merge_moves_people_runs_and_twinnings(
         await tx.get_or_create_user("telegram", "6", municipality_id=right.id)
         await places.add(tx, ADMIN, "Herent", "BE", NOW)
         twinning = await places.add_twinning(tx, ADMIN, "Herent", "Bohikon", NOW, since=2019)
-        run = await tx.create_run(user.id, "onboarding", "1", state={"x": 1},
-                                  municipality_id=typed.id,
-                                  partnership_id=twinning.id)
+        run = await tx.create_run(
+            user.id,
+            "onboarding",
+            "1",
+            state={"x": 1},
+            municipality_id=typed.id,
+            partnership_id=twinning.id,
+        )
         moved = await places.merge(tx, ADMIN, typed.id, right.id, NOW)
         assert (moved.users, moved.runs, moved.twinnings) == (1, 1, 1)
         refreshed = await tx.session.get(User, user.id, populate_existing=True)
@@ -85,8 +103,10 @@ async def test_onboarding_proposes_then_a_merge_moves_people_runs_and_twinnings(
         assert (await tx.run(run.id)).municipality_id == right.id  # type: ignore[union-attr]
         # Typing the merged name again leads to the right one.
         assert (await places.typed_in_onboarding(tx, "bohikon", "BJ")).id == right.id
-        listed = {r.municipality.name: r.people
-                  for r in await places.municipalities(tx, ADMIN, country="BJ")}
+        listed = {
+            r.municipality.name: r.people
+            for r in await places.municipalities(tx, ADMIN, country="BJ")
+        }
         assert listed == {"Bohicon": 2}
         with pytest.raises(ProgrammeError):
             await places.merge(tx, ADMIN, typed.id, right.id, NOW)
@@ -102,10 +122,14 @@ async def test_twinnings_add_checks_and_end(store: Store) -> None:
             await places.add_twinning(tx, ADMIN, "Nowhere", "Bohicon", NOW)
         with pytest.raises(ProgrammeError, match="rhythm"):
             await places.add_twinning(tx, ADMIN, "Herent", "Bohicon", NOW, checkin="weekly")
-        made = await places.add_twinning(tx, ADMIN, "herent", "bohicon", NOW, since=2010,
-                                         checkin="yearly")
-        assert (made.name, made.rhythm, made.started) == ("Herent–Bohicon", "yearly",
-                                                          date(2010, 1, 1))
+        made = await places.add_twinning(
+            tx, ADMIN, "herent", "bohicon", NOW, since=2010, checkin="yearly"
+        )
+        assert (made.name, made.rhythm, made.started) == (
+            "Herent–Bohicon",
+            "yearly",
+            date(2010, 1, 1),
+        )
         with pytest.raises(ProgrammeError, match="already exists"):
             await places.add_twinning(tx, ADMIN, "Herent", "Bohicon", NOW)
         ended = await places.end_twinning(tx, ADMIN, made.id, NOW)
@@ -115,13 +139,24 @@ async def test_twinnings_add_checks_and_end(store: Store) -> None:
 
 
 async def test_a_later_seed_keeps_what_coordinators_changed(store: Store, tmp_path: Path) -> None:
-    content = write_content(tmp_path / "content", [
-        {"name": "Herent", "country": "BE", "region": "Vlaams-Brabant"},
-        {"name": "Tarija", "country": "BO"},
-        {"name": "Bohicon", "country": "BJ"},
-    ], [{"id": "herent-tarija", "name": "Herent–Tarija", "north": {"name": "Herent",
-         "country": "BE"}, "south": {"name": "Tarija", "country": "BO"},
-         "status": "active", "rhythm": "quarterly"}])
+    content = write_content(
+        tmp_path / "content",
+        [
+            {"name": "Herent", "country": "BE", "region": "Vlaams-Brabant"},
+            {"name": "Tarija", "country": "BO"},
+            {"name": "Bohicon", "country": "BJ"},
+        ],
+        [
+            {
+                "id": "herent-tarija",
+                "name": "Herent–Tarija",
+                "north": {"name": "Herent", "country": "BE"},
+                "south": {"name": "Tarija", "country": "BO"},
+                "status": "active",
+                "rhythm": "quarterly",
+            }
+        ],
+    )
     await seed_content(store, content)
     async with store.transaction() as tx:
         tarija = await places.find(tx, ADMIN, "Tarija")
@@ -143,8 +178,7 @@ async def test_a_seed_confirms_a_proposed_name_it_lists(store: Store, tmp_path: 
     async with store.transaction() as tx:
         typed = await places.typed_in_onboarding(tx, "bohicon", "BJ")
         assert typed.status == "proposed"
-    await seed_content(store, write_content(tmp_path / "c", [{"name": "Bohicon",
-                                                              "country": "BJ"}]))
+    await seed_content(store, write_content(tmp_path / "c", [{"name": "Bohicon", "country": "BJ"}]))
     async with store.transaction() as tx:
         found = await places.find(tx, ADMIN, "Bohicon")
     assert (found.id, found.status) == (typed.id, "confirmed")
@@ -152,7 +186,21 @@ async def test_a_seed_confirms_a_proposed_name_it_lists(store: Store, tmp_path: 
 
 def test_every_programme_country_is_known() -> None:
     codes = {c.code for c in places.countries("en")}
-    assert {"BE", "BJ", "SN", "EC", "BO", "PE", "GT", "NI", "RW", "MA", "ZA", "GM", "BF",
-            "CD"} <= codes
+    assert {
+        "BE",
+        "BJ",
+        "SN",
+        "EC",
+        "BO",
+        "PE",
+        "GT",
+        "NI",
+        "RW",
+        "MA",
+        "ZA",
+        "GM",
+        "BF",
+        "CD",
+    } <= codes
     names = {c.code: c.name for c in places.countries("fr")}
     assert names["BE"] == "Belgique"

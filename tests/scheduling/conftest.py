@@ -90,8 +90,9 @@ class FakeTransport:
     def fail(self, *errors: SendError) -> None:
         self.faults.extend(errors)
 
-    async def send(self, key: ConversationKey, text: str, buttons: Buttons | None, *,
-                   lite: bool) -> None:
+    async def send(
+        self, key: ConversationKey, text: str, buttons: Buttons | None, *, lite: bool
+    ) -> None:
         self.attempts += 1
         if self.faults:
             raise self.faults.pop(0)
@@ -133,20 +134,35 @@ def settings(rate: float = 25.0, quiet: tuple[int, int] = (21, 8)) -> Settings:
     return Settings(send_rate=rate, quiet_hours=quiet)
 
 
-def sender_for(service: Conversations, transport: Any, vtime: VirtualTime, *,
-               rate: float = 25.0, quiet: tuple[int, int] = (21, 8), lease_ttl: float = 30.0,
-               retry_base: float = 5.0) -> Sender:
+def sender_for(
+    service: Conversations,
+    transport: Any,
+    vtime: VirtualTime,
+    *,
+    rate: float = 25.0,
+    quiet: tuple[int, int] = (21, 8),
+    lease_ttl: float = 30.0,
+    retry_base: float = 5.0,
+) -> Sender:
     pacer = Pacer(rate, clock=vtime.monotonic, sleep=vtime.sleep)
-    return build_sender(service, transport, settings(rate, quiet), pacer=pacer,
-                        sleep=vtime.sleep, lease_ttl=lease_ttl, retry_base=retry_base)
+    return build_sender(
+        service,
+        transport,
+        settings(rate, quiet),
+        pacer=pacer,
+        sleep=vtime.sleep,
+        lease_ttl=lease_ttl,
+        retry_base=retry_base,
+    )
 
 
 def planner_for(service: Conversations, quiet: tuple[int, int] = (21, 8)) -> Any:
     return build_planner(service, settings(quiet=quiet))
 
 
-async def add_users(store: Store, count: int, *, start: int = 1, channel: str = "telegram",
-                    **fields: Any) -> list[int]:
+async def add_users(
+    store: Store, count: int, *, start: int = 1, channel: str = "telegram", **fields: Any
+) -> list[int]:
     """Create `count` users with external ids start…; returns their database ids."""
 
     async def make(tx: Tx) -> list[int]:

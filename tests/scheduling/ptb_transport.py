@@ -30,25 +30,35 @@ class BotTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, key: ConversationKey, text: str, buttons: Buttons | None, *,
-                   lite: bool) -> None:
+    async def send(
+        self, key: ConversationKey, text: str, buttons: Buttons | None, *, lite: bool
+    ) -> None:
         if key.channel != "telegram" or not key.external_id.lstrip("-").isdigit():
             raise SendRejected(f"not a Telegram chat: {key}")
         markup = None
         if buttons and not lite:
-            markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                            for label, data in row] for row in buttons])
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                    for row in buttons
+                ]
+            )
         elif buttons:
             labels = [label for row in buttons for label, _ in row]
             text += "\n\n" + "\n".join(f"{n}. {label}" for n, label in enumerate(labels, 1))
         try:
-            await self.bot.send_message(int(key.external_id), text, parse_mode=ParseMode.HTML,
-                                        reply_markup=markup,
-                                        link_preview_options=LinkPreviewOptions(is_disabled=True))
+            await self.bot.send_message(
+                int(key.external_id),
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
         except RetryAfter as exc:
             wait = exc.retry_after
-            raise SendRateLimited(wait.total_seconds() if isinstance(wait, timedelta)
-                                  else float(wait)) from exc
+            raise SendRateLimited(
+                wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            ) from exc
         except Forbidden as exc:
             raise SendBlocked() from exc
         except BadRequest as exc:  # before NetworkError: BadRequest is one of them

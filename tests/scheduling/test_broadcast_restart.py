@@ -29,10 +29,17 @@ USERS = 300
 
 
 async def test_killed_before_the_due_time_and_restarted_after_it(
-        database_url: str, store: Store, service: Conversations, vtime: VirtualTime) -> None:
+    database_url: str, store: Store, service: Conversations, vtime: VirtualTime
+) -> None:
     await add_users(store, USERS, timezone="Europe/Brussels", language="fr")
-    planned = await bc.create(store, TESTER, texts={"*": "Réunion le 3 mai"}, audience=["all"],
-                              at=vtime.now + timedelta(seconds=20), now=vtime.now)
+    planned = await bc.create(
+        store,
+        TESTER,
+        texts={"*": "Réunion le 3 mai"},
+        audience=["all"],
+        at=vtime.now + timedelta(seconds=20),
+        now=vtime.now,
+    )
     assert planned.recipients == USERS
     transport = FakeTransport(vtime)
     # First process: plans and sends what is due (nothing yet), then is killed (no cleanup).
@@ -74,7 +81,8 @@ class DiesAfter(FakeTransport):
 
 
 async def test_killed_in_the_middle_resumes_where_it_stopped(
-        database_url: str, store: Store, service: Conversations, vtime: VirtualTime) -> None:
+    database_url: str, store: Store, service: Conversations, vtime: VirtualTime
+) -> None:
     await add_users(store, USERS, timezone="Europe/Brussels")
     await bc.create(store, TESTER, texts={"*": "Hello"}, audience=[], at=vtime.now, now=vtime.now)
     dying = DiesAfter(vtime)

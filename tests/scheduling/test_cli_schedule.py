@@ -40,14 +40,32 @@ def test_deadlines_add_list_remove_and_audit(run, sqlite_url: str) -> None:  # t
     listed = run("deadlines", "list")
     assert listed.exit_code == 0 and "financial_report" in listed.output
     assert "Jaarlijks financieel rapport" in run("deadlines", "list", "--lang", "nl").output
-    added = run("deadlines", "add", "mou_renewal", "--title", "fr:Renouveler l'accord",
-                "--title", "en:Renew the agreement", "--due", "2027-09-15", "--offsets", "21,3",
-                "--audience", "partnership:brasschaat-tarija", "--hour", "10")
+    added = run(
+        "deadlines",
+        "add",
+        "mou_renewal",
+        "--title",
+        "fr:Renouveler l'accord",
+        "--title",
+        "en:Renew the agreement",
+        "--due",
+        "2027-09-15",
+        "--offsets",
+        "21,3",
+        "--audience",
+        "partnership:brasschaat-tarija",
+        "--hour",
+        "10",
+    )
     assert added.exit_code == 0, added.output
     again = run("deadlines", "add", "mou_renewal", "--title", "x", "--due", "2027-09-15")
     assert again.exit_code == 1 and "--replace" in again.output
-    assert run("deadlines", "add", "mou_renewal", "--title", "x", "--due", "2027-09-16",
-               "--replace").exit_code == 0
+    assert (
+        run(
+            "deadlines", "add", "mou_renewal", "--title", "x", "--due", "2027-09-16", "--replace"
+        ).exit_code
+        == 0
+    )
     bad = run("deadlines", "add", "oops", "--title", "x", "--due", "2027-13-01")
     assert bad.exit_code == 2 and "not a date" in bad.output
     listed = run("deadlines", "list")
@@ -66,8 +84,11 @@ def test_deadlines_add_list_remove_and_audit(run, sqlite_url: str) -> None:  # t
 
 def test_deadlines_import_and_ics(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     source = tmp_path / "mine.yaml"
-    source.write_text("deadlines:\n  - id: visit\n    title: {nl: Werkbezoek, fr: Visite}\n"
-                      "    due: 2027-10-01\n    offsets: [14]\n", encoding="utf-8")
+    source.write_text(
+        "deadlines:\n  - id: visit\n    title: {nl: Werkbezoek, fr: Visite}\n"
+        "    due: 2027-10-01\n    offsets: [14]\n",
+        encoding="utf-8",
+    )
     imported = run("deadlines", "import", str(source))
     assert imported.exit_code == 0 and "1 deadline imported" in imported.output
     broken = tmp_path / "broken.yaml"
@@ -87,11 +108,20 @@ def test_broadcast_dry_run_schedule_status_retry_cancel(run, sqlite_url: str) ->
         await add_users(store, 2, start=10, country="BJ", language="fr")
 
     with_store(sqlite_url, people)
-    dry = run("broadcast", "--text", "Hallo", "--text", "fr:Bonjour", "--audience", "country:BE",
-              "--dry-run")
+    dry = run(
+        "broadcast",
+        "--text",
+        "Hallo",
+        "--text",
+        "fr:Bonjour",
+        "--audience",
+        "country:BE",
+        "--dry-run",
+    )
     assert dry.exit_code == 0 and "dry run: 3 recipients" in dry.output
-    sent = run("broadcast", "--text", "Bonjour", "--audience", "country:BJ",
-               "--at", "2030-01-02T09:00")
+    sent = run(
+        "broadcast", "--text", "Bonjour", "--audience", "country:BJ", "--at", "2030-01-02T09:00"
+    )
     assert sent.exit_code == 0 and "broadcast #1 scheduled for 2030-01-02 08:00 UTC" in sent.output
     status = run("broadcast", "status")
     assert "#1 scheduled" in status.output and "[country:BJ]" in status.output
@@ -100,8 +130,10 @@ def test_broadcast_dry_run_schedule_status_retry_cancel(run, sqlite_url: str) ->
     assert run("broadcast", "retry", "1").output.startswith("0 messages")
     assert run("broadcast", "cancel", "1").exit_code == 0
     assert "#1 cancelled" in run("broadcast", "status").output
-    for args, fragment in [(("--audience", "planet:mars", "--text", "x"), "planet:mars"),
-                           ((), "give a text"),
-                           (("--text", "x", "--at", "tomorrow"), "ISO 8601")]:
+    for args, fragment in [
+        (("--audience", "planet:mars", "--text", "x"), "planet:mars"),
+        ((), "give a text"),
+        (("--text", "x", "--at", "tomorrow"), "ISO 8601"),
+    ]:
         result = run("broadcast", *args)
         assert result.exit_code == 2 and fragment in result.output, result.output

@@ -9,11 +9,19 @@ from bot.scheduling.ics import calendar, escape_text, fold
 
 
 def test_calendar_of_two_occurrences() -> None:
-    deadline, _ = parse({"id": "fin", "title": {"fr": "Rapport financier, annuel; v2",
-                                               "en": "Financial report"},
-                         "description": {"fr": "Pièces justificatives — " + "é" * 80,
-                                         "en": "Supporting documents"},
-                         "due": "2027-06-30", "every": "yearly", "offsets": [30, 0]})
+    deadline, _ = parse(
+        {
+            "id": "fin",
+            "title": {"fr": "Rapport financier, annuel; v2", "en": "Financial report"},
+            "description": {
+                "fr": "Pièces justificatives — " + "é" * 80,
+                "en": "Supporting documents",
+            },
+            "due": "2027-06-30",
+            "every": "yearly",
+            "offsets": [30, 0],
+        }
+    )
     assert deadline is not None
     found = occurrences(deadline, date(2027, 1, 1), date(2028, 12, 31))
     content = calendar(found, "fr", datetime(2027, 1, 5, 9, 30, tzinfo=UTC))

@@ -65,8 +65,13 @@ asyncio.run(main())
 
 def start(url: str, out: Path, script: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, str(script), url, str(out)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, str(script), url, str(out)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None and child.stdout.readline().strip() == "ready"
     return child
 
@@ -83,8 +88,9 @@ async def wait_for(condition, timeout: float) -> None:  # type: ignore[no-untype
 
 
 @pytest.mark.slow
-async def test_kill_9_before_the_due_time_and_in_the_middle(sqlite_url: str,
-                                                           tmp_path: Path) -> None:
+async def test_kill_9_before_the_due_time_and_in_the_middle(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     store = await Store.open(sqlite_url)
     try:
         await add_users(store, USERS, timezone="UTC")
@@ -93,8 +99,15 @@ async def test_kill_9_before_the_due_time_and_in_the_middle(sqlite_url: str,
         first = start(sqlite_url, out, script)
         # Due 4 s after the first sender is up (a loaded machine may take seconds to start it).
         now = datetime.now(UTC)
-        await bc.create(store, TESTER, texts={"*": "Hello"}, audience=[], now=now,
-                        at=now + timedelta(seconds=4), ignore_quiet=True)
+        await bc.create(
+            store,
+            TESTER,
+            texts={"*": "Hello"},
+            audience=[],
+            now=now,
+            at=now + timedelta(seconds=4),
+            ignore_quiet=True,
+        )
         await asyncio.sleep(1.0)
         first.send_signal(signal.SIGKILL)  # before the broadcast is due
         first.wait()
@@ -105,9 +118,11 @@ async def test_kill_9_before_the_due_time_and_in_the_middle(sqlite_url: str,
         second.wait()
         third = start(sqlite_url, out, script)
         try:
+
             async def finished() -> bool:
-                return "pending" not in statuses(await outbox(store)) and \
-                       "sending" not in statuses(await outbox(store))
+                return "pending" not in statuses(await outbox(store)) and "sending" not in statuses(
+                    await outbox(store)
+                )
 
             for _ in range(600):
                 if await finished():
@@ -123,8 +138,12 @@ async def test_kill_9_before_the_due_time_and_in_the_middle(sqlite_url: str,
         assert max(got.values()) == 1  # nobody twice
         assert len(got) >= USERS - by_status["unknown"]  # nobody lost but an in-flight one
         async with store.transaction() as tx:
-            sent_to = {u.external_id for u in (await tx.users_by_id(
-                r.user_id for r in rows if r.status == "sent")).values()}
+            sent_to = {
+                u.external_id
+                for u in (
+                    await tx.users_by_id(r.user_id for r in rows if r.status == "sent")
+                ).values()
+            }
         assert sent_to <= set(got)
     finally:
         await store.close()

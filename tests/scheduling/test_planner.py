@@ -26,24 +26,37 @@ TITLE = {"fr": "Rapport", "nl": "Rapport", "es": "Informe", "en": "Report"}
 
 async def save(store: Store, vtime: VirtualTime, deadline_id: str = "report", **spec: Any) -> None:
     async def put(tx: Tx) -> None:
-        await tx.save_deadline(deadline_id, {"id": deadline_id, "title": TITLE, **spec},
-                               source="coordinator", now=vtime.now)
+        await tx.save_deadline(
+            deadline_id,
+            {"id": deadline_id, "title": TITLE, **spec},
+            source="coordinator",
+            now=vtime.now,
+        )
 
     await store.run_in_transaction(put)
 
 
 async def people(store: Store) -> dict[str, int]:
     """Two officials in Brasschaat, one in Tarija, one in Nimlaha'kok (database ids by name)."""
-    places = {"brasschaat": ("Brasschaat", "BE", "Europe/Brussels"),
-              "tarija": ("Tarija", "BO", "America/La_Paz"),
-              "nimlahakok": ("Nimlaha'kok", "GT", "America/Guatemala")}
+    places = {
+        "brasschaat": ("Brasschaat", "BE", "Europe/Brussels"),
+        "tarija": ("Tarija", "BO", "America/La_Paz"),
+        "nimlahakok": ("Nimlaha'kok", "GT", "America/Guatemala"),
+    }
     found: dict[str, int] = {}
     number = 100
     for name, (municipality, country, tz) in places.items():
         mid = await municipality_id(store, municipality, country)
         count = 2 if name == "brasschaat" else 1
-        ids = await add_users(store, count, start=number, municipality_id=mid, country=country,
-                              timezone=tz, language="es" if country != "BE" else "nl")
+        ids = await add_users(
+            store,
+            count,
+            start=number,
+            municipality_id=mid,
+            country=country,
+            timezone=tz,
+            language="es" if country != "BE" else "nl",
+        )
         for index, user_id in enumerate(ids):
             found[f"{name}{index or ''}"] = user_id
         number += 10
@@ -56,8 +69,9 @@ def hours(vtime: VirtualTime, until: datetime) -> Iterator[datetime]:
         vtime.advance(hours=1)
 
 
-async def run_hourly(service: Conversations, transport: FakeTransport, vtime: VirtualTime,
-                     until: datetime) -> dict[str, list[datetime]]:
+async def run_hourly(
+    service: Conversations, transport: FakeTransport, vtime: VirtualTime, until: datetime
+) -> dict[str, list[datetime]]:
     """Plan and send every hour until `until`; when each user got something (UTC)."""
     planner, sender = planner_for(service), sender_for(service, transport, vtime)
     received: dict[str, list[datetime]] = {}
@@ -67,19 +81,21 @@ async def run_hourly(service: Conversations, transport: FakeTransport, vtime: Vi
         await sender.run_once()
         for delivery in transport.sent[before:]:  # (the pacer's spacing adds milliseconds)
             received.setdefault(delivery.key.external_id, []).append(
-                now.replace(second=0, microsecond=0))
+                now.replace(second=0, microsecond=0)
+            )
     return received
 
 
-async def test_reminders_follow_each_users_time_zone(seeded: Conversations, store: Store,
-                                                     vtime: VirtualTime) -> None:
+async def test_reminders_follow_each_users_time_zone(
+    seeded: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await people(store)
     await save(store, vtime, due="2027-05-10", offsets=[7], hour=9, audience=["partnership:*"])
     vtime.set(datetime(2027, 5, 3, 0, tzinfo=UTC))
     transport = FakeTransport(vtime)
     received = await run_hourly(seeded, transport, vtime, datetime(2027, 5, 4, 6, tzinfo=UTC))
     assert received == {
-        "100": [datetime(2027, 5, 3, 7, tzinfo=UTC)],   # 09:00 in Brussels (CEST)
+        "100": [datetime(2027, 5, 3, 7, tzinfo=UTC)],  # 09:00 in Brussels (CEST)
         "101": [datetime(2027, 5, 3, 7, tzinfo=UTC)],
         "110": [datetime(2027, 5, 3, 13, tzinfo=UTC)],  # 09:00 in La Paz
         "120": [datetime(2027, 5, 3, 15, tzinfo=UTC)],  # 09:00 in Guatemala
@@ -92,22 +108,31 @@ async def test_reminders_follow_each_users_time_zone(seeded: Conversations, stor
 
 
 async def test_quiet_hours_hold_a_reminder_whose_hour_is_at_night(
-        seeded: Conversations, store: Store, vtime: VirtualTime) -> None:
+    seeded: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await people(store)
     await save(store, vtime, due="2027-05-10", offsets=[3], hour=22, audience=["country:BO"])
     vtime.set(datetime(2027, 5, 7, 0, tzinfo=UTC))
-    received = await run_hourly(seeded, FakeTransport(vtime), vtime,
-                                datetime(2027, 5, 9, 0, tzinfo=UTC))
+    received = await run_hourly(
+        seeded, FakeTransport(vtime), vtime, datetime(2027, 5, 9, 0, tzinfo=UTC)
+    )
     la_paz = ZoneInfo("America/La_Paz")
     assert [t.astimezone(la_paz).hour for t in received["110"]] == [8]
     assert received["110"][0].astimezone(la_paz).day == 8  # the morning after 22:00
 
 
-async def test_done_stops_the_municipality_and_records_who(seeded: Conversations, store: Store,
-                                                            vtime: VirtualTime) -> None:
+async def test_done_stops_the_municipality_and_records_who(
+    seeded: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     ids = await people(store)
-    await save(store, vtime, due="2027-05-30", offsets=[14, 2], hour=9, audience=["side:north",
-                                                                                  "side:south"])
+    await save(
+        store,
+        vtime,
+        due="2027-05-30",
+        offsets=[14, 2],
+        hour=9,
+        audience=["side:north", "side:south"],
+    )
     vtime.set(datetime(2027, 5, 16, 6, tzinfo=UTC))
     transport = FakeTransport(vtime)
     await run_hourly(seeded, transport, vtime, datetime(2027, 5, 17, 0, tzinfo=UTC))
@@ -115,8 +140,14 @@ async def test_done_stops_the_municipality_and_records_who(seeded: Conversations
     brasschaat = await municipality_id(store, "Brasschaat", "BE")
 
     async def done(tx: Tx) -> None:
-        await tx.mark_done("report", "2027-05-30", scope=f"m:{brasschaat}",
-                           municipality_id=brasschaat, user_id=ids["brasschaat1"], now=vtime.now)
+        await tx.mark_done(
+            "report",
+            "2027-05-30",
+            scope=f"m:{brasschaat}",
+            municipality_id=brasschaat,
+            user_id=ids["brasschaat1"],
+            now=vtime.now,
+        )
 
     await store.run_in_transaction(done)
     transport.sent.clear()
@@ -129,10 +160,17 @@ async def test_done_stops_the_municipality_and_records_who(seeded: Conversations
 
 
 async def test_after_a_restart_only_the_latest_useful_reminder_goes_once(
-        seeded: Conversations, store: Store, vtime: VirtualTime) -> None:
+    seeded: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await people(store)
-    await save(store, vtime, due="2027-06-30", offsets=[30, 7, 1], hour=9,
-               audience=["municipality:Brasschaat"])
+    await save(
+        store,
+        vtime,
+        due="2027-06-30",
+        offsets=[30, 7, 1],
+        hour=9,
+        audience=["municipality:Brasschaat"],
+    )
     # The bot was down from before 31 May until 24 June, 12:00 UTC.
     vtime.set(datetime(2027, 6, 24, 12, tzinfo=UTC))
     transport = FakeTransport(vtime)
@@ -155,19 +193,39 @@ async def test_after_a_restart_only_the_latest_useful_reminder_goes_once(
     assert statuses(await outbox(store)) == {"sent": 2, "dropped": 2}
 
 
-async def test_a_completed_check_in_counts_as_done(seeded: Conversations, store: Store,
-                                                   vtime: VirtualTime) -> None:
+async def test_a_completed_check_in_counts_as_done(
+    seeded: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     ids = await people(store)
-    await save(store, vtime, "checkin", every="partnership", due="2026-12-31", offsets=[3],
-               hour=10, audience=["partnership:*"], flow="partnership_checkin")
+    await save(
+        store,
+        vtime,
+        "checkin",
+        every="partnership",
+        due="2026-12-31",
+        offsets=[3],
+        hour=10,
+        audience=["partnership:*"],
+        flow="partnership_checkin",
+    )
     tarija = await municipality_id(store, "Tarija", "BO")
 
     async def completed(tx: Tx) -> None:
-        run = await tx.create_run(ids["tarija"], "partnership_checkin", "1", state={},
-                                  municipality_id=tarija,
-                                  started_at=datetime(2027, 5, 2, tzinfo=UTC))
-        await tx.save_run(run, state={}, status="completed", waiting_since=None,
-                          completed_at=datetime(2027, 5, 2, 1, tzinfo=UTC))
+        run = await tx.create_run(
+            ids["tarija"],
+            "partnership_checkin",
+            "1",
+            state={},
+            municipality_id=tarija,
+            started_at=datetime(2027, 5, 2, tzinfo=UTC),
+        )
+        await tx.save_run(
+            run,
+            state={},
+            status="completed",
+            waiting_since=None,
+            completed_at=datetime(2027, 5, 2, 1, tzinfo=UTC),
+        )
 
     await store.run_in_transaction(completed)
     vtime.set(datetime(2027, 6, 27, 0, tzinfo=UTC))
@@ -179,15 +237,21 @@ async def test_a_completed_check_in_counts_as_done(seeded: Conversations, store:
     assert ("▶️ Empezar ahora", "f:partnership_checkin") in (message.buttons or [[]])[-1]
 
 
-async def test_one_nudge_per_run_never_at_night(seeded: Conversations, store: Store,
-                                                vtime: VirtualTime) -> None:
+async def test_one_nudge_per_run_never_at_night(
+    seeded: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     ids = await people(store)
     vtime.set(datetime(2027, 5, 10, 6, tzinfo=UTC))  # 02:00 in La Paz
 
     async def start(tx: Tx) -> int:
-        run = await tx.create_run(ids["tarija"], "sdg_assessment", "1", state={},
-                                  started_at=vtime.now - timedelta(hours=30),
-                                  waiting_since=vtime.now - timedelta(hours=25))
+        run = await tx.create_run(
+            ids["tarija"],
+            "sdg_assessment",
+            "1",
+            state={},
+            started_at=vtime.now - timedelta(hours=30),
+            waiting_since=vtime.now - timedelta(hours=25),
+        )
         return run.id
 
     run_id = await store.run_in_transaction(start)
@@ -207,8 +271,9 @@ async def test_one_nudge_per_run_never_at_night(seeded: Conversations, store: St
     async def answer(tx: Tx) -> None:
         run = await tx.run(run_id)
         assert run is not None
-        await tx.save_run(run, state={}, status="active", waiting_since=vtime.now,
-                          completed_at=None)
+        await tx.save_run(
+            run, state={}, status="active", waiting_since=vtime.now, completed_at=None
+        )
 
     await store.run_in_transaction(answer)
     vtime.advance(hours=50)

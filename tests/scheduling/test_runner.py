@@ -26,7 +26,8 @@ async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-un
 
 
 async def test_the_scheduler_sends_wakes_up_and_hands_over_on_stop(
-        sqlite_url: str, vtime: VirtualTime) -> None:
+    sqlite_url: str, vtime: VirtualTime
+) -> None:
     from tests.conversation.conftest import make_service
 
     store = await Store.open(sqlite_url)
@@ -35,14 +36,16 @@ async def test_the_scheduler_sends_wakes_up_and_hands_over_on_stop(
         await add_users(store, 4, timezone="Europe/Brussels")
         await bc.create(store, TESTER, texts={"*": "one"}, audience=[], at=vtime.now, now=vtime.now)
         transport = FakeTransport(vtime)
-        handle = await start_scheduler(service, transport, Settings(send_rate=0),
-                                       send_every=3600, plan_every=3600)
+        handle = await start_scheduler(
+            service, transport, Settings(send_rate=0), send_every=3600, plan_every=3600
+        )
         try:
             await until(lambda: len(transport.sent) == 4)  # the first tick runs at once
             async with store.transaction() as tx:
                 assert {row.id for row in await tx.deadline_rows()} >= {"financial_report"}
-            await bc.create(store, TESTER, texts={"*": "two"}, audience=[], at=vtime.now,
-                            now=vtime.now)
+            await bc.create(
+                store, TESTER, texts={"*": "two"}, audience=[], at=vtime.now, now=vtime.now
+            )
             wake()  # no need to wait an hour for the next tick
             await until(lambda: len(transport.sent) == 8)
         finally:

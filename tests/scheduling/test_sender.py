@@ -25,18 +25,31 @@ TESTER = Actor.terminal("test")
 """Who creates the broadcasts here (an admin at the terminal)."""
 
 
-async def broadcast_now(service: Conversations, vtime: VirtualTime, *, text: str = "Hello",
-                        ignore_quiet: bool = False, audience: tuple[str, ...] = ()) -> int:
-    planned = await bc.create(service.store, TESTER, texts={"*": text}, audience=audience,
-                              at=vtime.now, now=vtime.now,
-                              ignore_quiet=ignore_quiet)
+async def broadcast_now(
+    service: Conversations,
+    vtime: VirtualTime,
+    *,
+    text: str = "Hello",
+    ignore_quiet: bool = False,
+    audience: tuple[str, ...] = (),
+) -> int:
+    planned = await bc.create(
+        service.store,
+        TESTER,
+        texts={"*": text},
+        audience=audience,
+        at=vtime.now,
+        now=vtime.now,
+        ignore_quiet=ignore_quiet,
+    )
     await planner_for(service).run_once()
     assert planned.broadcast_id is not None
     return planned.broadcast_id
 
 
-async def test_each_row_is_sent_once_and_recorded(service: Conversations, store: Store,
-                                                  vtime: VirtualTime) -> None:
+async def test_each_row_is_sent_once_and_recorded(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 5, language="nl", timezone="Europe/Brussels")
     await broadcast_now(service, vtime, text="Hallo <allemaal>")
     transport = FakeTransport(vtime)
@@ -52,7 +65,8 @@ async def test_each_row_is_sent_once_and_recorded(service: Conversations, store:
 
 
 async def test_two_senders_on_one_database_send_each_message_once(
-        service: Conversations, store: Store, vtime: VirtualTime) -> None:
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 40, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = FakeTransport(vtime)
@@ -76,7 +90,8 @@ class StopAfter(FakeTransport):
 
 
 async def test_when_the_leader_dies_another_takes_over_after_its_lease(
-        service: Conversations, store: Store, vtime: VirtualTime) -> None:
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 30, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = StopAfter(vtime)
@@ -102,7 +117,8 @@ class Hangs(FakeTransport):
 
 
 async def test_a_message_interrupted_mid_send_is_never_sent_twice(
-        service: Conversations, store: Store, vtime: VirtualTime) -> None:
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 3, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     hanging = Hangs(vtime)
@@ -124,8 +140,9 @@ async def test_a_message_interrupted_mid_send_is_never_sent_twice(
     assert unknown.user_id not in {r.user_id for r in rows if r.status == "sent"}
 
 
-async def test_a_429_pauses_all_sending_and_loses_nothing(service: Conversations, store: Store,
-                                                          vtime: VirtualTime) -> None:
+async def test_a_429_pauses_all_sending_and_loses_nothing(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 10, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = FakeTransport(vtime)
@@ -141,7 +158,8 @@ async def test_a_429_pauses_all_sending_and_loses_nothing(service: Conversations
 
 
 async def test_a_403_marks_the_user_blocked_and_skips_their_other_messages(
-        service: Conversations, store: Store, vtime: VirtualTime) -> None:
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 3, timezone="Europe/Brussels")
     await broadcast_now(service, vtime, text="one")
     await broadcast_now(service, vtime, text="two")
@@ -156,7 +174,8 @@ async def test_a_403_marks_the_user_blocked_and_skips_their_other_messages(
 
 
 async def test_server_errors_are_retried_with_backoff_then_given_up(
-        service: Conversations, store: Store, vtime: VirtualTime) -> None:
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 2, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = FakeTransport(vtime)
@@ -182,8 +201,9 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(
     assert statuses(await outbox(store)) == {"sent": 2, "failed": 2}
 
 
-async def test_a_rejected_message_fails_at_once(service: Conversations, store: Store,
-                                                vtime: VirtualTime) -> None:
+async def test_a_rejected_message_fails_at_once(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 1, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = FakeTransport(vtime)
@@ -197,9 +217,9 @@ async def test_a_rejected_message_fails_at_once(service: Conversations, store: S
     assert transport.attempts == 1
 
 
-async def test_quiet_hours_hold_a_broadcast_until_the_morning(service: Conversations,
-                                                              store: Store,
-                                                              vtime: VirtualTime) -> None:
+async def test_quiet_hours_hold_a_broadcast_until_the_morning(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     vtime.set(datetime(2027, 4, 12, 7, 0, tzinfo=UTC))  # 03:00 in La Paz, 09:00 in Brussels
     await add_users(store, 1, start=1, timezone="America/La_Paz")
     await add_users(store, 1, start=2, timezone="Europe/Brussels")
@@ -221,21 +241,22 @@ async def test_quiet_hours_hold_a_broadcast_until_the_morning(service: Conversat
     assert transport.counts() == {"1": 2, "2": 2}
 
 
-async def test_sending_keeps_to_the_configured_rate(service: Conversations, store: Store,
-                                                    vtime: VirtualTime) -> None:
+async def test_sending_keeps_to_the_configured_rate(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 120, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = FakeTransport(vtime)
     sender = sender_for(service, transport, vtime, rate=20)
     assert await sender.run_once() == 120
     times = [d.at for d in transport.sent]
-    assert max(sum(1 for t in times if start <= t < start + 1.0 - 1e-6)
-               for start in times) <= 20
+    assert max(sum(1 for t in times if start <= t < start + 1.0 - 1e-6) for start in times) <= 20
     assert 5.0 <= times[-1] - times[0] <= 6.5  # 120 at 20/s: about 6 seconds, no slower
 
 
-async def test_replies_in_progress_go_first(service: Conversations, store: Store,
-                                            vtime: VirtualTime) -> None:
+async def test_replies_in_progress_go_first(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 2, timezone="Europe/Brussels")
     await broadcast_now(service, vtime)
     transport = FakeTransport(vtime, busy_until=vtime.mono + 1.0)
@@ -244,7 +265,8 @@ async def test_replies_in_progress_go_first(service: Conversations, store: Store
 
 
 async def test_stopped_users_and_cancelled_broadcasts_get_nothing(
-        service: Conversations, store: Store, vtime: VirtualTime) -> None:
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 2, timezone="Europe/Brussels")
     broadcast_id = await broadcast_now(service, vtime)
 
@@ -270,12 +292,17 @@ async def test_stopped_users_and_cancelled_broadcasts_get_nothing(
     assert transport.counts() == {"2": 1}
     async with store.transaction() as tx:
         assert bc.summary(await tx.broadcast_counts(broadcast_id)) == {
-            "sent": 1, "failed": 0, "blocked": 0, "pending": 0}
+            "sent": 1,
+            "failed": 0,
+            "blocked": 0,
+            "pending": 0,
+        }
         assert await tx.broadcast_counts(second) == {"dropped": 1}
 
 
-async def test_a_clean_stop_hands_over_at_once(service: Conversations, store: Store,
-                                               vtime: VirtualTime) -> None:
+async def test_a_clean_stop_hands_over_at_once(
+    service: Conversations, store: Store, vtime: VirtualTime
+) -> None:
     await add_users(store, 2, timezone="Europe/Brussels")
     transport = FakeTransport(vtime)
     first = sender_for(service, transport, vtime)

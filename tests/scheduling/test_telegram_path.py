@@ -44,8 +44,14 @@ async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
 
 async def broadcast_to_all(store: Store, service: Conversations, vtime: VirtualTime) -> None:
     await add_users(store, USERS, timezone="Africa/Dakar", language="fr")
-    await bc.create(store, TESTER, texts={"*": "Rappel : l'atelier ODD a lieu jeudi."}, audience=[],
-                    at=vtime.now, now=vtime.now)
+    await bc.create(
+        store,
+        TESTER,
+        texts={"*": "Rappel : l'atelier ODD a lieu jeudi."},
+        audience=[],
+        at=vtime.now,
+        now=vtime.now,
+    )
     await planner_for(service).run_once()
 
 
@@ -54,7 +60,8 @@ def per_chat(api: FakeBotApi) -> Counter[int]:
 
 
 async def test_300_recipients_at_the_configured_rate_without_a_429(
-        sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot) -> None:
+    sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot
+) -> None:
     store = await Store.open(sqlite_url)
     try:
         from tests.conversation.conftest import make_service
@@ -68,8 +75,9 @@ async def test_300_recipients_at_the_configured_rate_without_a_429(
         times = sorted(r.time for r in api.requests if r.method == "sendMessage")
         achieved = (len(times) - 1) / (times[-1] - times[0])
         assert 0.95 * 25 <= achieved <= 25.01
-        assert max(sum(1 for t in times if start <= t < start + 1.0 - 1e-6)
-                   for start in times) <= 25
+        assert (
+            max(sum(1 for t in times if start <= t < start + 1.0 - 1e-6) for start in times) <= 25
+        )
         text = api.messages_to(1)[0].plain
         assert text.startswith("📢 Rappel : l'atelier ODD a lieu jeudi.")
         assert outbox_statuses(await outbox(store)) == {"sent": USERS}
@@ -78,7 +86,8 @@ async def test_300_recipients_at_the_configured_rate_without_a_429(
 
 
 async def test_injected_429_and_500_lose_nothing_and_duplicate_nothing(
-        sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot) -> None:
+    sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot
+) -> None:
     store = await Store.open(sqlite_url)
     try:
         from tests.conversation.conftest import make_service
@@ -107,7 +116,8 @@ async def test_injected_429_and_500_lose_nothing_and_duplicate_nothing(
 
 
 async def test_a_user_who_blocked_the_bot_is_marked_and_skipped(
-        sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot) -> None:
+    sqlite_url: str, vtime: VirtualTime, api: FakeBotApi, bot: Bot
+) -> None:
     store = await Store.open(sqlite_url)
     try:
         from tests.conversation.conftest import make_service

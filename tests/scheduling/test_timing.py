@@ -24,21 +24,31 @@ from bot.scheduling.timing import (
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 QUIET = (21, 8)
-PARTNER_ZONES = ["Europe/Brussels", "America/La_Paz", "America/Guayaquil", "America/Guatemala",
-                 "Africa/Porto-Novo", "Africa/Dakar", "Africa/Kigali"]
+PARTNER_ZONES = [
+    "Europe/Brussels",
+    "America/La_Paz",
+    "America/Guayaquil",
+    "America/Guatemala",
+    "Africa/Porto-Novo",
+    "Africa/Dakar",
+    "Africa/Kigali",
+]
 
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (date(2027, 3, 27), utc(2027, 3, 27, 8)),   # Saturday before the change: CET, UTC+1
-    (date(2027, 3, 28), utc(2027, 3, 28, 7)),   # last Sunday of March: CEST from 02:00
-    (date(2027, 3, 29), utc(2027, 3, 29, 7)),
-    (date(2027, 10, 30), utc(2027, 10, 30, 7)),  # still CEST
-    (date(2027, 10, 31), utc(2027, 10, 31, 8)),  # last Sunday of October: back to CET
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2027, 3, 27), utc(2027, 3, 27, 8)),  # Saturday before the change: CET, UTC+1
+        (date(2027, 3, 28), utc(2027, 3, 28, 7)),  # last Sunday of March: CEST from 02:00
+        (date(2027, 3, 29), utc(2027, 3, 29, 7)),
+        (date(2027, 10, 30), utc(2027, 10, 30, 7)),  # still CEST
+        (date(2027, 10, 31), utc(2027, 10, 31, 8)),  # last Sunday of October: back to CET
+    ],
+)
 def test_nine_in_brussels_stays_nine_across_dst(day: date, expected: datetime) -> None:
     sent = send_time(day, 9, BRUSSELS, QUIET)
     assert sent == expected
@@ -51,24 +61,34 @@ def test_a_skipped_hour_moves_forward_and_a_repeated_one_is_taken_first() -> Non
     assert localize(date(2027, 10, 31), time(2, 30), BRUSSELS) == utc(2027, 10, 31, 0, 30)
 
 
-@pytest.mark.parametrize(("tz", "utc_hour"), [
-    ("America/La_Paz", 13), ("America/Guayaquil", 14), ("America/Guatemala", 15),
-    ("Africa/Porto-Novo", 8), ("Africa/Dakar", 9), ("Africa/Kigali", 7),
-    ("Europe/Brussels", 7),  # CEST in April
-])
+@pytest.mark.parametrize(
+    ("tz", "utc_hour"),
+    [
+        ("America/La_Paz", 13),
+        ("America/Guayaquil", 14),
+        ("America/Guatemala", 15),
+        ("Africa/Porto-Novo", 8),
+        ("Africa/Dakar", 9),
+        ("Africa/Kigali", 7),
+        ("Europe/Brussels", 7),  # CEST in April
+    ],
+)
 def test_partner_time_zones_get_their_own_nine_oclock(tz: str, utc_hour: int) -> None:
     sent = send_time(date(2027, 4, 20), 9, ZoneInfo(tz), QUIET)
     assert sent == utc(2027, 4, 20, utc_hour)
 
 
-@pytest.mark.parametrize(("local", "expected_local"), [
-    (datetime(2027, 4, 12, 22, 15), datetime(2027, 4, 13, 8, 0)),  # evening: next morning
-    (datetime(2027, 4, 12, 3, 0), datetime(2027, 4, 12, 8, 0)),    # night: this morning
-    (datetime(2027, 4, 12, 7, 59), datetime(2027, 4, 12, 8, 0)),
-    (datetime(2027, 4, 12, 8, 0), datetime(2027, 4, 12, 8, 0)),    # 08:00 is allowed
-    (datetime(2027, 4, 12, 20, 59), datetime(2027, 4, 12, 20, 59)),
-    (datetime(2027, 4, 12, 21, 0), datetime(2027, 4, 13, 8, 0)),   # 21:00 is quiet
-])
+@pytest.mark.parametrize(
+    ("local", "expected_local"),
+    [
+        (datetime(2027, 4, 12, 22, 15), datetime(2027, 4, 13, 8, 0)),  # evening: next morning
+        (datetime(2027, 4, 12, 3, 0), datetime(2027, 4, 12, 8, 0)),  # night: this morning
+        (datetime(2027, 4, 12, 7, 59), datetime(2027, 4, 12, 8, 0)),
+        (datetime(2027, 4, 12, 8, 0), datetime(2027, 4, 12, 8, 0)),  # 08:00 is allowed
+        (datetime(2027, 4, 12, 20, 59), datetime(2027, 4, 12, 20, 59)),
+        (datetime(2027, 4, 12, 21, 0), datetime(2027, 4, 13, 8, 0)),  # 21:00 is quiet
+    ],
+)
 def test_quiet_hours_push_to_the_morning(local: datetime, expected_local: datetime) -> None:
     tz = ZoneInfo("America/La_Paz")
     moment = local.replace(tzinfo=tz)
@@ -93,10 +113,15 @@ def test_quiet_hours_shapes() -> None:
     assert not any(in_quiet_hours(h, (8, 8)) for h in range(24))
 
 
-@given(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2032, 12, 31),
-                    timezones=st.just(UTC)), st.sampled_from(PARTNER_ZONES))
-def test_next_allowed_is_never_quiet_never_earlier_and_within_a_night(moment: datetime,
-                                                                      tz_name: str) -> None:
+@given(
+    st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2032, 12, 31), timezones=st.just(UTC)
+    ),
+    st.sampled_from(PARTNER_ZONES),
+)
+def test_next_allowed_is_never_quiet_never_earlier_and_within_a_night(
+    moment: datetime, tz_name: str
+) -> None:
     tz = ZoneInfo(tz_name)
     allowed = next_allowed(moment, tz, QUIET)
     assert allowed >= moment
@@ -125,8 +150,12 @@ def test_months_keep_month_ends_and_clamp() -> None:
 
 def test_period_ends_by_rhythm() -> None:
     year = (date(2027, 1, 1), date(2027, 12, 31))
-    assert period_ends("quarterly", *year) == [date(2027, 3, 31), date(2027, 6, 30),
-                                               date(2027, 9, 30), date(2027, 12, 31)]
+    assert period_ends("quarterly", *year) == [
+        date(2027, 3, 31),
+        date(2027, 6, 30),
+        date(2027, 9, 30),
+        date(2027, 12, 31),
+    ]
     assert period_ends("half-yearly", *year) == [date(2027, 6, 30), date(2027, 12, 31)]
     assert period_ends("yearly", *year) == [date(2027, 12, 31)]
     assert len(period_ends("monthly", *year)) == 12

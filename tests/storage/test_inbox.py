@@ -24,7 +24,8 @@ async def test_kept_updates_come_back_until_claimed_oldest_first(store: Store) -
     async with store.transaction(readonly=True) as tx:
         pending = await tx.unhandled_fetched("telegram", T0 - timedelta(minutes=1))
     assert [(u, p["message"]["text"], f) for u, p, f in pending] == [  # type: ignore[index]
-        (11, "1", T0), (13, "Gent", T0 + timedelta(seconds=1))
+        (11, "1", T0),
+        (13, "Gent", T0 + timedelta(seconds=1)),
     ]
 
 

@@ -16,8 +16,9 @@ from bot.storage import sqlite_driver
 from bot.storage.db import create_engine
 
 
-@pytest.mark.parametrize(("in_loop", "adapter"),
-                         [(False, "_OneHopConnection"), (True, "_InLoopConnection")])
+@pytest.mark.parametrize(
+    ("in_loop", "adapter"), [(False, "_OneHopConnection"), (True, "_InLoopConnection")]
+)
 async def test_rows_counts_ids_and_errors_come_back_as_usual(
     tmp_path: Path, in_loop: bool, adapter: str
 ) -> None:

@@ -29,8 +29,9 @@ async def test_each_delivery_is_marked_at_its_own_moment(store: Store) -> None:
         await tx.claim_update("console", 1, handled)
     first, second = handled + timedelta(seconds=2), handled + timedelta(seconds=7)
     async with store.transaction() as tx:
-        await tx.mark_delivered("telegram", {1: Delivery(first, 3_000_000_000),
-                                             2: Delivery(second)})
+        await tx.mark_delivered(
+            "telegram", {1: Delivery(first, 3_000_000_000), 2: Delivery(second)}
+        )
         await tx.mark_delivered("telegram", {})
     async with store.transaction(readonly=True) as tx:
         assert await tx.processed("telegram", 1) == (handled, first)

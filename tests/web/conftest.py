@@ -67,8 +67,7 @@ class Console:
         self.clients.append(client)
         return client
 
-    async def user(self, external_id: str = "42", role: str = "coordinator",
-                   **fields: Any) -> User:
+    async def user(self, external_id: str = "42", role: str = "coordinator", **fields: Any) -> User:
         """A Telegram user with `role` (created if new)."""
         async with self.store.transaction() as tx:
             user = await tx.get_or_create_user("telegram", external_id)
@@ -81,7 +80,8 @@ class Console:
             fresh = await tx.user(user.id)
             assert fresh is not None
             url = await programme_console.issue_link(
-                tx, Actor.of_user(fresh), fresh, self.service.settings.web_url, self.clock())
+                tx, Actor.of_user(fresh), fresh, self.service.settings.web_url, self.clock()
+            )
         return url.removeprefix(self.service.settings.web_url or "")
 
     async def open_link(self, client: TestClient, path: str) -> Any:
@@ -89,11 +89,9 @@ class Console:
         page = await client.get(path)
         token = CSRF.search(await page.text())
         assert token, "the sign-in page has its button"
-        return await client.post(path, data={"csrf_token": token.group(1)},
-                                 allow_redirects=False)
+        return await client.post(path, data={"csrf_token": token.group(1)}, allow_redirects=False)
 
-    async def sign_in(self, client: TestClient, external_id: str = "42",
-                      **fields: Any) -> User:
+    async def sign_in(self, client: TestClient, external_id: str = "42", **fields: Any) -> User:
         """Sign `client` in as a coordinator."""
         user = await self.user(external_id, **fields)
         response = await self.open_link(client, await self.link(user))
@@ -107,12 +105,12 @@ class Console:
         assert found, f"no CSRF token on {path}"
         return found.group(1)
 
-    async def post(self, client: TestClient, path: str, data: dict[str, Any],
-                   page: str | None = None) -> Any:
+    async def post(
+        self, client: TestClient, path: str, data: dict[str, Any], page: str | None = None
+    ) -> Any:
         """Post a form with the session's CSRF token; redirects are not followed."""
         token = await self.csrf(client, page or "/")
-        return await client.post(path, data={**data, "csrf_token": token},
-                                 allow_redirects=False)
+        return await client.post(path, data={**data, "csrf_token": token}, allow_redirects=False)
 
 
 @pytest.fixture(scope="session")
@@ -121,13 +119,20 @@ def small_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = data_dir("content")
     folder = tmp_path_factory.mktemp("content")
     twinnings = yaml.safe_load((source / "partnerships.yaml").read_text(encoding="utf-8"))
-    named = {(side["name"], side["country"]) for p in twinnings["partnerships"]
-             for side in (p["north"], p["south"])}
+    named = {
+        (side["name"], side["country"])
+        for p in twinnings["partnerships"]
+        for side in (p["north"], p["south"])
+    }
     places = yaml.safe_load((source / "municipalities.yaml").read_text(encoding="utf-8"))
-    kept = [m for i, m in enumerate(places["municipalities"])
-            if (m["name"], m["country"]) in named or i < 12]
-    (folder / "municipalities.yaml").write_text(yaml.safe_dump({"municipalities": kept}),
-                                                encoding="utf-8")
+    kept = [
+        m
+        for i, m in enumerate(places["municipalities"])
+        if (m["name"], m["country"]) in named or i < 12
+    ]
+    (folder / "municipalities.yaml").write_text(
+        yaml.safe_dump({"municipalities": kept}), encoding="utf-8"
+    )
     (folder / "partnerships.yaml").write_text(yaml.safe_dump(twinnings), encoding="utf-8")
     return folder
 

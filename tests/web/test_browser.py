@@ -29,8 +29,16 @@ from tests.web.conftest import Console
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path(os.environ.get("SDGBOT_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -60,8 +68,7 @@ async def page(browser_console: Console) -> AsyncIterator[Any]:
     dialogs: list[str] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=ARGS)
-        context = await browser.new_context(locale="en-GB", viewport={"width": 1280,
-                                                                      "height": 900})
+        context = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
         tab = await context.new_page()
         tab.on("dialog", lambda dialog: dialogs.append(dialog.message))
         tab.set_default_timeout(15_000)
@@ -76,8 +83,7 @@ def url(console: Console, path: str) -> str:
     return str(console.server.make_url(path))
 
 
-async def sign_in(console: Console, page: Any, external_id: str = "42",
-                  **fields: Any) -> User:
+async def sign_in(console: Console, page: Any, external_id: str = "42", **fields: Any) -> User:
     user = await console.user(external_id, **fields)
     await page.goto(url(console, await console.link(user)))
     await page.get_by_role("button", name="Sign in").click()
@@ -110,8 +116,9 @@ async def test_sign_in_once_and_refused_links(browser_console: Console, page: An
 async def test_a_post_without_csrf_is_refused(browser_console: Console, page: Any) -> None:
     console = browser_console
     await sign_in(console, page, language="en")
-    response = await page.context.request.post(url(console, "/municipalities"),
-                                               form={"name": "Forged", "country": "BJ"})
+    response = await page.context.request.post(
+        url(console, "/municipalities"), form={"name": "Forged", "country": "BJ"}
+    )
     assert response.status == 403
     async with console.store.transaction(readonly=True) as tx:
         assert await tx.municipality_named("Forged", "BJ") is None
@@ -136,7 +143,8 @@ async def test_add_a_municipality_and_a_twinning(browser_console: Console, page:
 
 
 async def test_a_broadcast_in_two_languages_reaches_each_person_once(
-        browser_console: Console, page: Any) -> None:
+    browser_console: Console, page: Any
+) -> None:
     from telegram import Bot
 
     from tests.fakes.bot_api import FakeBotApi
@@ -146,8 +154,9 @@ async def test_a_broadcast_in_two_languages_reaches_each_person_once(
     people = {"7001": "fr", "7002": "nl", "7003": "es"}
     async with console.store.transaction() as tx:
         for external, lang in people.items():
-            await tx.get_or_create_user("telegram", external, name=f"Person {external}",
-                                        language=lang, country="BE")
+            await tx.get_or_create_user(
+                "telegram", external, name=f"Person {external}", language=lang, country="BE"
+            )
     await sign_in(console, page, language="en")
     await page.goto(url(console, "/broadcasts"))
     await page.get_by_label("Text in Français").fill("Bonjour, l’atelier ODD a lieu jeudi.")
@@ -164,12 +173,10 @@ async def test_a_broadcast_in_two_languages_reaches_each_person_once(
         async with Bot(api.token, base_url=api.base_url) as bot:
             settings = console.service.settings
             await build_planner(console.service, settings).run_once()
-            sender = build_sender(console.service, BotTransport(bot), settings,
-                                  pacer=Pacer(1000))
+            sender = build_sender(console.service, BotTransport(bot), settings, pacer=Pacer(1000))
             assert await sender.run_once() == 3
             assert await sender.run_once() == 0  # nothing twice
-        texts = {external: [m.plain for m in api.messages_to(int(external))]
-                 for external in people}
+        texts = {external: [m.plain for m in api.messages_to(int(external))] for external in people}
     assert [len(t) for t in texts.values()] == [1, 1, 1]
     assert "Bonjour" in texts["7001"][0] and "Dag" in texts["7002"][0]
     assert "Bonjour" in texts["7003"][0]  # no Spanish text: the first one given
@@ -196,7 +203,8 @@ async def test_a_hostile_name_is_shown_as_text(browser_console: Console, page: A
 
 
 async def test_the_simulator_walks_a_flow_to_its_end_and_it_counts_nowhere(
-        browser_console: Console, page: Any) -> None:
+    browser_console: Console, page: Any
+) -> None:
     from bot.programme.exports import _records
 
     console = browser_console
@@ -229,19 +237,33 @@ async def test_overview_screenshot(browser_console: Console, page: Any, tmp_path
     async with console.store.transaction() as tx:
         places = [await tx.add_municipality(name, "BE") for name in ("Herent", "Aalst", "Gent")]
         for number in range(14):
-            user = await tx.get_or_create_user("telegram", str(8000 + number),
-                                               name=f"Person {number}", language="fr",
-                                               country="BE",
-                                               municipality_id=places[number % 3].id)
+            user = await tx.get_or_create_user(
+                "telegram",
+                str(8000 + number),
+                name=f"Person {number}",
+                language="fr",
+                country="BE",
+                municipality_id=places[number % 3].id,
+            )
             await tx.update_user(user, last_seen_at=console.clock())
             if number < 2:
                 await tx.update_user(user, requested_role="coordinator")
-            await tx.create_run(user.id, "sdg_assessment", "1", state={},
-                                municipality_id=user.municipality_id,
-                                started_at=console.clock())
-    await broadcasts.create(console.store, Actor.terminal("ana"),
-                            texts={"*": "Atelier ODD jeudi"}, audience=[],
-                            at=console.clock() + timedelta(days=1), now=console.clock())
+            await tx.create_run(
+                user.id,
+                "sdg_assessment",
+                "1",
+                state={},
+                municipality_id=user.municipality_id,
+                started_at=console.clock(),
+            )
+    await broadcasts.create(
+        console.store,
+        Actor.terminal("ana"),
+        texts={"*": "Atelier ODD jeudi"},
+        audience=[],
+        at=console.clock() + timedelta(days=1),
+        now=console.clock(),
+    )
     await sign_in(console, page, name="Ana", language="en")
     await page.goto(url(console, "/"))
     shot = tmp_path / "overview.png"

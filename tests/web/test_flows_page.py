@@ -16,15 +16,26 @@ from bot.storage.models import SANDBOX_CHANNEL, FlowRun
 from tests.web.conftest import Console
 
 QUESTION = re.compile(r'class="bubble question" data-step="([^"]+)" data-kind="([^"]+)"')
-OPTION = re.compile(r'name="seq" value="(\d+)">\s*<input type="hidden" name="option" '
-                    r'value="([^"]+)">')
-TYPED = {"number": ["2030", "3", "12"], "text": ["Ça avance bien"], "date": ["20/09/2027"],
-         "lookup": ["Herent"]}
+OPTION = re.compile(
+    r'name="seq" value="(\d+)">\s*<input type="hidden" name="option" '
+    r'value="([^"]+)">'
+)
+TYPED = {
+    "number": ["2030", "3", "12"],
+    "text": ["Ça avance bien"],
+    "date": ["20/09/2027"],
+    "lookup": ["Herent"],
+}
 
 
 async def completed_runs(tx: Any) -> int:
-    return int((await tx.session.execute(
-        select(func.count(FlowRun.id)).where(FlowRun.status == "completed"))).scalar_one())
+    return int(
+        (
+            await tx.session.execute(
+                select(func.count(FlowRun.id)).where(FlowRun.status == "completed")
+            )
+        ).scalar_one()
+    )
 
 
 async def test_list_and_diagram(console: Console) -> None:
@@ -45,7 +56,7 @@ def _answer(page: str, seen: set[str]) -> dict[str, str] | None:
     if not questions:
         return None
     step, kind = questions[-1]
-    options = OPTION.findall(page[page.rindex('data-step="' + step):])
+    options = OPTION.findall(page[page.rindex('data-step="' + step) :])
     repeat = step in seen
     tries = sum(1 for s in seen if s.startswith(step + "#"))
     if 'class="bubble error"' in page:  # the last answer was refused: try another one
@@ -70,8 +81,9 @@ def _answer(page: str, seen: set[str]) -> dict[str, str] | None:
 
 async def walk(console: Console, client: TestClient, flow_id: str, lang: str) -> str:
     path = f"/flows/{flow_id}/simulate"
-    page = await (await console.post(client, path, {"action": "start", "lang": lang},
-                                     page=path)).text()
+    page = await (
+        await console.post(client, path, {"action": "start", "lang": lang}, page=path)
+    ).text()
     seen: set[str] = set()
     for _ in range(300):
         fields: Any = _answer(page, seen)
@@ -79,9 +91,16 @@ async def walk(console: Console, client: TestClient, flow_id: str, lang: str) ->
             return page
         token = await console.csrf(client, "/")
         if fields.get("action") == "multi":
-            await client.post(path, data={"action": "option", "seq": fields["seq"],
-                                          "option": fields["option"], "lang": lang,
-                                          "csrf_token": token})
+            await client.post(
+                path,
+                data={
+                    "action": "option",
+                    "seq": fields["seq"],
+                    "option": fields["option"],
+                    "lang": lang,
+                    "csrf_token": token,
+                },
+            )
             fields = {"action": "submit", "seq": fields["seq"]}
         response = await client.post(path, data={**fields, "lang": lang, "csrf_token": token})
         assert response.status == 200, await response.text()
@@ -89,8 +108,7 @@ async def walk(console: Console, client: TestClient, flow_id: str, lang: str) ->
     raise AssertionError("the flow did not end")
 
 
-async def test_the_simulator_walks_a_flow_to_its_end_and_nothing_counts(
-        console: Console) -> None:
+async def test_the_simulator_walks_a_flow_to_its_end_and_nothing_counts(console: Console) -> None:
     from bot.programme.exports import _records
 
     client = await console.client()
@@ -101,8 +119,7 @@ async def test_the_simulator_walks_a_flow_to_its_end_and_nothing_counts(
     assert "Le questionnaire est terminé." in html.unescape(last)  # the console speaks fr
     assert "¿Algo más?" in last  # the sandbox person was spoken to in Spanish
     async with console.store.transaction(readonly=True) as tx:
-        sandbox = [u for u in await tx.users(reachable_only=False)
-                   if u.channel == SANDBOX_CHANNEL]
+        sandbox = [u for u in await tx.users(reachable_only=False) if u.channel == SANDBOX_CHANNEL]
         assert len(sandbox) == 1 and sandbox[0].language == "es"
         completed = await completed_runs(tx)
         stats = await quarter_stats(tx, Actor.terminal("t"), console.clock())
@@ -114,11 +131,14 @@ async def test_the_simulator_walks_a_flow_to_its_end_and_nothing_counts(
     assert report.users == 1  # the coordinator only
     assert all(d.started == 0 for d in report.dropoffs.values()) or not report.dropoffs
     # Starting again erases the sandbox person and their runs.
-    await console.post(client, "/flows/post2030/simulate", {"action": "start", "lang": "fr"},
-                       page="/flows/post2030/simulate")
+    await console.post(
+        client,
+        "/flows/post2030/simulate",
+        {"action": "start", "lang": "fr"},
+        page="/flows/post2030/simulate",
+    )
     async with console.store.transaction(readonly=True) as tx:
-        again = [u for u in await tx.users(reachable_only=False)
-                 if u.channel == SANDBOX_CHANNEL]
+        again = [u for u in await tx.users(reachable_only=False) if u.channel == SANDBOX_CHANNEL]
         assert await completed_runs(tx) == 0
     assert len(again) == 1 and again[0].language == "fr"
 
@@ -129,9 +149,14 @@ async def test_simulator_answers_are_escaped(console: Console) -> None:
     path = "/flows/onboarding/simulate"
     await console.post(client, path, {"action": "start", "lang": "en"}, page=path)
     token = await console.csrf(client, "/")
-    await client.post(path, data={"action": "option", "seq": "1", "option": "en",
-                                  "lang": "en", "csrf_token": token})
-    page = await (await client.post(path, data={"text": "<script>alert(1)</script>",
-                                                "lang": "en", "csrf_token": token})).text()
+    await client.post(
+        path,
+        data={"action": "option", "seq": "1", "option": "en", "lang": "en", "csrf_token": token},
+    )
+    page = await (
+        await client.post(
+            path, data={"text": "<script>alert(1)</script>", "lang": "en", "csrf_token": token}
+        )
+    ).text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page

@@ -37,8 +37,12 @@ async def test_approve_and_refuse_requests(console: Console) -> None:
     assert (await console.post(client, f"/people/{cy_id}/refuse", {})).status == 303
     async with console.store.transaction(readonly=True) as tx:
         bo_after, cy_after = await tx.user(bo_id), await tx.user(cy_id)
-        actions = [(e.actor, e.action) for e in (await tx.session.execute(
-            select(AuditEntry).order_by(AuditEntry.id))).scalars()]
+        actions = [
+            (e.actor, e.action)
+            for e in (
+                await tx.session.execute(select(AuditEntry).order_by(AuditEntry.id))
+            ).scalars()
+        ]
     assert bo_after is not None and bo_after.role == "coordinator"
     assert cy_after is not None and (cy_after.role, cy_after.requested_role) == ("user", None)
     assert ("web:telegram:42", "role_change") in actions

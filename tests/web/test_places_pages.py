@@ -30,8 +30,9 @@ async def test_list_shows_country_people_twinning(console: Console) -> None:
 async def test_add_a_municipality_and_it_is_audited_as_web(console: Console) -> None:
     client = await console.client()
     await console.sign_in(client)
-    response = await console.post(client, "/municipalities", {"name": "Nouvelle Ville",
-                                                              "country": "BJ"})
+    response = await console.post(
+        client, "/municipalities", {"name": "Nouvelle Ville", "country": "BJ"}
+    )
     assert response.status == 303
     location = response.headers["Location"]
     assert location.startswith("/municipalities/")
@@ -57,16 +58,19 @@ async def test_rename_confirm_and_merge_a_proposed_one(console: Console) -> None
         right = await tx.add_municipality("Bohicon", "BJ", "seeded")
         typed = await tx.add_municipality("Bohikon", "BJ")
         typed.status = "proposed"
-        person = await tx.get_or_create_user("telegram", "77", name="Rosine",
-                                             municipality_id=typed.id)
+        person = await tx.get_or_create_user(
+            "telegram", "77", name="Rosine", municipality_id=typed.id
+        )
         right_id, typed_id, person_id = right.id, typed.id, person.id
     proposed = await (await client.get("/municipalities?status=proposed")).text()
     assert "Bohikon" in proposed and ">Bohicon<" not in proposed
-    renamed = await console.post(client, f"/municipalities/{typed_id}",
-                                 {"action": "rename", "name": "Bohikon Centre"})
+    renamed = await console.post(
+        client, f"/municipalities/{typed_id}", {"action": "rename", "name": "Bohikon Centre"}
+    )
     assert renamed.status == 303
-    merged = await console.post(client, f"/municipalities/{typed_id}",
-                                {"action": "merge", "into": "Bohicon"})
+    merged = await console.post(
+        client, f"/municipalities/{typed_id}", {"action": "merge", "into": "Bohicon"}
+    )
     assert merged.headers["Location"] == f"/municipalities/{right_id}"
     async with console.store.transaction(readonly=True) as tx:
         user = await tx.user(person_id)
@@ -78,8 +82,11 @@ async def test_rename_confirm_and_merge_a_proposed_one(console: Console) -> None
     other = await tx_add(console, "Zagnanado", "BJ")
     confirmed = await console.post(client, f"/municipalities/{other}", {"action": "confirm"})
     assert confirmed.status == 303
-    changes = [d.get("change") for _, act, d in await audit_actions(console)
-               if act == "municipality_change"]
+    changes = [
+        d.get("change")
+        for _, act, d in await audit_actions(console)
+        if act == "municipality_change"
+    ]
     assert changes == ["rename", "merge", "confirm"]
 
 
@@ -101,13 +108,15 @@ async def test_twinnings_list_add_and_end(console: Console) -> None:
     await console.sign_in(client)
     page = await (await client.get("/twinnings")).text()
     assert "Brasschaat–Tarija" in page
-    added = await console.post(client, "/twinnings", {"north": "Aartselaar", "south": "Tarija",
-                                                      "since": "2021", "checkin": "yearly"})
+    added = await console.post(
+        client,
+        "/twinnings",
+        {"north": "Aartselaar", "south": "Tarija", "since": "2021", "checkin": "yearly"},
+    )
     assert added.status == 303
     page = await (await client.get("/twinnings")).text()
     assert "Aartselaar–Tarija" in page
-    refused = await console.post(client, "/twinnings", {"north": "Tarija",
-                                                        "south": "Aartselaar"})
+    refused = await console.post(client, "/twinnings", {"north": "Tarija", "south": "Aartselaar"})
     assert "Belgian" in await (await client.get(refused.headers["Location"])).text()
     async with console.store.transaction(readonly=True) as tx:
         made = await tx.partnership("aartselaar-tarija")
@@ -122,8 +131,14 @@ async def test_twinnings_list_add_and_end(console: Console) -> None:
 async def test_onboarding_keeps_an_unknown_name_as_proposed(console: Console) -> None:
     key = ConversationKey("telegram", "501")
     inputs: list[Command | TextInput] = [
-        Command("start"), TextInput("1"), TextInput("Rosine"), TextInput("élue"),
-        TextInput("Bénin"), TextInput("zogbodomey-nord"), TextInput("1")]
+        Command("start"),
+        TextInput("1"),
+        TextInput("Rosine"),
+        TextInput("élue"),
+        TextInput("Bénin"),
+        TextInput("zogbodomey-nord"),
+        TextInput("1"),
+    ]
     for number, payload in enumerate(inputs):
         await console.service.handle(Incoming(key, payload, update_id=900 + number))
     async with console.store.transaction(readonly=True) as tx:
@@ -137,13 +152,15 @@ async def test_onboarding_keeps_an_unknown_name_as_proposed(console: Console) ->
 async def test_chat_web_command_gives_a_link_to_coordinators_only(console: Console) -> None:
     await console.user("42", name="Ana", language="nl")
     reply = await console.service.handle(
-        Incoming(ConversationKey("telegram", "42"), Command("web"), update_id=1))
+        Incoming(ConversationKey("telegram", "42"), Command("web"), update_id=1)
+    )
     text = "\n".join(getattr(e, "text", "") for e in reply.events)
     assert "http://console.test/login/" in text and "webconsole" in text
     await console.user("43", role="user", language="fr")
     plain = await console.service.handle(
-        Incoming(ConversationKey("telegram", "43"), Command("web"), update_id=2))
+        Incoming(ConversationKey("telegram", "43"), Command("web"), update_id=2)
+    )
     assert "login" not in "\n".join(getattr(e, "text", "") for e in plain.events)
-    link = text[text.index("/login/"):].split()[0]
+    link = text[text.index("/login/") :].split()[0]
     client = await console.client()
     assert (await console.open_link(client, link)).status == 303

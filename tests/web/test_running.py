@@ -23,11 +23,16 @@ def free_port() -> int:
 async def test_the_bot_serves_the_console_until_it_stops(sqlite_url: str) -> None:
     port = free_port()
     async with FakeBotApi() as api:
-        settings = Settings(database_url=sqlite_url, telegram_token=api.token,
-                            telegram_api_url=api.base_url, web_url=f"http://127.0.0.1:{port}")
+        settings = Settings(
+            database_url=sqlite_url,
+            telegram_token=api.token,
+            telegram_api_url=api.base_url,
+            web_url=f"http://127.0.0.1:{port}",
+        )
         stop = asyncio.Event()
-        running = asyncio.create_task(serve(settings, stop=stop,
-                                            also=_web_console("127.0.0.1", port)))
+        running = asyncio.create_task(
+            serve(settings, stop=stop, also=_web_console("127.0.0.1", port))
+        )
         status = None
         async with aiohttp.ClientSession() as session:
             for _ in range(200):

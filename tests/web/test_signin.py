@@ -8,7 +8,8 @@ from tests.web.conftest import Console
 
 
 async def test_without_a_session_every_page_says_sign_in_and_shows_no_data(
-        console: Console) -> None:
+    console: Console,
+) -> None:
     await console.user("7", name="Secret Person")
     client = await console.client()
     for path in ("/", "/people", "/municipalities", "/audit"):
@@ -69,8 +70,9 @@ async def test_a_post_without_csrf_is_refused_and_changes_nothing(console: Conso
     await console.sign_in(client)
     response = await client.post("/language", data={"lang": "nl"}, allow_redirects=False)
     assert response.status == 403
-    wrong = await client.post("/language", data={"lang": "nl", "csrf_token": "x"},
-                              allow_redirects=False)
+    wrong = await client.post(
+        "/language", data={"lang": "nl", "csrf_token": "x"}, allow_redirects=False
+    )
     assert wrong.status == 403
     page = await client.get("/")
     assert '<html lang="fr">' in await page.text() or '<html lang="en">' in await page.text()
@@ -143,7 +145,8 @@ async def test_overview_counts_this_month(console: Console) -> None:
     from bot.programme.overview import month_start
 
     assert month_start(datetime(2027, 3, 31, 23, 30, tzinfo=UTC)) == datetime(
-        2027, 3, 31, 22, 0, tzinfo=UTC)  # 1 April 00:00 in Brussels
+        2027, 3, 31, 22, 0, tzinfo=UTC
+    )  # 1 April 00:00 in Brussels
     async with console.store.transaction() as tx:
         for number in range(3):
             user = await tx.get_or_create_user("telegram", str(300 + number))

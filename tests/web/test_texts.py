@@ -16,16 +16,24 @@ PREFIXED_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_\-]+_)["']\s*\+""")
 
 def test_every_literal_key_used_in_a_template_exists() -> None:
     texts = console_texts()
-    missing = sorted({(path.name, key) for path in TEMPLATES.glob("*.html")
-                      for key in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))
-                      if key not in texts.texts})
+    missing = sorted(
+        {
+            (path.name, key)
+            for path in TEMPLATES.glob("*.html")
+            for key in LITERAL_KEY.findall(path.read_text(encoding="utf-8"))
+            if key not in texts.texts
+        }
+    )
     assert missing == []
 
 
 def test_every_prefix_has_its_family() -> None:
     texts = console_texts()
-    prefixes = {key for path in TEMPLATES.glob("*.html")
-                for key in PREFIXED_KEY.findall(path.read_text(encoding="utf-8"))}
+    prefixes = {
+        key
+        for path in TEMPLATES.glob("*.html")
+        for key in PREFIXED_KEY.findall(path.read_text(encoding="utf-8"))
+    }
     for prefix in prefixes:
         assert any(key.startswith(prefix) for key in texts.texts), prefix
     for role in ("user", "coordinator", "admin"):

@@ -87,8 +87,9 @@ async def serve(settings: Settings, webhook: Webhook | None = None,
         from bot.scheduling.runner import start_scheduler
 
         # One budget for replies and bulk: together they stay under Telegram's limit.
-        scheduler = await start_scheduler(service, channel, settings, pacer=channel.limiter,
-                                          retention=erase_stale_runs)
+        scheduler = await start_scheduler(
+            service, channel, settings, pacer=channel.limiter, retention=erase_stale_runs
+        )
         stop_also = await also(service) if also is not None else None
         _freeze_startup_objects()
         stop = stop or asyncio.Event()

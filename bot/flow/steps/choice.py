@@ -20,8 +20,9 @@ class ChoiceShape(StepShape):
     """A `choice` step: one option among several, tapped or typed."""
 
     # One of the two is needed; the loader says so, and the schema too.
-    model_config = ConfigDict(json_schema_extra={
-        "anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]}
+    )
 
     kind: Literal["choice"]
     text: Annotated[Text, Field(description="The question.")]
@@ -41,8 +42,9 @@ class ChoiceStep(Step[Runtime]):
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read the options."""
-        self.optionset = OptionSet(parse_options(spec, ctx),
-                                   current_first=spec.get("options_from") == "languages")
+        self.optionset = OptionSet(
+            parse_options(spec, ctx), current_first=spec.get("options_from") == "languages"
+        )
         self.columns = ctx.integer(spec, "columns", 0) or 0
 
     @property
@@ -73,9 +75,13 @@ class ChoiceStep(Step[Runtime]):
             return Reading.accepted(result.value, self.optionset.label(rt, result.value))
         if result.status == "unsure" and result.value is not None and result.tie:
             # Two options fit as well as each other: name both, never pick one.
-            return Reading.rejected(rt.msg("did_you_mean_which", answer=text[:80],
-                                           options=self._listed(rt, (result.value,
-                                                                     *result.alternatives))))
+            return Reading.rejected(
+                rt.msg(
+                    "did_you_mean_which",
+                    answer=text[:80],
+                    options=self._listed(rt, (result.value, *result.alternatives)),
+                )
+            )
         # (A tie lists the options that fit equally; the first alternatives are the tied ones.)
         if result.status == "unsure" and result.value is not None:
             return Reading.unsure(result.value, self.optionset.label(rt, result.value))
@@ -83,18 +89,24 @@ class ChoiceStep(Step[Runtime]):
         if answer is not None:
             # "pas encore", "nee hoor", "claro": a yes or a no to options such as "Oui /
             # En préparation / Non" names the option that says it, to be confirmed.
-            said = [o.id for o in self.optionset.ordered(rt)
-                    if parse_yesno(self.optionset.label(rt, o.id)) is answer]
+            said = [
+                o.id
+                for o in self.optionset.ordered(rt)
+                if parse_yesno(self.optionset.label(rt, o.id)) is answer
+            ]
             if len(said) == 1:
                 return Reading.unsure(said[0], self.optionset.label(rt, said[0]))
-        return Reading.rejected(rt.msg("reject_choice", answer=text[:80],
-                                       options=self.optionset.numbered(rt)))
+        return Reading.rejected(
+            rt.msg("reject_choice", answer=text[:80], options=self.optionset.numbered(rt))
+        )
 
     def _listed(self, rt: Runtime, ids: tuple[str, ...]) -> str:
         """Some options with the numbers they have in the question ("2. Ja, eenmalig")."""
         numbers = {o.id: n for n, o in enumerate(self.optionset.ordered(rt), start=1)}
-        return "\n".join(f"{numbers[i]}. {self.optionset.label(rt, i)}"
-                         for i in sorted(ids[:3], key=numbers.__getitem__))
+        return "\n".join(
+            f"{numbers[i]}. {self.optionset.label(rt, i)}"
+            for i in sorted(ids[:3], key=numbers.__getitem__)
+        )
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """A tapped option is taken as it is."""

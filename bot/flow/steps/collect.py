@@ -26,12 +26,19 @@ class CollectShape(StepShape):
 
     kind: Literal["collect"]
     into: Annotated[Name, Field(description="The list the record is added to.")]
-    fields: Annotated[Any, Leaf(
-        "a list of step ids", lambda v: isinstance(v, list) and bool(v) and all(
-            isinstance(f, str) for f in v),
-        {"type": "array", "items": {"type": "string"}, "minItems": 1,
-         "description": "The steps whose answers make the record."},
-    )]
+    fields: Annotated[
+        Any,
+        Leaf(
+            "a list of step ids",
+            lambda v: isinstance(v, list) and bool(v) and all(isinstance(f, str) for f in v),
+            {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "description": "The steps whose answers make the record.",
+            },
+        ),
+    ]
 
 
 @step_kind

@@ -19,14 +19,24 @@ class ComputeShape(StepShape):
     """A `compute` step: values derived from earlier answers."""
 
     kind: Literal["compute"]
-    assignments: Annotated[Any, Leaf(
-        "a map from names to expressions",
-        lambda v: isinstance(v, Mapping) and bool(v) and all(
-            isinstance(e, str | int | float) for e in v.values()),
-        {"type": "object", "minProperties": 1,
-         "additionalProperties": {"type": ["string", "number", "boolean"]},
-         "description": "{name: expression}, computed in order."},
-    ), Field(alias="set")]
+    assignments: Annotated[
+        Any,
+        Leaf(
+            "a map from names to expressions",
+            lambda v: (
+                isinstance(v, Mapping)
+                and bool(v)
+                and all(isinstance(e, str | int | float) for e in v.values())
+            ),
+            {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {"type": ["string", "number", "boolean"]},
+                "description": "{name: expression}, computed in order.",
+            },
+        ),
+        Field(alias="set"),
+    ]
 
 
 @step_kind

@@ -21,11 +21,14 @@ from bot.flow.yamlsrc import LineDict
 _RELATIVE = re.compile(r"^today\s*([+-])\s*(\d+)$")
 
 
-DateBound = Annotated[Any, Leaf(
-    "a date (2026-05-01), today, today+30 or an expression",
-    lambda v: isinstance(v, str | date),
-    {"type": "string", "description": "A date (2026-05-01), today, today+30 or an expression."},
-)]
+DateBound = Annotated[
+    Any,
+    Leaf(
+        "a date (2026-05-01), today, today+30 or an expression",
+        lambda v: isinstance(v, str | date),
+        {"type": "string", "description": "A date (2026-05-01), today, today+30 or an expression."},
+    ),
+]
 
 
 class DateShape(StepShape):
@@ -91,8 +94,9 @@ class DateStep(Step[Runtime]):
     def _range(self, rt: Runtime) -> str:
         low, high = self._bound(rt, "min"), self._bound(rt, "max")
         if low and high:
-            return rt.msg("range_between", min=format_value(low, rt.lang),
-                          max=format_value(high, rt.lang))
+            return rt.msg(
+                "range_between", min=format_value(low, rt.lang), max=format_value(high, rt.lang)
+            )
         if low:
             return rt.msg("range_from", min=format_value(low, rt.lang))
         if high:
@@ -111,7 +115,7 @@ class DateStep(Step[Runtime]):
         return example.strftime("%d/%m/%Y")
 
     def _hint(self, rt: Runtime) -> str:
-        """"Type a date, e.g. …" with examples this very question accepts.
+        """The hint "Type a date, e.g. …", with examples this very question accepts.
 
         The example is today (or the lower bound) written as digits, and "tomorrow" only
         when tomorrow is within the bounds.
@@ -127,12 +131,17 @@ class DateStep(Step[Runtime]):
         """Parse and bound-check the date."""
         day = parse_date(text, date.fromisoformat(rt.today))
         if day is None:
-            return Reading.rejected(rt.with_range(
-                rt.msg("reject_date", answer=text[:80], example=self._example(rt)),
-                self._range(rt)))
+            return Reading.rejected(
+                rt.with_range(
+                    rt.msg("reject_date", answer=text[:80], example=self._example(rt)),
+                    self._range(rt),
+                )
+            )
         low, high = self._bound(rt, "min"), self._bound(rt, "max")
         if (low and day < low) or (high and day > high):
-            return Reading.rejected(rt.msg("reject_out_of_range",
-                                           answer=format_value(day, rt.lang),
-                                           range=self._range(rt)))
+            return Reading.rejected(
+                rt.msg(
+                    "reject_out_of_range", answer=format_value(day, rt.lang), range=self._range(rt)
+                )
+            )
         return Reading.accepted(day.isoformat(), format_value(day, rt.lang))

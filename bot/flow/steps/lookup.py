@@ -25,8 +25,7 @@ class LookupShape(StepShape):
 
     kind: Literal["lookup"]
     text: Annotated[Text, Field(description="The question.")]
-    source: Annotated[Any, one_of(*sorted(SOURCES)),
-                      Field(description="What is looked up.")] = None
+    source: Annotated[Any, one_of(*sorted(SOURCES)), Field(description="What is looked up.")] = None
     country: Annotated[Expression, Field(description="Only entries of this country.")] = None
     allow_new: Annotated[Flag, Field(description="Accept names not in the list.")] = True
 
@@ -90,8 +89,11 @@ class LookupStep(Step[Runtime]):
         country's (name and aliases each) so they are known here too.
         """
         places = (rt.state.context.get("places") or {}).get(country) or []
-        choices = [Choice(str(entry[0]), tuple(str(e) for e in entry))
-                   for entry in places if isinstance(entry, list) and entry]
+        choices = [
+            Choice(str(entry[0]), tuple(str(e) for e in entry))
+            for entry in places
+            if isinstance(entry, list) and entry
+        ]
         unique = list({choice.id: choice for choice in choices}.values())
         return OptionMatcher(unique) if unique else None
 

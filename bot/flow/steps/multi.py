@@ -25,8 +25,9 @@ class MultiShape(StepShape):
     """A `multi` step: several options, toggled, then confirmed."""
 
     # One of the two is needed; the loader says so, and the schema too.
-    model_config = ConfigDict(json_schema_extra={
-        "anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["options"]}, {"required": ["options_from"]}]}
+    )
 
     kind: Literal["multi"]
     text: Annotated[Text, Field(description="The question.")]
@@ -48,8 +49,9 @@ class MultiStep(Step[Runtime]):
 
     def parse(self, spec: LineDict, ctx: ParseContext) -> None:
         """Read options and bounds."""
-        self.optionset = OptionSet(parse_options(spec, ctx),
-                                   current_first=spec.get("options_from") == "languages")
+        self.optionset = OptionSet(
+            parse_options(spec, ctx), current_first=spec.get("options_from") == "languages"
+        )
         count = len(self.optionset.options)
         self.min = ctx.integer(spec, "min", 1) or 0
         self.max = ctx.integer(spec, "max", count) or count
@@ -73,8 +75,9 @@ class MultiStep(Step[Runtime]):
 
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask with toggle buttons and a "done" button."""
-        return rt.ask(self, self._hint(rt), self.optionset.shown(rt), multiple=True,
-                      grid=self.columns)
+        return rt.ask(
+            self, self._hint(rt), self.optionset.shown(rt), multiple=True, grid=self.columns
+        )
 
     def _exclusive(self) -> set[str]:
         return {o.id for o in self.optionset.options if o.exclusive}
@@ -83,11 +86,13 @@ class MultiStep(Step[Runtime]):
         ordered = [o.id for o in self.optionset.options if o.id in values]
         alone = [v for v in ordered if v in self._exclusive()]
         if alone and len(ordered) > 1:
-            return Reading.rejected(rt.msg("reject_multi_exclusive",
-                                           option=self.optionset.label(rt, alone[0])))
+            return Reading.rejected(
+                rt.msg("reject_multi_exclusive", option=self.optionset.label(rt, alone[0]))
+            )
         if not self.min <= len(ordered) <= self.max:
-            return Reading.rejected(rt.msg("reject_multi_count", min=self.min, max=self.max,
-                                           count=len(ordered)))
+            return Reading.rejected(
+                rt.msg("reject_multi_count", min=self.min, max=self.max, count=len(ordered))
+            )
         display = ", ".join(self.optionset.label(rt, v) for v in ordered) or rt.msg("none_label")
         return Reading.accepted(ordered, display)
 
@@ -104,8 +109,9 @@ class MultiStep(Step[Runtime]):
                 return self._accept(rt, self._pending(rt))
             if word in NONE_WORDS and self.min == 0:
                 return self._accept(rt, [])
-            return Reading.rejected(rt.msg("reject_multi", answer=text[:80],
-                                           options=self.optionset.numbered(rt)))
+            return Reading.rejected(
+                rt.msg("reject_multi", answer=text[:80], options=self.optionset.numbered(rt))
+            )
         values = list(dict.fromkeys([*result.values, *result.unsure]))
         reading = self._accept(rt, values)
         if reading.status == "accepted" and result.unsure:

@@ -63,8 +63,9 @@ class NumberStep(Step[Runtime]):
 
     def _range(self, rt: Runtime) -> str:
         if self.low is not None and self.high is not None:
-            return rt.msg("range_between", min=_show(self.low, rt.lang),
-                          max=_show(self.high, rt.lang))
+            return rt.msg(
+                "range_between", min=_show(self.low, rt.lang), max=_show(self.high, rt.lang)
+            )
         if self.low is not None:
             return rt.msg("range_from", min=_show(self.low, rt.lang))
         if self.high is not None:
@@ -81,13 +82,15 @@ class NumberStep(Step[Runtime]):
         number = parse_number(text)
         reason_key = "reject_integer" if self.integer else "reject_number"
         if number is None or (self.integer and number != number.to_integral()):
-            return Reading.rejected(rt.with_range(rt.msg(reason_key, answer=text[:80]),
-                                                  self._range(rt)))
+            return Reading.rejected(
+                rt.with_range(rt.msg(reason_key, answer=text[:80]), self._range(rt))
+            )
         if (self.low is not None and number < self.low) or (
             self.high is not None and number > self.high
         ):
-            return Reading.rejected(rt.msg("reject_out_of_range", answer=_show(number, rt.lang),
-                                           range=self._range(rt)))
+            return Reading.rejected(
+                rt.msg("reject_out_of_range", answer=_show(number, rt.lang), range=self._range(rt))
+            )
         value: int | float = int(number) if self.integer else float(number)
         unit = rt.render(self.unit)
         return Reading.accepted(value, f"{_show(number, rt.lang)} {unit}".strip())

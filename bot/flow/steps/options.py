@@ -57,18 +57,28 @@ def parse_options(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
             ctx.issue(line, f"option id {option_id!r} must be short: letters, digits, _ or -")
             continue
         if len(option_id.encode()) > CALLBACK_BYTES - CALLBACK_OVERHEAD:
-            ctx.issue(line, f"option id {option_id!r} is too long for Telegram's "
-                            f"{CALLBACK_BYTES}-byte button data (at most "
-                            f"{CALLBACK_BYTES - CALLBACK_OVERHEAD} bytes)")
+            ctx.issue(
+                line,
+                f"option id {option_id!r} is too long for Telegram's "
+                f"{CALLBACK_BYTES}-byte button data (at most "
+                f"{CALLBACK_BYTES - CALLBACK_OVERHEAD} bytes)",
+            )
         if option_id in seen:
             ctx.issue(line, f"duplicate option id {option_id!r}")
         seen.add(option_id)
         label = ctx.text(item, "label", required=True)
         if label is None:
             continue
-        options.append(OptionSpec(option_id, label, _synonyms(item, ctx),
-                                  ctx.step_ref(item, "next"), line,
-                                  ctx.boolean(item, "exclusive", False)))
+        options.append(
+            OptionSpec(
+                option_id,
+                label,
+                _synonyms(item, ctx),
+                ctx.step_ref(item, "next"),
+                line,
+                ctx.boolean(item, "exclusive", False),
+            )
+        )
     return options
 
 
@@ -101,13 +111,21 @@ def _options_from(spec: LineDict, ctx: ParseContext) -> list[OptionSpec]:
         ctx.issue(line, f"options_from must be one of {', '.join(sorted(OPTION_SOURCES))}")
         return []
     if source == "languages":
-        return [OptionSpec(lang, _static(Localized(neutral=LANGUAGE_NAMES[lang]), line), (lang,),
-                           None, line) for lang in LANGUAGES]
+        return [
+            OptionSpec(
+                lang, _static(Localized(neutral=LANGUAGE_NAMES[lang]), line), (lang,), None, line
+            )
+            for lang in LANGUAGES
+        ]
     if source == "countries":
-        return [OptionSpec(c.code, _static(c.names, line), (c.code, *c.aliases), None, line)
-                for c in ctx.catalogue.countries]
-    return [OptionSpec(p.id, _static(Localized(texts=dict(p.names)), line), (), None, line)
-            for p in ctx.catalogue.sdgs.pillars]
+        return [
+            OptionSpec(c.code, _static(c.names, line), (c.code, *c.aliases), None, line)
+            for c in ctx.catalogue.countries
+        ]
+    return [
+        OptionSpec(p.id, _static(Localized(texts=dict(p.names)), line), (), None, line)
+        for p in ctx.catalogue.sdgs.pillars
+    ]
 
 
 class OptionSet:

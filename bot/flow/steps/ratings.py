@@ -28,9 +28,15 @@ class RatingItemShape(Shape):
 
     id: Name
     label: Text
-    at_least: Annotated[Name, Field(description=(
-        "Another item this one should not be below (an ambition below today's level is "
-        "confirmed before it is recorded)."))] = None
+    at_least: Annotated[
+        Name,
+        Field(
+            description=(
+                "Another item this one should not be below (an ambition below today's level is "
+                "confirmed before it is recorded)."
+            )
+        ),
+    ] = None
 
 
 class RatingsShape(StepShape):
@@ -78,8 +84,10 @@ class RatingsStep(Step[Runtime]):
         ids = [item for item, _ in self.items]
         for item, floor in self.at_least.items():
             if floor not in ids or floor == item:
-                ctx.issue(spec.line_of("items"), f"item {item!r}: at_least names no other item "
-                                                 f"of this question ({floor!r})")
+                ctx.issue(
+                    spec.line_of("items"),
+                    f"item {item!r}: at_least names no other item of this question ({floor!r})",
+                )
 
     def texts(self) -> Iterator[LText]:
         """Item labels and scale labels too."""
@@ -98,18 +106,33 @@ class RatingsStep(Step[Runtime]):
     def question(self, rt: Runtime) -> QuestionAsked:
         """Ask with a row of score buttons per item; ids are `<item>=<score>`."""
         options = tuple(
-            Option(f"{item}={score}", f"{rt.render(label)} {score}" if score == self.low
-                   else str(score))
-            for item, label in self.items for score in range(self.low, self.high + 1)
+            Option(
+                f"{item}={score}",
+                f"{rt.render(label)} {score}" if score == self.low else str(score),
+            )
+            for item, label in self.items
+            for score in range(self.low, self.high + 1)
         )
         legend = "\n".join(f"{p} = {rt.render(self.labels[p])}" for p in sorted(self.labels))
         example = " ".join(str(min(self.high, self.low + i + 1)) for i in range(len(self.items)))
         names = ", ".join(rt.render(label) for _, label in self.items)
-        hint = rt.msg("hint_ratings", n=len(self.items), min=self.low, max=self.high,
-                      items=names, example=example)
+        hint = rt.msg(
+            "hint_ratings",
+            n=len(self.items),
+            min=self.low,
+            max=self.high,
+            items=names,
+            example=example,
+        )
         selected = tuple(f"{k}={v}" for k, v in self._selection(rt).items())
-        return rt.ask(self, f"{legend}\n{hint}", options, multiple=True,
-                      grid=self.high - self.low + 1, selected=selected)
+        return rt.ask(
+            self,
+            f"{legend}\n{hint}",
+            options,
+            multiple=True,
+            grid=self.high - self.low + 1,
+            selected=selected,
+        )
 
     def _complete(self, rt: Runtime, scores: dict[str, int]) -> Reading:
         """Every item scored: the answer, confirmed first if it contradicts itself."""
@@ -119,9 +142,18 @@ class RatingsStep(Step[Runtime]):
         for item, floor in self.at_least.items():
             if ordered.get(item, 0) < ordered.get(floor, 0):
                 # An ambition below today's level is possible but most often a slip.
-                return Reading("unsure", ordered, display, rt.msg(
-                    "ratings_below", item=rt.render(labels[item]), score=ordered[item],
-                    floor=rt.render(labels[floor]), floor_score=ordered[floor]))
+                return Reading(
+                    "unsure",
+                    ordered,
+                    display,
+                    rt.msg(
+                        "ratings_below",
+                        item=rt.render(labels[item]),
+                        score=ordered[item],
+                        floor=rt.render(labels[floor]),
+                        floor_score=ordered[floor],
+                    ),
+                )
         return Reading.accepted(ordered, display)
 
     def _display(self, rt: Runtime, scores: dict[str, int]) -> str:
@@ -142,10 +174,19 @@ class RatingsStep(Step[Runtime]):
             n is None or n != int(n) or not self.low <= int(n) <= self.high for n in numbers
         ):
             names = ", ".join(rt.render(label) for _, label in self.items)
-            return Reading.rejected(rt.msg("reject_ratings", answer=text[:80], n=len(self.items),
-                                           min=self.low, max=self.high, items=names))
-        scores = {item: int(n) for (item, _), n in zip(self.items, numbers, strict=True)
-                  if n is not None}
+            return Reading.rejected(
+                rt.msg(
+                    "reject_ratings",
+                    answer=text[:80],
+                    n=len(self.items),
+                    min=self.low,
+                    max=self.high,
+                    items=names,
+                )
+            )
+        scores = {
+            item: int(n) for (item, _), n in zip(self.items, numbers, strict=True) if n is not None
+        }
         return self._complete(rt, scores)
 
     def _in_range(self, number: Decimal) -> bool:
@@ -160,9 +201,11 @@ class RatingsStep(Step[Runtime]):
         if len(missing) == 1:
             return self._complete(rt, scores)
         rest = ", ".join(rt.render(other) for _, other in missing[1:])
-        return Reading("selection", [f"{k}={v}" for k, v in scores.items()],
-                       reason=rt.msg("ratings_one_noted", item=rt.render(label), score=score,
-                                     items=rest))
+        return Reading(
+            "selection",
+            [f"{k}={v}" for k, v in scores.items()],
+            reason=rt.msg("ratings_one_noted", item=rt.render(label), score=score, items=rest),
+        )
 
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """Set one item's score; when every item has one, the answer is complete."""
@@ -176,7 +219,7 @@ class RatingsStep(Step[Runtime]):
         return Reading("selection", [f"{k}={v}" for k, v in scores.items()])
 
     def submit(self, rt: Runtime) -> Reading:
-        """"Done" before every item has a score: say what is missing."""
+        """Answer a "Done" sent before every item has a score: say what is missing."""
         scores = self._selection(rt)
         missing = [rt.render(label) for item, label in self.items if item not in scores]
         if missing:

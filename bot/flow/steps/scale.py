@@ -62,8 +62,9 @@ class ScaleMixin:
             if number == int(number) and self.low <= int(number) <= self.high:
                 return int(number)
             return None
-        choices = [Choice(str(p), tuple(label.source.all_texts())) for p, label in
-                   self.labels.items()]
+        choices = [
+            Choice(str(p), tuple(label.source.all_texts())) for p, label in self.labels.items()
+        ]
         result = OptionMatcher(choices).match(text) if choices else None
         if result and result.value is not None and result.status == "accepted":
             return int(result.value)
@@ -118,5 +119,6 @@ class ScaleStep(ScaleMixin, Step[Runtime]):
         if isinstance(point, str):
             value = int(point.split(":")[1])
             return Reading.unsure(value, self.display(rt, value))
-        return Reading.rejected(rt.msg("reject_scale", answer=text[:80], min=self.low,
-                                       max=self.high))
+        return Reading.rejected(
+            rt.msg("reject_scale", answer=text[:80], min=self.low, max=self.high)
+        )

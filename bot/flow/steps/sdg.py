@@ -21,13 +21,21 @@ class SdgShape(StepShape):
     text: Annotated[Text, Field(description="The question.")]
     min: Annotated[Integer, Field(description="Fewest goals to choose (default 1).")] = None
     max: Annotated[Integer, Field(description="Most goals to choose (default 1).")] = None
-    goals: Annotated[Any, Leaf(
-        "a list of goal numbers from 1 to 17",
-        lambda v: isinstance(v, list) and all(
-            isinstance(g, int) and not isinstance(g, bool) and 1 <= g <= 17 for g in v),
-        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 17},
-         "description": "The goals offered (default: all 17)."},
-    )] = None
+    goals: Annotated[
+        Any,
+        Leaf(
+            "a list of goal numbers from 1 to 17",
+            lambda v: (
+                isinstance(v, list)
+                and all(isinstance(g, int) and not isinstance(g, bool) and 1 <= g <= 17 for g in v)
+            ),
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 17},
+                "description": "The goals offered (default: all 17).",
+            },
+        ),
+    ] = None
 
 
 @step_kind
@@ -75,11 +83,13 @@ class SdgStep(Step[Runtime]):
         goals = [g for g in dict.fromkeys(goals)]
         outside = [g for g in goals if g not in self.goals]
         if outside:
-            return Reading.rejected(rt.msg("reject_sdg_subset",
-                                           goals=", ".join(str(g) for g in self.goals)))
+            return Reading.rejected(
+                rt.msg("reject_sdg_subset", goals=", ".join(str(g) for g in self.goals))
+            )
         if not self.min <= len(goals) <= self.max or (not goals and not self.multiple):
-            return Reading.rejected(rt.msg("reject_multi_count", min=max(self.min, 1),
-                                           max=self.max, count=len(goals)))
+            return Reading.rejected(
+                rt.msg("reject_multi_count", min=max(self.min, 1), max=self.max, count=len(goals))
+            )
         value: int | list[int] = goals if self.multiple else goals[0]
         return Reading.accepted(value, self._display(rt, goals))
 

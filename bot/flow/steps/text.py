@@ -42,8 +42,9 @@ class TextStep(Step[Runtime]):
             try:
                 self.pattern = re.compile(str(spec["pattern"]))
             except re.error as exc:
-                ctx.issue(spec.line_of("pattern"),
-                          f"pattern is not a valid regular expression: {exc}")
+                ctx.issue(
+                    spec.line_of("pattern"), f"pattern is not a valid regular expression: {exc}"
+                )
         self.pattern_hint: LText | None = ctx.text(spec, "pattern_hint", required="pattern" in spec)
         if not 0 <= self.min_length <= self.max_length <= 4000:
             ctx.issue(spec.line, "need 0 ≤ min_length ≤ max_length ≤ 4000")
@@ -58,8 +59,9 @@ class TextStep(Step[Runtime]):
         if len(text) < max(self.min_length, 1):
             return Reading.rejected(rt.msg("reject_text_short", min=max(self.min_length, 1)))
         if len(text) > self.max_length:
-            return Reading.rejected(rt.msg("reject_text_long", max=self.max_length,
-                                           length=len(text)))
+            return Reading.rejected(
+                rt.msg("reject_text_long", max=self.max_length, length=len(text))
+            )
         if self.pattern is not None and not self.pattern.fullmatch(text):
             return Reading.rejected(rt.render(self.pattern_hint))
         return Reading.accepted(text, text)

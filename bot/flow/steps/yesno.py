@@ -45,6 +45,7 @@ class YesNoStep(Step[Runtime]):
     def tap(self, rt: Runtime, option_id: str) -> Reading:
         """The yes/no buttons."""
         if option_id in {"yes", "no"}:
-            return Reading.accepted(option_id == "yes",
-                                    rt.msg("yes_label" if option_id == "yes" else "no_label"))
+            return Reading.accepted(
+                option_id == "yes", rt.msg("yes_label" if option_id == "yes" else "no_label")
+            )
         return self.understand(rt, option_id)

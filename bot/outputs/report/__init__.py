@@ -24,8 +24,16 @@ REPORT_FILE = "report.html"
 __all__ = ["REPORT_FILE", "ReportData", "build_report", "collect", "render"]
 
 
-async def build_report(store: Store, catalogue: Catalogue, library: FlowLibrary, out_dir: Path,
-                       *, lang: str, now: datetime, since: datetime | None = None) -> Path:
+async def build_report(
+    store: Store,
+    catalogue: Catalogue,
+    library: FlowLibrary,
+    out_dir: Path,
+    *,
+    lang: str,
+    now: datetime,
+    since: datetime | None = None,
+) -> Path:
     """Collect the data, draw the charts and write ``out_dir/report.html``.
 
     Args:

@@ -130,7 +130,9 @@ def profile_of(municipality: str, country: str, run: FlowRun) -> Profile | None:
         return None
     goals = snapshot.get("goals") or {}
     return Profile(
-        municipality=municipality, country=country, path=str(snapshot.get("path", "")),
+        municipality=municipality,
+        country=country,
+        path=str(snapshot.get("path", "")),
         completed_at=run.completed_at,
         p_today={p: _float((snapshot.get("p_today") or {}).get(p)) for p in PILLARS},
         p_ambition={p: _float((snapshot.get("p_ambition") or {}).get(p)) for p in PILLARS},
@@ -139,8 +141,9 @@ def profile_of(municipality: str, country: str, run: FlowRun) -> Profile | None:
     )
 
 
-async def _runs(tx: Tx, flow_id: str, since: datetime | None,
-                statuses: Sequence[str] | None = None) -> list[tuple[FlowRun, str, str]]:
+async def _runs(
+    tx: Tx, flow_id: str, since: datetime | None, statuses: Sequence[str] | None = None
+) -> list[tuple[FlowRun, str, str]]:
     """Runs of a flow with their municipality's name and country, oldest first."""
     statement = (
         select(FlowRun, Municipality.name, func.coalesce(Municipality.country, User.country))
@@ -153,8 +156,10 @@ async def _runs(tx: Tx, flow_id: str, since: datetime | None,
         statement = statement.where(FlowRun.status.in_(list(statuses)))
     if since is not None:
         statement = statement.where(FlowRun.updated_at >= since)
-    return [(run, name or "—", country or "") for run, name, country
-            in (await tx.session.execute(statement)).all()]
+    return [
+        (run, name or "—", country or "")
+        for run, name, country in (await tx.session.execute(statement)).all()
+    ]
 
 
 async def _profiles(tx: Tx, since: datetime | None) -> list[Profile]:
@@ -167,7 +172,8 @@ async def _profiles(tx: Tx, since: datetime | None) -> list[Profile]:
 
 async def _health(tx: Tx, since: datetime | None) -> list[Health]:
     by_partnership: dict[int, dict[str, dict[int, FlowRun]]] = defaultdict(
-        lambda: defaultdict(dict))
+        lambda: defaultdict(dict)
+    )
     for run, _, _ in await _runs(tx, CHECKIN, since, ["completed"]):
         if run.partnership_id is None or run.municipality_id is None:
             continue
@@ -188,13 +194,17 @@ async def _health(tx: Tx, since: datetime | None) -> list[Health]:
         mirror = mirror_report(north_answers, south_answers, None, None, MIRROR_QUESTIONS)
         north = await tx.municipality(partnership.north_municipality_id)
         south = await tx.municipality(partnership.south_municipality_id)
-        out.append(Health(
-            partnership=partnership.name, period=period,
-            north=north.name if north else "—", south=south.name if south else "—",
-            north_scores={q: _float(north_answers.get(q)) for q in MIRROR_QUESTIONS},
-            south_scores={q: _float(south_answers.get(q)) for q in MIRROR_QUESTIONS},
-            differences=tuple(mirror["differences"]),
-        ))
+        out.append(
+            Health(
+                partnership=partnership.name,
+                period=period,
+                north=north.name if north else "—",
+                south=south.name if south else "—",
+                north_scores={q: _float(north_answers.get(q)) for q in MIRROR_QUESTIONS},
+                south_scores={q: _float(south_answers.get(q)) for q in MIRROR_QUESTIONS},
+                differences=tuple(mirror["differences"]),
+            )
+        )
     return out
 
 
@@ -211,11 +221,17 @@ async def _heroes(tx: Tx, since: datetime | None) -> list[Hero]:
     out = []
     for (country, name, edition), (_, heroes) in sorted(latest.items()):
         for hero in consented_heroes(heroes):
-            out.append(Hero(municipality=name, country=country, edition=edition,
-                            name=str(hero.get("hero_name") or ""),
-                            kind=str(hero.get("hero_kind") or ""),
-                            what=str(hero.get("hero_what") or ""),
-                            goals=_goals(hero.get("hero_sdgs"))))
+            out.append(
+                Hero(
+                    municipality=name,
+                    country=country,
+                    edition=edition,
+                    name=str(hero.get("hero_name") or ""),
+                    kind=str(hero.get("hero_kind") or ""),
+                    what=str(hero.get("hero_what") or ""),
+                    goals=_goals(hero.get("hero_sdgs")),
+                )
+            )
     return out
 
 
@@ -227,9 +243,12 @@ def _last_answered(state: Mapping[str, Any]) -> str:
 
 
 async def _dropoffs(tx: Tx, since: datetime | None) -> dict[str, DropOff]:
-    statement = (select(FlowRun.flow_id, FlowRun.status, FlowRun.state)
-                 .join(User, User.id == FlowRun.user_id)
-                 .where(User.channel != SANDBOX_CHANNEL).order_by(FlowRun.id))
+    statement = (
+        select(FlowRun.flow_id, FlowRun.status, FlowRun.state)
+        .join(User, User.id == FlowRun.user_id)
+        .where(User.channel != SANDBOX_CHANNEL)
+        .order_by(FlowRun.id)
+    )
     if since is not None:
         statement = statement.where(FlowRun.updated_at >= since)
     out: dict[str, DropOff] = {}
@@ -251,11 +270,22 @@ async def collect(store: Store, now: datetime, since: datetime | None = None) ->
     """Read everything the report shows (runs touched since `since`, or all)."""
     data = ReportData(generated_at=now, since=since)
     async with store.transaction(readonly=True) as tx:
-        data.users = int((await tx.session.execute(
-            select(func.count(User.id)).where(User.channel != SANDBOX_CHANNEL))).scalar_one())
-        data.municipalities = int((await tx.session.execute(
-            select(func.count(func.distinct(FlowRun.municipality_id)))
-            .where(FlowRun.municipality_id.is_not(None)))).scalar_one())
+        data.users = int(
+            (
+                await tx.session.execute(
+                    select(func.count(User.id)).where(User.channel != SANDBOX_CHANNEL)
+                )
+            ).scalar_one()
+        )
+        data.municipalities = int(
+            (
+                await tx.session.execute(
+                    select(func.count(func.distinct(FlowRun.municipality_id))).where(
+                        FlowRun.municipality_id.is_not(None)
+                    )
+                )
+            ).scalar_one()
+        )
         data.profiles = await _profiles(tx, since)
         data.partnerships = await _health(tx, since)
         data.heroes = await _heroes(tx, since)

@@ -105,13 +105,21 @@ class _Page:
         """A chart embedded as a data URI."""
         return Item("chart", encoded=base64.b64encode(png).decode("ascii"), alt=alt)
 
-    def table(self, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-              numeric: Callable[[int], bool] = lambda _: False) -> Item:
+    def table(
+        self,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        numeric: Callable[[int], bool] = lambda _: False,
+    ) -> Item:
         """A table; cells are formatted, columns for which `numeric` holds are right-aligned."""
         shown = [[self.cell(value) for value in row] for row in rows]
         width = max((len(row) for row in shown), default=len(headers))
-        return Item("table", headers=list(headers), rows=shown,
-                    numeric=frozenset(i for i in range(max(width, len(headers))) if numeric(i)))
+        return Item(
+            "table",
+            headers=list(headers),
+            rows=shown,
+            numeric=frozenset(i for i in range(max(width, len(headers))) if numeric(i)),
+        )
 
 
 def render(data: ReportData, labels: Labels, catalogue: Catalogue) -> str:
@@ -120,9 +128,14 @@ def render(data: ReportData, labels: Labels, catalogue: Catalogue) -> str:
     t = labels.t
     made = data.generated_at
     stamp = f"{format_date(made, labels.lang)} {made:%H:%M} UTC"
-    sections = [_profiles(data, page, catalogue), _heatmap(data, page),
-                _health(data, page), _heroes(data, page, catalogue),
-                _reminders(data, page), _dropoff(data, page)]
+    sections = [
+        _profiles(data, page, catalogue),
+        _heatmap(data, page),
+        _health(data, page),
+        _heroes(data, page, catalogue),
+        _reminders(data, page),
+        _dropoff(data, page),
+    ]
     return _ENV.get_template("report.html").render(
         lang=labels.lang,
         title=t("report_title"),
@@ -142,18 +155,23 @@ def _profiles(data: ReportData, page: _Page, catalogue: Catalogue) -> Section:
     pillars = [p.names.get(lang) or p.id for p in catalogue.sdgs.pillars]
     ids = [p.id for p in catalogue.sdgs.pillars]
     png = charts.radar_grid(
-        [f"{p.municipality} ({p.country})" for p in data.profiles], pillars,
+        [f"{p.municipality} ({p.country})" for p in data.profiles],
+        pillars,
         [[p.p_today.get(i) for i in ids] for p in data.profiles],
         [[p.p_ambition.get(i) for i in ids] for p in data.profiles],
-        (t("report_today"), t("report_ambition")))
+        (t("report_today"), t("report_ambition")),
+    )
     out.items.append(page.chart(png, t("report_profiles_title")))
-    headers = [t("report_col_municipality"), t("report_col_path"), t("report_col_date"),
-               *pillars]
-    rows = [[f"{p.municipality} ({p.country})", t(f"report_path_{p.path or 'quick'}"),
-             p.completed_at,
-             *(f"{page.score(p.p_today.get(i))} → {page.score(p.p_ambition.get(i))}"
-               for i in ids)]
-            for p in data.profiles]
+    headers = [t("report_col_municipality"), t("report_col_path"), t("report_col_date"), *pillars]
+    rows = [
+        [
+            f"{p.municipality} ({p.country})",
+            t(f"report_path_{p.path or 'quick'}"),
+            p.completed_at,
+            *(f"{page.score(p.p_today.get(i))} → {page.score(p.p_ambition.get(i))}" for i in ids),
+        ]
+        for p in data.profiles
+    ]
     out.items.append(page.table(headers, rows))
     return out
 
@@ -165,10 +183,13 @@ def _heatmap(data: ReportData, page: _Page) -> Section:
         out.items.append(page.empty())
         return out
     png = charts.heatmap(
-        [f"{p.municipality} ({p.country})" for p in data.profiles], [str(g) for g in GOALS],
+        [f"{p.municipality} ({p.country})" for p in data.profiles],
+        [str(g) for g in GOALS],
         [[p.ambition_by_goal.get(g) for g in GOALS] for p in data.profiles],
         [[g in p.focus_goals for g in GOALS] for p in data.profiles],
-        t("report_heatmap_legend"), lang=page.lang)
+        t("report_heatmap_legend"),
+        lang=page.lang,
+    )
     out.items.append(page.chart(png, t("report_heatmap_title")))
     return out
 
@@ -181,29 +202,51 @@ def _health(data: ReportData, page: _Page) -> Section:
         return out
     names = [labels.checkin_name(q) for q in MIRROR_QUESTIONS]
     png = charts.paired_bars(
-        [f"{h.partnership} · {h.period}" for h in data.partnerships], names,
+        [f"{h.partnership} · {h.period}" for h in data.partnerships],
+        names,
         [[h.north_scores[q] for q in MIRROR_QUESTIONS] for h in data.partnerships],
         [[h.south_scores[q] for q in MIRROR_QUESTIONS] for h in data.partnerships],
-        [(h.north, h.south) for h in data.partnerships], lang=page.lang)
+        [(h.north, h.south) for h in data.partnerships],
+        lang=page.lang,
+    )
     out.items.append(page.chart(png, t("report_health_title")))
     rows = []
     for h in data.partnerships:
-        answered = (any(v is not None for v in h.north_scores.values())
-                    and any(v is not None for v in h.south_scores.values()))
+        answered = any(v is not None for v in h.north_scores.values()) and any(
+            v is not None for v in h.south_scores.values()
+        )
         if not answered:
             divergences = t("report_one_side")
         elif h.differences:
             divergences = "; ".join(
                 f"{labels.checkin_name(d['id'])}: {h.north} {page.cell(d['mine'])}"
                 f" / {h.south} {page.cell(d['theirs'])}"
-                for d in h.differences)
+                for d in h.differences
+            )
         else:
             divergences = t("report_no_divergence")
-        rows.append([h.partnership, h.period, page.mean(h.north_scores.values()),
-                     page.mean(h.south_scores.values()), divergences])
-    out.items.append(page.table([t("report_col_partnership"), t("report_col_period"),
-                                 t("report_col_north"), t("report_col_south"),
-                                 t("report_col_divergences")], rows, lambda i: i in (2, 3)))
+        rows.append(
+            [
+                h.partnership,
+                h.period,
+                page.mean(h.north_scores.values()),
+                page.mean(h.south_scores.values()),
+                divergences,
+            ]
+        )
+    out.items.append(
+        page.table(
+            [
+                t("report_col_partnership"),
+                t("report_col_period"),
+                t("report_col_north"),
+                t("report_col_south"),
+                t("report_col_divergences"),
+            ],
+            rows,
+            lambda i: i in (2, 3),
+        )
+    )
     return out
 
 
@@ -215,19 +258,40 @@ def _heroes(data: ReportData, page: _Page, catalogue: Catalogue) -> Section:
         return out
     counts = [sum(1 for h in data.heroes if g in h.goals) for g in GOALS]
     colors = [catalogue.sdgs.goal(g).color or "#888888" for g in GOALS]
-    out.items.append(page.chart(charts.goal_counts(counts, colors, [str(g) for g in GOALS],
-                                                   t("report_heroes_axis"), lang=page.lang),
-                                t("report_heroes_title")))
+    out.items.append(
+        page.chart(
+            charts.goal_counts(
+                counts, colors, [str(g) for g in GOALS], t("report_heroes_axis"), lang=page.lang
+            ),
+            t("report_heroes_title"),
+        )
+    )
     for goal in GOALS:
         heroes = [h for h in data.heroes if goal in h.goals]
         if not heroes:
             continue
         out.items.append(Item("heading", f"{goal}. {catalogue.sdgs.name(goal, page.lang)}"))
-        out.items.append(page.table(
-            [t("report_col_hero"), t("report_col_kind"), t("report_col_municipality"),
-             t("report_col_edition"), t("report_col_story")],
-            [[h.name, labels.hero_kind(h.kind), f"{h.municipality} ({h.country})", h.edition,
-              h.what] for h in heroes]))
+        out.items.append(
+            page.table(
+                [
+                    t("report_col_hero"),
+                    t("report_col_kind"),
+                    t("report_col_municipality"),
+                    t("report_col_edition"),
+                    t("report_col_story"),
+                ],
+                [
+                    [
+                        h.name,
+                        labels.hero_kind(h.kind),
+                        f"{h.municipality} ({h.country})",
+                        h.edition,
+                        h.what,
+                    ]
+                    for h in heroes
+                ],
+            )
+        )
     return out
 
 
@@ -240,16 +304,24 @@ def _reminders(data: ReportData, page: _Page) -> Section:
         if not nudges:
             out.items.append(page.empty())
             return out
-        out.items.append(page.table(
-            [t("report_col_flow"), t("report_col_waiting"), t("report_col_reminded")],
-            [(labels.flow_title(r[0]), *r[1:]) for r in nudges], lambda i: i > 0))
+        out.items.append(
+            page.table(
+                [t("report_col_flow"), t("report_col_waiting"), t("report_col_reminded")],
+                [(labels.flow_title(r[0]), *r[1:]) for r in nudges],
+                lambda i: i > 0,
+            )
+        )
         return out
     out = page.section("report_reminders_title", "report_reminders_deadlines_intro")
     if not reminders.rows:
         out.items.append(page.empty())
         return out
-    headers = [t("report_col_deadline"), t("report_col_due"), t("report_col_done"),
-               *(t(f"outbox_{s}") for s in reminders.columns[3:])]
+    headers = [
+        t("report_col_deadline"),
+        t("report_col_due"),
+        t("report_col_done"),
+        *(t(f"outbox_{s}") for s in reminders.columns[3:]),
+    ]
     rows = [(labels.pick(r[0]), r[1], *r[2:]) for r in reminders.rows]
     out.items.append(page.table(headers, rows, lambda i: i > 1))
     return out
@@ -264,21 +336,43 @@ def _dropoff(data: ReportData, page: _Page) -> Section:
     for flow_id, entry in sorted(data.dropoffs.items()):
         rate = round(100 * entry.completed / entry.started) if entry.started else 0
         out.items.append(Item("heading", labels.flow_title(flow_id)))
-        out.items.append(Item("paragraph", t("report_dropoff_summary", started=entry.started,
-                                             completed=entry.completed, rate=rate)))
+        out.items.append(
+            Item(
+                "paragraph",
+                t(
+                    "report_dropoff_summary",
+                    started=entry.started,
+                    completed=entry.completed,
+                    rate=rate,
+                ),
+            )
+        )
         steps = labels.ordered_steps(flow_id, set(entry.stopped_after) | set(entry.waiting_at))
         if not steps:
             continue
         names = [labels.question(flow_id, s) if s else t("report_no_answer") for s in steps]
         stopped = [entry.stopped_after.get(s, 0) for s in steps]
         waiting = [entry.waiting_at.get(s, 0) for s in steps]
-        out.items.append(page.chart(charts.dropoff(names, stopped, waiting,
-                                                   (t("report_stopped"), t("report_waiting")),
-                                                   labels.flow_title(flow_id), lang=page.lang),
-                                    labels.flow_title(flow_id)))
-        out.items.append(page.table(
-            [t("report_col_question"), t("report_stopped"), t("report_waiting")],
-            list(zip(names, stopped, waiting, strict=True)), lambda i: i > 0))
+        out.items.append(
+            page.chart(
+                charts.dropoff(
+                    names,
+                    stopped,
+                    waiting,
+                    (t("report_stopped"), t("report_waiting")),
+                    labels.flow_title(flow_id),
+                    lang=page.lang,
+                ),
+                labels.flow_title(flow_id),
+            )
+        )
+        out.items.append(
+            page.table(
+                [t("report_col_question"), t("report_stopped"), t("report_waiting")],
+                list(zip(names, stopped, waiting, strict=True)),
+                lambda i: i > 0,
+            )
+        )
     return out
 
 

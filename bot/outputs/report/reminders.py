@@ -37,7 +37,6 @@ class Reminders:
     rows: tuple[tuple[Any, ...], ...]
 
 
-
 async def deadline_reminders(tx: Tx) -> Reminders | None:
     """Per deadline occurrence: title, due date, done marks and reminders by status.
 
@@ -52,7 +51,8 @@ async def deadline_reminders(tx: Tx) -> Reminders | None:
     result = await tx.session.stream(
         select(OutboxItem.payload, OutboxItem.status)
         .where(OutboxItem.kind.in_(REMINDER_KINDS))
-        .execution_options(yield_per=1000))
+        .execution_options(yield_per=1000)
+    )
     async for payload, status in result:
         payload = payload or {}
         key = (str(payload.get("deadline", "")), str(payload.get("occurrence", "")))
@@ -60,9 +60,16 @@ async def deadline_reminders(tx: Tx) -> Reminders | None:
         if state in STATUSES:
             counts[key][state] += 1
         due.setdefault(key, str(payload.get("due") or ""))
-    done = {(d, o): int(n) for d, o, n in (await tx.session.execute(
-        select(DeadlineDone.deadline_id, DeadlineDone.occurrence, func.count())
-        .group_by(DeadlineDone.deadline_id, DeadlineDone.occurrence))).all()}
+    done = {
+        (d, o): int(n)
+        for d, o, n in (
+            await tx.session.execute(
+                select(DeadlineDone.deadline_id, DeadlineDone.occurrence, func.count()).group_by(
+                    DeadlineDone.deadline_id, DeadlineDone.occurrence
+                )
+            )
+        ).all()
+    }
     rows: list[tuple[Any, ...]] = []
     for deadline in deadlines:
         title = (deadline.spec or {}).get("title") or deadline.id
@@ -70,8 +77,9 @@ async def deadline_reminders(tx: Tx) -> Reminders | None:
         if not occurrences and deadline.active:
             rows.append((title, "—", 0, *(0 for _ in STATUSES)))
         for key in occurrences:
-            rows.append((title, due[key] or key[1], done.get(key, 0),
-                         *(counts[key][s] for s in STATUSES)))
+            rows.append(
+                (title, due[key] or key[1], done.get(key, 0), *(counts[key][s] for s in STATUSES))
+            )
     return Reminders("deadlines", ("deadline", "due", "done", *STATUSES), tuple(rows))
 
 
@@ -80,13 +88,18 @@ async def reminder_status(tx: Tx) -> Reminders:
     found = await deadline_reminders(tx)
     if found is not None:
         return found
-    rows = (await tx.session.execute(
-        select(FlowRun.flow_id, FlowRun.nudged_at.is_not(None), func.count())
-        .where(FlowRun.status == "active", FlowRun.waiting_since.is_not(None))
-        .group_by(FlowRun.flow_id, FlowRun.nudged_at.is_not(None))
-    )).all()
+    rows = (
+        await tx.session.execute(
+            select(FlowRun.flow_id, FlowRun.nudged_at.is_not(None), func.count())
+            .where(FlowRun.status == "active", FlowRun.waiting_since.is_not(None))
+            .group_by(FlowRun.flow_id, FlowRun.nudged_at.is_not(None))
+        )
+    ).all()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for flow_id, nudged, count in rows:
         counts[flow_id][1 if nudged else 0] += int(count)
-    return Reminders("nudges", ("flow", "waiting", "reminded"),
-                     tuple((f, w + r, r) for f, (w, r) in sorted(counts.items())))
+    return Reminders(
+        "nudges",
+        ("flow", "waiting", "reminded"),
+        tuple((f, w + r, r) for f, (w, r) in sorted(counts.items())),
+    )

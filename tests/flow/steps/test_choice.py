@@ -33,14 +33,23 @@ FLOW = make_flow("""
 def test_question_buttons_and_grid() -> None:
     question = Talk(FLOW, "fr").question
     assert [(o.id, o.label) for o in question.options] == [
-        ("bike", "À vélo"), ("bus", "En bus"), ("walk", "À pied")]
+        ("bike", "À vélo"),
+        ("bus", "En bus"),
+        ("walk", "À pied"),
+    ]
     assert question.grid == 2 and "numéro" in question.hint
 
 
 @pytest.mark.parametrize(
     ("typed", "value"),
-    [("1", "bike"), ("en bus", "bus"), ("By bus", "bus"), ("bicyclette", "bike"),
-     ("cycling", "bike"), ("A PIED", "walk")],
+    [
+        ("1", "bike"),
+        ("en bus", "bus"),
+        ("By bus", "bus"),
+        ("bicyclette", "bike"),
+        ("cycling", "bike"),
+        ("A PIED", "walk"),
+    ],
 )
 def test_typed_answers(typed: str, value: str) -> None:
     talk = Talk(FLOW, "fr")

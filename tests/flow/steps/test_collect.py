@@ -26,15 +26,20 @@ def test_records_and_their_displays() -> None:
     talk.send("Repair café")
     talk.send("skip")
     assert talk.of(AnswerRecorded)[-1] == AnswerRecorded(
-        "keep", "collect", [{"title": "Repair café", "day": None}], "1")
+        "keep", "collect", [{"title": "Repair café", "day": None}], "1"
+    )
     talk.tap("yes")
     talk.send("Bike ride")
     talk.send("01/12/2026")
     talk.tap("no")
-    assert talk.state.vars["activities"] == [{"title": "Repair café", "day": None},
-                                             {"title": "Bike ride", "day": "2026-12-01"}]
+    assert talk.state.vars["activities"] == [
+        {"title": "Repair café", "day": None},
+        {"title": "Bike ride", "day": "2026-12-01"},
+    ]
     assert talk.state.vars["__activities_displays"] == [
-        {"title": "Repair café", "day": "—"}, {"title": "Bike ride", "day": "1 December 2026"}]
+        {"title": "Repair café", "day": "—"},
+        {"title": "Bike ride", "day": "1 December 2026"},
+    ]
     assert talk.state.status == "completed"
 
 

@@ -6,7 +6,8 @@ from tests.helpers import Talk, make_flow
 
 
 def test_values_in_order_and_in_the_completion() -> None:
-    talk = Talk(make_flow("""
+    talk = Talk(
+        make_flow("""
         id: c
         steps:
           - id: scores
@@ -24,15 +25,23 @@ def test_values_in_order_and_in_the_completion() -> None:
               by_goal: group("scores")
               when: today
           - {id: show, kind: message, text: "{{ total }} {{ average }} [{{ broken }}]"}
-    """))
+    """)
+    )
     talk.send("1 4")
     assert talk.events[1].text == "5 2.5 []"
-    assert talk.events[-1].vars == {"total": 5, "average": 2.5, "broken": None, "best": ["b"],
-                                    "by_goal": {}, "when": "2026-11-22"}
+    assert talk.events[-1].vars == {
+        "total": 5,
+        "average": 2.5,
+        "broken": None,
+        "best": ["b"],
+        "by_goal": {},
+        "when": "2026-11-22",
+    }
 
 
 def test_keys_become_strings_for_storage() -> None:
-    talk = Talk(make_flow("""
+    talk = Talk(
+        make_flow("""
         id: c
         steps:
           - {id: goals, kind: sdg, max: 2, text: "Goals?"}
@@ -45,7 +54,8 @@ def test_keys_become_strings_for_storage() -> None:
             kind: compute
             set:
               scores: group("each")
-    """))
+    """)
+    )
     talk.send("16, 11")
     talk.send("1")
     talk.send("3")

@@ -27,9 +27,15 @@ def test_hint_shows_the_range() -> None:
     assert Talk(FLOW).question.hint.endswith("(between 22 November 2026 and 22 December 2026).")
 
 
-@pytest.mark.parametrize(("typed", "value"), [
-    ("25/11/2026", "2026-11-25"), ("tomorrow", "2026-11-23"), ("2026-12-22", "2026-12-22"),
-    ("22/11/2026", "2026-11-22")])
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("25/11/2026", "2026-11-25"),
+        ("tomorrow", "2026-11-23"),
+        ("2026-12-22", "2026-12-22"),
+        ("22/11/2026", "2026-11-22"),
+    ],
+)
 def test_accepted(typed: str, value: str) -> None:
     talk = Talk(FLOW)
     talk.send(typed)

@@ -41,7 +41,8 @@ def test_a_new_name_is_confirmed_and_kept_as_typed() -> None:
     talk.send("yes")
     # the recorded display is the name itself, not the question's wording
     assert talk.of(AnswerRecorded) == [
-        AnswerRecorded("town", "lookup", "Ndiaganiao & co", "Ndiaganiao & co")]
+        AnswerRecorded("town", "lookup", "Ndiaganiao & co", "Ndiaganiao & co")
+    ]
 
 
 def test_too_short_and_no_new_names() -> None:

@@ -28,9 +28,10 @@ def test_the_question() -> None:
     assert "Choose 1 to 2" in question.hint
 
 
-@pytest.mark.parametrize(("typed", "value"), [("1, 3", ["kids", "firms"]),
-                                              ("3 and 1", ["kids", "firms"]),
-                                              ("older people", ["elders"])])
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [("1, 3", ["kids", "firms"]), ("3 and 1", ["kids", "firms"]), ("older people", ["elders"])],
+)
 def test_typed(typed: str, value: list[str]) -> None:
     talk = Talk(FLOW)
     talk.send(typed)

@@ -31,8 +31,10 @@ def test_hints() -> None:
     assert "at most 100" in talk.question.hint
 
 
-@pytest.mark.parametrize(("typed", "value", "display"), [
-    ("12", 12, "12 residents"), ("1 500", 1500, "1500 residents"), ("5000", 5000, None)])
+@pytest.mark.parametrize(
+    ("typed", "value", "display"),
+    [("12", 12, "12 residents"), ("1 500", 1500, "1500 residents"), ("5000", 5000, None)],
+)
 def test_whole_numbers(typed: str, value: int, display: str | None) -> None:
     talk = Talk(FLOW)
     talk.send(typed)
@@ -42,9 +44,15 @@ def test_whole_numbers(typed: str, value: int, display: str | None) -> None:
         assert recorded.display == display
 
 
-@pytest.mark.parametrize(("typed", "reason"), [
-    ("0", "between 1 and 5000"), ("5001", "between 1 and 5000"), ("2.5", "whole number"),
-    ("many", "whole number")])
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("0", "between 1 and 5000"),
+        ("5001", "between 1 and 5000"),
+        ("2.5", "whole number"),
+        ("many", "whole number"),
+    ],
+)
 def test_refused(typed: str, reason: str) -> None:
     talk = Talk(FLOW)
     talk.send(typed)

@@ -34,9 +34,14 @@ def test_question() -> None:
 def test_typed(typed: str) -> None:
     talk = Talk(FLOW)
     talk.send(typed)
-    assert talk.of(AnswerRecorded) == [AnswerRecorded(
-        "levels", "ratings", {"internal": 2, "local": 3, "global": 1},
-        "Internal 2, Local 3, Global 1")]
+    assert talk.of(AnswerRecorded) == [
+        AnswerRecorded(
+            "levels",
+            "ratings",
+            {"internal": 2, "local": 3, "global": 1},
+            "Internal 2, Local 3, Global 1",
+        )
+    ]
 
 
 @pytest.mark.parametrize("typed", ["2 3", "2 3 5", "a b c", "2 3 1 1"])

@@ -26,8 +26,10 @@ def test_question_has_a_button_per_point_and_a_legend() -> None:
     assert question.hint.startswith("0 = Not at all\n2 = Halfway\n4 = Completely\n")
 
 
-@pytest.mark.parametrize(("typed", "value", "display"), [
-    ("3", 3, "3"), ("4", 4, "4 – Completely"), ("halfway", 2, "2 – Halfway"), ("zero", 0, None)])
+@pytest.mark.parametrize(
+    ("typed", "value", "display"),
+    [("3", 3, "3"), ("4", 4, "4 – Completely"), ("halfway", 2, "2 – Halfway"), ("zero", 0, None)],
+)
 def test_typed_points(typed: str, value: int, display: str | None) -> None:
     talk = Talk(FLOW)
     talk.send(typed)

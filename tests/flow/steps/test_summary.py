@@ -32,9 +32,16 @@ def test_the_result_and_its_chart() -> None:
     assert result == MessageCreated("Alpha ▓▓▓▓░░░░", step_id="result", is_result=True)
     assert aside == MessageCreated("Thanks", step_id="aside", is_result=False)
     chart = talk.state.vars["__chart"]
-    assert chart == {"kind": "bars", "max": 4, "title": "Scores", "labels": ["a", "b"],
-                     "values": [2, 4], "series_names": []}
+    assert chart == {
+        "kind": "bars",
+        "max": 4,
+        "title": "Scores",
+        "labels": ["a", "b"],
+        "values": [2, 4],
+        "series_names": [],
+    }
     assert talk.state.vars["__result_step"] == "aside"
     assert engine.render_step(FLOW, catalogue(), talk.state, "result", now=NOW) == (
-        "Alpha ▓▓▓▓░░░░")
+        "Alpha ▓▓▓▓░░░░"
+    )
     assert "__chart" not in talk.events[-1].vars  # internal values stay out of RunCompleted

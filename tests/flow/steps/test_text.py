@@ -32,10 +32,12 @@ def test_lengths_and_pattern() -> None:
 
 
 def test_spaces_are_tidied() -> None:
-    talk = Talk(make_flow("""
+    talk = Talk(
+        make_flow("""
         id: t
         steps:
           - {id: name, kind: text, text: "Name?"}
-    """))
+    """)
+    )
     talk.send("  Ana \t  Peeters ")
     assert talk.answers == {"name": "Ana Peeters"}

@@ -52,11 +52,21 @@ SOURCES = make_flow("""
 """)
 
 
-@pytest.mark.parametrize(("lang", "typed"), [
-    ("fr", "0"), ("fr", "aucun"), ("fr", "rien pour l'instant"), ("nl", "geen"),
-    ("nl", "niets"), ("es", "ninguno"), ("es", "nada"), ("es", "listo"), ("en", "none"),
-    ("en", "done"),
-])
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("fr", "0"),
+        ("fr", "aucun"),
+        ("fr", "rien pour l'instant"),
+        ("nl", "geen"),
+        ("nl", "niets"),
+        ("es", "ninguno"),
+        ("es", "nada"),
+        ("es", "listo"),
+        ("en", "none"),
+        ("en", "done"),
+    ],
+)
 def test_none_and_done_answer_a_question_that_allows_no_option(lang: str, typed: str) -> None:
     talk = Talk(CHECKLIST, lang)
     talk.send(typed)
@@ -95,12 +105,16 @@ def test_an_exclusive_option_clears_the_others_and_is_cleared_by_them() -> None:
     assert talk.tap("press") == [SelectionChanged("done", 1, ("press",))]
 
 
-@pytest.mark.parametrize(("lang", "typed", "word"), [
-    ("fr", "1, 5", "Rien encore"), ("nl", "vlag en nog niets", "Nog niets"),
-    ("es", "2, 5", "Nada aún"), ("en", "flag, nothing yet", "Nothing yet"),
-])
-def test_an_exclusive_option_typed_with_others_is_refused(lang: str, typed: str,
-                                                          word: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "typed", "word"),
+    [
+        ("fr", "1, 5", "Rien encore"),
+        ("nl", "vlag en nog niets", "Nog niets"),
+        ("es", "2, 5", "Nada aún"),
+        ("en", "flag, nothing yet", "Nothing yet"),
+    ],
+)
+def test_an_exclusive_option_typed_with_others_is_refused(lang: str, typed: str, word: str) -> None:
     talk = Talk(SOURCES, lang)
     talk.send(typed)
     if talk.of(ConfirmationRequested):
@@ -128,8 +142,9 @@ COUNCIL = make_flow("""
 """)
 
 
-@pytest.mark.parametrize(("lang", "typed"), [("fr", "oui"), ("nl", "ja"), ("es", "si"),
-                                             ("en", "yes")])
+@pytest.mark.parametrize(
+    ("lang", "typed"), [("fr", "oui"), ("nl", "ja"), ("es", "si"), ("en", "yes")]
+)
 def test_two_options_that_fit_equally_are_both_offered(lang: str, typed: str) -> None:
     talk = Talk(COUNCIL, lang)
     talk.send(typed)
@@ -162,10 +177,15 @@ LEVELS = make_flow("""
 """)
 
 
-@pytest.mark.parametrize(("lang", "typed"), [
-    ("fr", ["3", "2 sur 4", "quatre"]), ("nl", ["3", "2 op 4", "vier"]),
-    ("es", ["3", "2 de 4", "cuatro"]), ("en", ["3️⃣", "2/4", "four"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("fr", ["3", "2 sur 4", "quatre"]),
+        ("nl", ["3", "2 op 4", "vier"]),
+        ("es", ["3", "2 de 4", "cuatro"]),
+        ("en", ["3️⃣", "2/4", "four"]),
+    ],
+)
 def test_several_scores_may_be_typed_one_at_a_time(lang: str, typed: list[str]) -> None:
     talk = Talk(LEVELS, lang)
     first = talk.send(typed[0])
@@ -207,10 +227,16 @@ def test_a_score_on_another_scale_is_not_guessed() -> None:
     assert not talk.answers and talk.of(AnswerRejected)
 
 
-@pytest.mark.parametrize(("lang", "typed", "word"), [
-    ("fr", "bonjour", "répondre"), ("nl", "dank je", "antwoorden"),
-    ("es", "ayuda", "responderla"), ("en", "thanks!", "answer"), ("en", "menu", "answer"),
-])
+@pytest.mark.parametrize(
+    ("lang", "typed", "word"),
+    [
+        ("fr", "bonjour", "répondre"),
+        ("nl", "dank je", "antwoorden"),
+        ("es", "ayuda", "responderla"),
+        ("en", "thanks!", "answer"),
+        ("en", "menu", "answer"),
+    ],
+)
 def test_small_talk_inside_a_flow_gets_the_question_and_how_to_answer(
     lang: str, typed: str, word: str
 ) -> None:
@@ -243,8 +269,9 @@ GAP = make_flow("""
 """)
 
 
-@pytest.mark.parametrize(("lang", "yes"), [("fr", "oui"), ("nl", "ja"), ("es", "sí"),
-                                           ("en", "yes")])
+@pytest.mark.parametrize(
+    ("lang", "yes"), [("fr", "oui"), ("nl", "ja"), ("es", "sí"), ("en", "yes")]
+)
 def test_an_ambition_below_today_is_confirmed_first(lang: str, yes: str) -> None:
     talk = Talk(GAP, lang)
     talk.send("3 1")
@@ -323,8 +350,16 @@ OPTIONAL_LEVELS = make_flow("""
 """)
 
 
-@pytest.mark.parametrize(("lang", "typed"), [("fr", "je ne sais pas"), ("nl", "geen idee"),
-                                             ("es", "no sé"), ("en", "don't know"), ("en", "?")])
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [
+        ("fr", "je ne sais pas"),
+        ("nl", "geen idee"),
+        ("es", "no sé"),
+        ("en", "don't know"),
+        ("en", "?"),
+    ],
+)
 def test_dont_know_skips_an_optional_question(lang: str, typed: str) -> None:
     talk = Talk(OPTIONAL_LEVELS, lang)
     talk.send(typed)

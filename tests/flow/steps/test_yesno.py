@@ -22,9 +22,20 @@ def test_buttons() -> None:
     assert question.grid == 2
 
 
-@pytest.mark.parametrize(("typed", "value"), [
-    ("oui", True), ("Yes", True), ("ja", True), ("sí", True), ("1", True), ("👍", True),
-    ("non", False), ("nee", False), ("2", False)])
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("oui", True),
+        ("Yes", True),
+        ("ja", True),
+        ("sí", True),
+        ("1", True),
+        ("👍", True),
+        ("non", False),
+        ("nee", False),
+        ("2", False),
+    ],
+)
 def test_typed(typed: str, value: bool) -> None:
     talk = Talk(FLOW, "fr")
     talk.send(typed)
