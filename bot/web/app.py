@@ -22,7 +22,17 @@ from yarl import URL
 
 from bot.programme import console
 from bot.programme.actors import NotAllowed, ProgrammeError
-from bot.web import audit, broadcasts, deadlines, flows, overview, people, places, signin
+from bot.web import (
+    audit,
+    broadcasts,
+    deadlines,
+    flows,
+    outbox,
+    overview,
+    people,
+    places,
+    signin,
+)
 from bot.web.context import (
     SERVICE,
     SESSION_COOKIE,
@@ -51,7 +61,16 @@ CSP = (
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
-SECTIONS = ("municipalities", "twinnings", "people", "broadcasts", "deadlines", "flows", "audit")
+SECTIONS = (
+    "municipalities",
+    "twinnings",
+    "people",
+    "broadcasts",
+    "deadlines",
+    "flows",
+    "outbox",
+    "audit",
+)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -128,7 +147,7 @@ def make_app(conversations: Conversations) -> web.Application:
     app = web.Application(middlewares=[security, signed_in], client_max_size=256 * 1024)
     app[SERVICE] = conversations
     routes = web.RouteTableDef()
-    for module in (signin, overview, people, places, broadcasts, deadlines, audit, flows):
+    for module in (signin, overview, people, places, broadcasts, deadlines, outbox, audit, flows):
         module.add_routes(routes)
     app.add_routes(routes)
     app.router.add_static("/static/", STATIC, append_version=True)
