@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.formatting import expand_plurals
 from bot.i18n import LANGUAGES, normalize_language
 from bot.paths import data_dir
 
@@ -29,12 +30,18 @@ class Texts:
     texts: Mapping[str, Mapping[str, str]]
 
     def get(self, key: str, lang: str, /, **values: Any) -> str:
-        """The text `key` in `lang` with ``{placeholders}`` filled (the key itself if unknown)."""
+        """The text `key` in `lang` with ``{placeholders}`` filled (the key itself if unknown).
+
+        Counts use ICU-style plurals as the bot's messages do (``{n, plural, one {# person}
+        other {# people}}``, `bot.formatting`): never "personne(s)".
+        """
         entry = self.texts.get(key)
         if entry is None:
             return key
         text = entry.get(lang) or entry["en"]
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        return expand_plurals(text, lang, values).format(**values)
 
 
 def load_texts(path: Path) -> Texts:

@@ -56,3 +56,16 @@ def test_placeholders_and_browser_language() -> None:
     assert preferred_language("nl-BE,nl;q=0.9,en;q=0.8") == "nl"
     assert preferred_language("de-DE,es;q=0.5") == "es"
     assert preferred_language(None, "en") == "en"
+
+
+def test_counts_are_written_as_each_language_does() -> None:
+    texts = console_texts()
+    bracketed = re.compile(r"\w\((?:s|es|en|x|e)\)|\w/\w+en\b")
+    assert [
+        key
+        for key, entry in texts.texts.items()
+        if any(bracketed.search(text) for text in entry.values())
+    ] == []
+    assert texts.get("held_by_quiet", "fr", n=1).startswith("1 personne le recevra")
+    assert texts.get("held_by_quiet", "es", n=4).startswith("4 personas lo recibirán")
+    assert texts.get("n_sent", "fr", n=2) == "2 envoyés"
