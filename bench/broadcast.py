@@ -54,7 +54,8 @@ class BroadcastResult:
 def missing() -> str | None:
     """Why the broadcast cannot be measured through ``sdgbot run`` yet, or None if it can."""
     try:
-        from bot.programme import broadcasts, runner  # noqa: F401
+        from bot.programme import broadcasts  # noqa: F401
+        from bot.scheduling import runner  # noqa: F401
     except ImportError as error:
         return f"the outbox sender (bot/scheduling) cannot be imported: {error}"
     if not callable(getattr(TelegramChannel, "send", None)):

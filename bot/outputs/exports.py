@@ -24,12 +24,7 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime
-from typing import IO, Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from typing import IO, TYPE_CHECKING, Any
 
 from bot.flow.catalogue import Catalogue
 from bot.flow.definition import Flow
@@ -38,6 +33,10 @@ from bot.outputs.questions import HEADER_MAX, QuestionBook, plain
 from bot.outputs.table import FIXED, RUNS, Column, TableModel
 from bot.storage.records import ExportRecord
 from bot.storage.tx import Tx
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 FORMATS = ("json", "csv", "xlsx")
 FORMULA_STARTS = frozenset({"=", "+", "-", "@", "\t", "\r"})
@@ -263,6 +262,8 @@ def _naive_utc(moment: datetime | None) -> datetime | None:
 
 
 def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+
     """A typed cell; text is always text (never a formula), quote-prefixed when risky."""
     if isinstance(value, datetime):
         value = _naive_utc(value)
@@ -288,6 +289,8 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def _write_table(sheet: WriteOnlyWorksheet, columns: list[Column], rows: Any) -> None:
+    from openpyxl.utils import get_column_letter
+
     """Header row of keys, then the rows; header frozen, filters on it."""
     sheet.freeze_panes = "A2"
     sheet.append([_xlsx_cell(sheet, c.key) for c in columns])
@@ -309,6 +312,8 @@ async def write_xlsx(
     with contextlib.ExitStack() as files:
         spool = _Spool(files)
         count = await _spool_all(records, model, spool)
+        from openpyxl import Workbook  # loaded when someone exports, not with the bot
+
         workbook = Workbook(write_only=True)
         used = {QUESTIONS_SHEET}
         tables = _tables(model)

@@ -13,7 +13,6 @@ from typing import Any
 
 from bot.flow.catalogue import Catalogue
 from bot.flow_library import FlowLibrary
-from bot.outputs.report import build_report
 from bot.programme.actors import Actor
 from bot.storage.audit import audit
 from bot.storage.store import Store
@@ -59,6 +58,8 @@ async def write_report(
 ) -> Path:
     """Write the coordinators' HTML report into `out_dir` (audited); returns its path."""
     actor.require("coordinator")
+    from bot.outputs.report import build_report  # matplotlib is loaded for reports only
+
     path = await build_report(store, catalogue, library, out_dir, lang=lang, now=now, since=since)
     async with store.transaction() as tx:
         await audit(
