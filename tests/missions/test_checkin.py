@@ -663,7 +663,7 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     )
     assert mirror.startswith("🪞 Spiegel · vierde kwartaal van 2026: jullie en Tarija")
     facts = [f["id"] for f in report["facts"]]
-    assert bool(facts) == ("Feiten om samen recht te zetten" in mirror)
+    assert bool(facts) == ("Feiten om samen uit te klaren" in mirror)
     for fact in facts:
         assert {
             "exit_clause": "Afspraak over stoppen",
