@@ -611,7 +611,7 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     }
     south, texts = run(loaded, "es", context, SOUTH_ANSWERS)
     assert "Brasschaat ya respondió" in texts[0]
-    assert "El espejo con Brasschaat le llega en un mensaje aparte." in texts[-1]
+    assert "Recibirá el espejo con Brasschaat en un mensaje aparte." in texts[-1]
     assert "todavía no respondió" not in texts[-1]
     flow, catalogue = loaded
     # the mirror itself is a message of its own (the bot sends it through the outbox)
