@@ -623,7 +623,7 @@ def test_second_side_gets_the_mirror_and_the_first_side_can_be_sent_it(
     assert "¿Qué espera cada uno del otro y qué aporta?" in result
     goals = "Mencionados por ambos: ODS 6; solo por ustedes: ODS 11; solo por Brasschaat: ODS 13."
     assert goals in result
-    assert "Quién aprendió de quién: coinciden, «Ellos de nosotros»." in result
+    assert "Quién aprendió de quién: coinciden, «Aprendieron de nosotros»." in result
     assert "Brasschaat: Relación 3→4 · Plan de trabajo 4→2." in result
     assert south.vars["report"]["difference_ids"] == [
         "expectations",
