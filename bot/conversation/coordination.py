@@ -200,11 +200,16 @@ async def _reviewed_candidate(turn: Turn) -> User | None:
     return candidate
 
 
+async def _deciding(turn: Turn) -> User | None:
+    """The request a coordinator's Approve / Refuse acts on (None: refused or gone, said)."""
+    if not await require_role(turn):
+        return None
+    return await _reviewed_candidate(turn)
+
+
 async def approve(turn: Turn) -> None:
     """Grant the request this coordinator was shown, tell the person, show the next one."""
-    if not await require_role(turn):
-        return
-    candidate = await _reviewed_candidate(turn)
+    candidate = await _deciding(turn)
     if candidate is None:
         return
     try:
@@ -230,9 +235,7 @@ async def approve(turn: Turn) -> None:
 
 async def refuse(turn: Turn) -> None:
     """Decline the request this coordinator was shown (the person keeps normal access)."""
-    if not await require_role(turn):
-        return
-    candidate = await _reviewed_candidate(turn)
+    candidate = await _deciding(turn)
     if candidate is None:
         return
     decision = await roles.refuse(

@@ -46,7 +46,7 @@ Retention = Callable[[Store, datetime, int], Awaitable[int]]
 """A daily privacy job: erase what is older than the retention period (days); returns a count."""
 
 
-class Conversations(Protocol):
+class ServiceParts(Protocol):
     """What the scheduler uses of the conversation service: its database, content and clock."""
 
     store: Store
@@ -55,13 +55,13 @@ class Conversations(Protocol):
     clock: Callable[[], datetime]
 
 
-def flow_titles(service: Conversations) -> dict[str, Localized]:
+def flow_titles(service: ServiceParts) -> dict[str, Localized]:
     """Flow id → title, for nudges and "Start now" buttons."""
     return {flow_id: flow.title.source for flow_id, flow in service.flows.flows.items()}
 
 
 def build_sender(
-    service: Conversations,
+    service: ServiceParts,
     transport: Transport,
     settings: Settings,
     *,
@@ -86,7 +86,7 @@ def build_sender(
     )
 
 
-def build_planner(service: Conversations, settings: Settings) -> Planner:
+def build_planner(service: ServiceParts, settings: Settings) -> Planner:
     """A `Planner` for the service's database, content and clock."""
     return Planner(
         service.store, service.catalogue, clock=service.clock, quiet=settings.quiet_hours
@@ -229,7 +229,7 @@ def wake() -> None:
 
 
 async def start_scheduler(
-    service: Conversations,
+    service: ServiceParts,
     transport: Transport,
     settings: Settings,
     *,

@@ -144,42 +144,27 @@ class PlacesPart(TxPart):
 
     async def move_municipality(self, source: Municipality, target: Municipality) -> Moved:
         """Attach everything of `source` to `target` (users, runs, twinnings, deadlines done)."""
-        users = await self._session.execute(
-            update(User)
-            .where(User.municipality_id == source.id)
-            .values(municipality_id=target.id)
-            .execution_options(synchronize_session=False)
-        )
-        runs = await self._session.execute(
-            update(FlowRun)
-            .where(FlowRun.municipality_id == source.id)
-            .values(municipality_id=target.id)
-            .execution_options(synchronize_session=False)
-        )
-        north = await self._session.execute(
-            update(Partnership)
-            .where(Partnership.north_municipality_id == source.id)
-            .values(north_municipality_id=target.id)
-            .execution_options(synchronize_session=False)
-        )
-        south = await self._session.execute(
-            update(Partnership)
-            .where(Partnership.south_municipality_id == source.id)
-            .values(south_municipality_id=target.id)
-            .execution_options(synchronize_session=False)
-        )
-        await self._session.execute(
-            update(DeadlineDone)
-            .where(DeadlineDone.municipality_id == source.id)
-            .values(municipality_id=target.id)
-            .execution_options(synchronize_session=False)
-        )
+        moved = {}
+        for column in (
+            User.municipality_id,
+            FlowRun.municipality_id,
+            Partnership.north_municipality_id,
+            Partnership.south_municipality_id,
+            DeadlineDone.municipality_id,
+        ):
+            result = await self._session.execute(
+                update(column.class_)
+                .where(column == source.id)
+                .values({column.key: target.id})
+                .execution_options(synchronize_session=False)
+            )
+            moved[column] = int(getattr(result, "rowcount", 0) or 0)
         # Rows already loaded in this transaction keep their old value until read again
         # with populate_existing (as `user`, `run`, `municipality` do).
         return Moved(
-            users.rowcount or 0,  # type: ignore[attr-defined]
-            runs.rowcount or 0,  # type: ignore[attr-defined]
-            (north.rowcount or 0) + (south.rowcount or 0),  # type: ignore[attr-defined]
+            moved[User.municipality_id],
+            moved[FlowRun.municipality_id],
+            moved[Partnership.north_municipality_id] + moved[Partnership.south_municipality_id],
         )
 
     async def twinning_rows(self) -> list[TwinningRow]:
